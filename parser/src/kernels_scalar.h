@@ -1,0 +1,118 @@
+/*
+ * Scalar scanning kernels.  Contract shared by every variant: return the
+ * first byte in [p, end) that is not in the class, or end; never read at or
+ * past end.  No SIMD instructions: tables, and SWAR for field values.
+ */
+#ifndef RP_KERNELS_SCALAR_H
+#define RP_KERNELS_SCALAR_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "charset.h"
+
+#define RP_ONES 0x0101010101010101ull
+#define RP_HIGHS 0x8080808080808080ull
+
+/* Eight table lookups gathered into one word: the lowest byte whose class
+ * bit is clear is the answer, found without a byte loop. */
+static inline const char *ks_scan_table(const char *p, const char *end, unsigned cls)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	const unsigned char *e = (const unsigned char *)end;
+	const uint64_t want = (uint64_t)cls * 0x0101010101010101ull;
+
+	while (e - u >= 8) {
+		uint64_t w = (uint64_t)rp_class[u[0]] | (uint64_t)rp_class[u[1]] << 8 |
+			     (uint64_t)rp_class[u[2]] << 16 | (uint64_t)rp_class[u[3]] << 24 |
+			     (uint64_t)rp_class[u[4]] << 32 | (uint64_t)rp_class[u[5]] << 40 |
+			     (uint64_t)rp_class[u[6]] << 48 | (uint64_t)rp_class[u[7]] << 56;
+		uint64_t out = ~w & want;
+		if (out)
+			return (const char *)u + (__builtin_ctzll(out) >> 3);
+		u += 8;
+	}
+	while (u < e && (rp_class[*u] & cls))
+		u++;
+	return (const char *)u;
+}
+
+static inline const char *ks_scan_tchar(const char *p, const char *end)
+{
+	return ks_scan_table(p, end, RP_C_TCHAR);
+}
+
+static inline const char *ks_scan_target(const char *p, const char *end)
+{
+	return ks_scan_table(p, end, RP_C_TARGET);
+}
+
+
+/* Bytes of x that field values refuse (below 0x20, or 0x7f), plus HTAB,
+ * as the top bit of each byte.  Exact per byte, no carries between bytes:
+ * (x & 0x7f) + 1 maps 0x7f to 0x80 and the controls to 1..0x20; masking
+ * with 0x7f sends 0x80 to 0; adding 0x5f lifts everything >= 0x21 to the top
+ * bit; bytes >= 0x80 (obs-text) are allowed, so x's own top bit clears. */
+static inline uint64_t ks_value_specials(uint64_t x)
+{
+	uint64_t c = (((x & 0x7f * RP_ONES) + RP_ONES) & 0x7f * RP_ONES) + 0x5f * RP_ONES;
+	return ~(c | x) & RP_HIGHS;
+}
+
+/* Field values: sixteen bytes a branch.  HTAB shows as special and is
+ * stepped over here: it is rare in real values. */
+static inline const char *ks_scan_fvalue(const char *p, const char *end)
+{
+	for (;;) {
+		uint64_t a, b, fa, fb;
+		if (end - p >= 16) {
+			memcpy(&a, p, 8);
+			memcpy(&b, p + 8, 8);
+			fa = ks_value_specials(a);
+			fb = ks_value_specials(b);
+			if (!(fa | fb)) {
+				p += 16;
+				continue;
+			}
+			if (!fa) {
+				p += 8;
+				fa = fb;
+			}
+		} else if (end - p >= 8) {
+			memcpy(&a, p, 8);
+			fa = ks_value_specials(a);
+			if (!fa) {
+				p += 8;
+				continue;
+			}
+		} else {
+			break;
+		}
+		const char *q = p + (__builtin_ctzll(fa) >> 3);
+		if (*q != '\t')
+			return q;
+		p = q + 1;
+	}
+	while (p < end && rp_is((unsigned char)*p, RP_C_FVALUE))
+		p++;
+	return p;
+}
+
+/*
+ * Field-line locator, the contract every variant's k_scan_field keeps:
+ * *name_end = the first byte in [p, end) outside tchar, or end;
+ * *value_end = when *name_end is ':', the first byte after it outside the
+ * field-value class, or end; otherwise NULL (not looked for).
+ * It only finds positions: the grammar judges what it finds.
+ */
+static inline void rp_scan_field_seq(const char *p, const char *end, const char **name_end,
+				     const char **value_end,
+				     const char *(*tchar)(const char *, const char *),
+				     const char *(*fvalue)(const char *, const char *))
+{
+	const char *q = tchar(p, end);
+	*name_end = q;
+	*value_end = q < end && *q == ':' ? fvalue(q + 1, end) : NULL;
+}
+
+#endif

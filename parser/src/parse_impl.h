@@ -1,0 +1,393 @@
+/*
+ * The HTTP/1.1 message grammar (RFC 9112 sections 2-5), written once.
+ *
+ * Each variant_*.c includes its kernels (k_scan_tchar, k_scan_target,
+ * k_scan_fvalue) and then this file, so every variant runs this exact code
+ * with its own scanning loops.  The policy it enforces is docs/parser-policy.md.
+ *
+ * The parse is resumable: when the bytes run out, the stage and the offsets
+ * reached are saved in m->resume and the next call jumps straight back to
+ * that stage, so nothing already validated is scanned again.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static int64_t pi_fail(rp_message *m, const char *buf, const char *at, rp_error e)
+{
+	m->error = (uint16_t)e;
+	m->error_offset = (uint32_t)(at - buf);
+	m->resume.stage = RP_ST_ERROR;
+	return RP_ERROR;
+}
+
+/* Out of bytes: remember where we are, unless the block is already as large
+ * as it may get. */
+static int64_t pi_suspend(rp_message *m, const char *buf, const char *end, unsigned stage,
+			  const char *line, const char *mark, const char *scan)
+{
+	if ((size_t)(end - buf) >= m->limits.max_header_bytes)
+		return pi_fail(m, buf, end, RP_E_HEADERS_TOO_LARGE);
+	m->resume.stage = stage;
+	m->resume.line = (uint32_t)(line - buf);
+	m->resume.mark = (uint32_t)(mark - buf);
+	m->resume.scan = (uint32_t)(scan - buf);
+	return RP_INCOMPLETE;
+}
+
+static inline int pi_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Error for a byte that ended a line-internal scan unexpectedly. */
+static inline rp_error pi_stray(char c, rp_error otherwise)
+{
+	return c == '\n' ? RP_E_BARE_LF : c == '\r' ? RP_E_BARE_CR : otherwise;
+}
+
+/* Names the grammar hands to rp__field(); everything else is just stored.
+ * A cheap length + first-letter test keeps the call off the common path. */
+static inline int pi_maybe_special(const char *name, uint32_t len)
+{
+	unsigned c = (unsigned char)name[0] | 0x20;
+	switch (len) {
+	case 4: /* host */
+		return c == 'h';
+	case 6: /* expect */
+		return c == 'e';
+	case 10: /* connection */
+	case 14: /* content-length */
+		return c == 'c';
+	case 17: /* transfer-encoding */
+		return c == 't';
+	default:
+		return 0;
+	}
+}
+
+/* "HTTP/" DIGIT "." DIGIT, checked as far as the bytes go.  Returns the
+ * number of bytes matched (8 when whole) or -1 with *bad at the offender. */
+static inline int pi_version(const char *p, const char *end, const char **bad)
+{
+	static const char lit[] = "HTTP/";
+	int n = (int)(end - p < 8 ? end - p : 8);
+	for (int i = 0; i < n; i++) {
+		char c = p[i];
+		int ok = i < 5 ? c == lit[i] : i == 6 ? c == '.' : RP_DIGIT(c);
+		if (!ok) {
+			*bad = p + i;
+			return -1;
+		}
+	}
+	return n;
+}
+
+/* CR LF at p, as far as the bytes go: 2 when whole, 0 or 1 when short,
+ * -1 with the rule broken in *e. */
+static inline int pi_crlf(const char *p, const char *end, rp_error *e)
+{
+	if (p == end)
+		return 0;
+	if (*p != '\r') {
+		*e = *p == '\n' ? RP_E_BARE_LF : RP_E_VERSION;
+		return -1;
+	}
+	if (p + 1 == end)
+		return 1;
+	if (p[1] != '\n') {
+		*e = RP_E_BARE_CR;
+		return -1;
+	}
+	return 2;
+}
+
+static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
+{
+	const size_t cap = len < m->limits.max_header_bytes ? len : m->limits.max_header_bytes;
+	const char *const end = buf + cap;
+	rp_resume *r = &m->resume;
+	const char *line = buf + r->line;
+	const char *mark = buf + r->mark;
+	const char *p = buf + r->scan;
+	const char *q, *vq;
+	rp_error e;
+
+	switch (r->stage) {
+	case RP_ST_START:
+		break;
+	case RP_ST_METHOD:
+		goto method;
+	case RP_ST_TARGET:
+		goto target;
+	case RP_ST_VERSION:
+		goto version;
+	case RP_ST_REASON:
+		goto reason;
+	case RP_ST_LINE:
+		p = line;
+		goto field_line;
+	case RP_ST_NAME:
+		goto field_name;
+	case RP_ST_VALUE:
+		goto field_value;
+	case RP_ST_DONE:
+		return r->scan;
+	default:
+		return RP_ERROR;
+	}
+
+	/* ---- start-line ---------------------------------------------------- */
+	if ((r->seen & RP_KIND_MASK) == RP_KIND_RESPONSE)
+		goto status_line;
+
+	/* RFC 9112 2.2: one empty line before a request is ignored. */
+	if (p == buf && p < end && *p == '\r') {
+		if (p + 1 == end)
+			return pi_suspend(m, buf, end, RP_ST_START, buf, buf, p);
+		if (p[1] != '\n')
+			return pi_fail(m, buf, p, RP_E_BARE_CR);
+		p += 2;
+	}
+	if (p == end)
+		return pi_suspend(m, buf, end, RP_ST_START, buf, buf, p);
+	if (*p == '\r' || *p == '\n')
+		return pi_fail(m, buf, p, *p == '\n' ? RP_E_BARE_LF : RP_E_EMPTY_LINES);
+	line = p;
+
+	if (end - p >= 4 && memcmp(p, "GET ", 4) == 0) {
+		m->method = (rp_span){(uint32_t)(p - buf), 3};
+		m->method_id = RP_M_GET;
+		p += 4;
+		goto target_start;
+	}
+method:
+	q = k_scan_tchar(p, end);
+	if (q == end)
+		return pi_suspend(m, buf, end, RP_ST_METHOD, line, line, q);
+	if (q == line || *q != ' ')
+		return pi_fail(m, buf, q, pi_stray(*q, RP_E_METHOD));
+	m->method = (rp_span){(uint32_t)(line - buf), (uint32_t)(q - line)};
+	m->method_id = rp__method_id(line, (uint32_t)(q - line));
+	p = q + 1;
+
+target_start:
+	mark = p;
+target:
+	for (;;) {
+		q = k_scan_target(p, end);
+		if ((uint64_t)(q - mark) > m->limits.max_target)
+			return pi_fail(m, buf, mark + m->limits.max_target, RP_E_TARGET_TOO_LONG);
+		if (q == end)
+			return pi_suspend(m, buf, end, RP_ST_TARGET, line, mark, q);
+		if (*q != '%')
+			break;
+		/* pct-encoded = "%" HEXDIG HEXDIG */
+		for (int i = 1; i <= 2; i++) {
+			if (q + i == end)
+				return pi_suspend(m, buf, end, RP_ST_TARGET, line, mark, q);
+			if (!RP_IS_HEX((unsigned char)q[i]))
+				return pi_fail(m, buf, q, RP_E_PERCENT);
+		}
+		p = q + 3;
+	}
+	if (*q != ' ' || q == mark) {
+		if (*q == ' ')
+			return pi_fail(m, buf, q, RP_E_SPACE); /* two SP before the target */
+		/* A line ending right after the target is HTTP/0.9: no version. */
+		if (*q == '\r' || *q == '\n')
+			return pi_fail(m, buf, q, RP_E_VERSION);
+		return pi_fail(m, buf, q, RP_E_TARGET);
+	}
+	m->target = (rp_span){(uint32_t)(mark - buf), (uint32_t)(q - mark)};
+	mark = q + 1;
+
+version: {
+	if (end - mark >= 10 && memcmp(mark, "HTTP/1.1\r\n", 10) == 0) {
+		m->version_major = 1;
+		m->version_minor = 1;
+		p = mark + 10;
+		goto field_line;
+	}
+	const char *bad = NULL;
+	int n = pi_version(mark, end, &bad);
+	if (n < 0)
+		return pi_fail(m, buf, bad, bad == mark && *bad == ' ' ? RP_E_SPACE : RP_E_VERSION);
+	if (n == 8) {
+		int c = pi_crlf(mark + 8, end, &e);
+		if (c < 0)
+			return pi_fail(m, buf, mark + 8, mark[8] == ' ' ? RP_E_SPACE : e);
+		n += c;
+	}
+	if (n < 10)
+		return pi_suspend(m, buf, end, RP_ST_VERSION, line, mark, mark);
+	m->version_major = (uint8_t)(mark[5] - '0');
+	m->version_minor = (uint8_t)(mark[7] - '0');
+	p = mark + 10;
+	goto field_line;
+}
+
+	/* RFC 9112 4: HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF */
+status_line: {
+	const char *bad = NULL;
+	int n = pi_version(buf, end, &bad);
+	if (n < 0)
+		return pi_fail(m, buf, bad, RP_E_VERSION);
+	for (int i = 8; i < 13 && buf + i < end; i++) {
+		char c = buf[i];
+		if (i == 8 || i == 12 ? c != ' ' : !RP_DIGIT(c))
+			return pi_fail(m, buf, buf + i,
+				       i == 8 || i == 12 ? RP_E_SPACE : RP_E_STATUS);
+	}
+	if (end - buf < 13)
+		return pi_suspend(m, buf, end, RP_ST_START, buf, buf, buf);
+	unsigned status = (unsigned)(buf[9] - '0') * 100 + (unsigned)(buf[10] - '0') * 10 +
+			  (unsigned)(buf[11] - '0');
+	if (status < 100 || status > 599)
+		return pi_fail(m, buf, buf + 9, RP_E_STATUS);
+	m->version_major = (uint8_t)(buf[5] - '0');
+	m->version_minor = (uint8_t)(buf[7] - '0');
+	m->status = (uint16_t)status;
+	line = buf;
+	mark = p = buf + 13;
+}
+reason:
+	q = k_scan_fvalue(p, end);
+	if (q == end)
+		return pi_suspend(m, buf, end, RP_ST_REASON, line, mark, q);
+	if (*q != '\r')
+		return pi_fail(m, buf, q, pi_stray(*q, RP_E_REASON));
+	if (q + 1 == end)
+		return pi_suspend(m, buf, end, RP_ST_REASON, line, mark, q);
+	if (q[1] != '\n')
+		return pi_fail(m, buf, q, RP_E_BARE_CR);
+	m->reason = (rp_span){(uint32_t)(mark - buf), (uint32_t)(q - mark)};
+	p = q + 2;
+
+	/* ---- field lines: field-name ":" OWS field-value OWS CRLF ----------- */
+field_line:
+	line = p;
+	if (p == end)
+		return pi_suspend(m, buf, end, RP_ST_LINE, line, line, line);
+	if (*p == '\r') {
+		if (p + 1 == end)
+			return pi_suspend(m, buf, end, RP_ST_LINE, line, line, line);
+		if (p[1] != '\n')
+			return pi_fail(m, buf, p, RP_E_BARE_CR);
+		p += 2;
+		goto done;
+	}
+	if (pi_ows(*p))
+		return pi_fail(m, buf, p, m->nheaders ? RP_E_OBS_FOLD : RP_E_LEADING_WS);
+	k_scan_field(line, end, &q, &vq);
+	goto name_scanned;
+field_name:
+	q = k_scan_tchar(p, end);
+	vq = NULL;
+name_scanned:
+	if (q == end)
+		return pi_suspend(m, buf, end, RP_ST_NAME, line, line, q);
+	if (*q != ':' || q == line) {
+		if (q != line && pi_ows(*q))
+			return pi_fail(m, buf, q, RP_E_WS_BEFORE_COLON);
+		return pi_fail(m, buf, q, *q == '\n' ? RP_E_BARE_LF : RP_E_HEADER_NAME);
+	}
+	mark = q;
+	if (vq) {
+		q = vq;
+		goto value_scanned;
+	}
+	p = q + 1;
+field_value:
+	q = k_scan_fvalue(p, end);
+value_scanned:
+	if (q == end)
+		return pi_suspend(m, buf, end, RP_ST_VALUE, line, mark, q);
+	if (*q != '\r')
+		return pi_fail(m, buf, q, pi_stray(*q, RP_E_HEADER_VALUE));
+	if (q + 1 == end)
+		return pi_suspend(m, buf, end, RP_ST_VALUE, line, mark, q);
+	if (q[1] != '\n')
+		return pi_fail(m, buf, q, RP_E_BARE_CR);
+	{
+		/* *q is CR, so the leading-OWS loop stops by itself. */
+		const char *vs = mark + 1, *ve = q;
+		while (pi_ows(*vs))
+			vs++;
+		while (ve > vs && pi_ows(ve[-1]))
+			ve--;
+		if (m->nheaders >= m->max_headers)
+			return pi_fail(m, buf, line, RP_E_TOO_MANY_HEADERS);
+		uint32_t nlen = (uint32_t)(mark - line);
+		int32_t index = (int32_t)m->nheaders++;
+		if (m->headers) {
+			rp_header *h = &m->headers[index];
+			h->name = (rp_span){(uint32_t)(line - buf), nlen};
+			h->value = (rp_span){(uint32_t)(vs - buf), (uint32_t)(ve - vs)};
+		}
+		if ((r->seen & RP_KIND_MASK) != RP_KIND_TRAILER && pi_maybe_special(line, nlen)) {
+			e = rp__field(m, line, nlen, vs, (uint32_t)(ve - vs), index);
+			if (e != RP_OK)
+				return pi_fail(m, buf, vs, e);
+		}
+	}
+	p = q + 2;
+	goto field_line;
+
+done:
+	if ((r->seen & RP_KIND_MASK) != RP_KIND_TRAILER) {
+		e = rp__finish(m);
+		if (e != RP_OK)
+			return pi_fail(m, buf, p, e);
+	}
+	r->stage = RP_ST_DONE;
+	r->scan = (uint32_t)(p - buf);
+	return p - buf;
+}
+
+static int64_t pi_parse_request(rp_message *m, const char *buf, size_t len)
+{
+	return pi_parse(m, buf, len);
+}
+
+static int64_t pi_parse_response(rp_message *m, const char *buf, size_t len, unsigned flags)
+{
+	if (m->resume.stage == RP_ST_START && m->resume.scan == 0)
+		m->resume.seen |= RP_KIND_RESPONSE |
+				  ((flags & RP_RESPONSE_TO_HEAD) ? RP_SEEN_RESP_HEAD : 0);
+	return pi_parse(m, buf, len);
+}
+
+static int64_t pi_parse_trailer(rp_message *m, const char *buf, size_t len)
+{
+	return pi_parse(m, buf, len);
+}
+
+static int64_t pi_chunked_feed(rp_chunked *c, const char *buf, size_t len, const char **data,
+			       size_t *data_len)
+{
+	return rp__chunked_feed(c, buf, len, data, data_len, pi_parse_trailer);
+}
+
+/* The variant's exported entry points (declared in internal.h). */
+#define RP_DEFINE_VARIANT(v)                                                                       \
+	int64_t rp__##v##_parse_request(rp_message *m, const char *buf, size_t len)               \
+	{                                                                                          \
+		return pi_parse_request(m, buf, len);                                              \
+	}                                                                                          \
+	int64_t rp__##v##_parse_response(rp_message *m, const char *buf, size_t len,              \
+					 unsigned flags)                                          \
+	{                                                                                          \
+		return pi_parse_response(m, buf, len, flags);                                      \
+	}                                                                                          \
+	int64_t rp__##v##_chunked_feed(rp_chunked *c, const char *buf, size_t len,                \
+				       const char **data, size_t *data_len)                       \
+	{                                                                                          \
+		return pi_chunked_feed(c, buf, len, data, data_len);                               \
+	}                                                                                          \
+	const char *rp__##v##_scan(int cls, const char *p, const char *end)                       \
+	{                                                                                          \
+		return cls == RP_SCAN_TCHAR    ? k_scan_tchar(p, end)                              \
+		       : cls == RP_SCAN_TARGET ? k_scan_target(p, end)                             \
+					       : k_scan_fvalue(p, end);                            \
+	}

@@ -1,0 +1,294 @@
+/*
+ * The header fields that decide framing and the connection's fate, and the
+ * cross-field rules that keep request smuggling out (RFC 9112 sections 3.2,
+ * 6, 9.3; RFC 9110 sections 7.2, 10.1.1).  Compiled once: it is not a
+ * scanning loop, and the grammar calls it only for the few names it handles.
+ */
+#include <string.h>
+
+#include "charset.h"
+#include "internal.h"
+#include "kernels_scalar.h"
+
+/* p equals lower (lowercase letters, digits, '-') ignoring ASCII case.
+ * OR-ing 0x20 folds case; no byte that may stand in a token or a field
+ * value folds onto a letter, digit or '-' other than its own capital (the
+ * bytes that would, 0x0d and 0x10-0x19, are control characters the grammar
+ * has already refused). */
+int rp__lower_eq(const char *p, const char *lower, size_t len)
+{
+	uint64_t a, b;
+	while (len >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, lower, 8);
+		if ((a | 0x2020202020202020ull) != b)
+			return 0;
+		p += 8, lower += 8, len -= 8;
+	}
+	if (len == 0)
+		return 1;
+	a = b = 0;
+	memcpy(&a, p, len);
+	memcpy(&b, lower, len);
+	uint64_t fold = 0x2020202020202020ull >> (8 * (8 - len));
+	return (a | fold) == b;
+}
+
+#define LIT_EQ(p, n, lit) ((n) == sizeof(lit) - 1 && rp__lower_eq(p, lit, sizeof(lit) - 1))
+
+uint8_t rp__method_id(const char *p, uint32_t len)
+{
+	/* Method names are case-sensitive (RFC 9110 9.1). */
+#define M(lit, id)                                                                                 \
+	if (len == sizeof(lit) - 1 && memcmp(p, lit, sizeof(lit) - 1) == 0)                       \
+		return id;
+	M("GET", RP_M_GET)
+	M("HEAD", RP_M_HEAD)
+	M("POST", RP_M_POST)
+	M("PUT", RP_M_PUT)
+	M("DELETE", RP_M_DELETE)
+	M("CONNECT", RP_M_CONNECT)
+	M("OPTIONS", RP_M_OPTIONS)
+	M("TRACE", RP_M_TRACE)
+	M("PATCH", RP_M_PATCH)
+#undef M
+	return RP_M_OTHER;
+}
+
+static int at_least_11(const rp_message *m)
+{
+	return m->version_major > 1 || (m->version_major == 1 && m->version_minor >= 1);
+}
+
+/* Iterate the elements of a comma-separated list (RFC 9110 5.6.1), OWS
+ * trimmed.  Empty elements are returned too; callers decide. */
+typedef struct list_iter {
+	const char *p, *end;
+	int done;
+} list_iter;
+
+static int list_next(list_iter *it, const char **elem, uint32_t *elen)
+{
+	if (it->done)
+		return 0;
+	const char *s = it->p, *e = s;
+	while (e < it->end && *e != ',')
+		e++;
+	if (e == it->end)
+		it->done = 1;
+	else
+		it->p = e + 1;
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	const char *t = e;
+	while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
+		t--;
+	*elem = s;
+	*elen = (uint32_t)(t - s);
+	return 1;
+}
+
+static int is_token(const char *p, uint32_t n)
+{
+	if (n == 0)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (!rp_is((unsigned char)p[i], RP_C_TCHAR))
+			return 0;
+	return 1;
+}
+
+/* Content-Length = 1*DIGIT; a list of identical values is one value
+ * (RFC 9112 6.3 item 5); anything else, or more than 2^63-1, is an error. */
+static rp_error content_length(rp_message *m, const char *v, uint32_t n)
+{
+	list_iter it = {v, v + n, 0};
+	const char *el;
+	uint32_t elen;
+	while (list_next(&it, &el, &elen)) {
+		if (elen == 0)
+			return RP_E_CONTENT_LENGTH;
+		uint64_t x = 0;
+		for (uint32_t i = 0; i < elen; i++) {
+			if (!RP_DIGIT(el[i]))
+				return RP_E_CONTENT_LENGTH;
+			unsigned d = (unsigned)(el[i] - '0');
+			if (x > ((uint64_t)INT64_MAX - d) / 10)
+				return RP_E_CONTENT_LENGTH;
+			x = x * 10 + d;
+		}
+		if ((m->resume.seen & RP_SEEN_CL) && x != m->content_length)
+			return RP_E_CONTENT_LENGTH;
+		m->content_length = x;
+		m->resume.seen |= RP_SEEN_CL;
+	}
+	return RP_OK;
+}
+
+/* Transfer-Encoding = #transfer-coding (RFC 9112 6.1), possibly split over
+ * several fields.  chunked may appear once and must end the list; a request
+ * whose list does not end in chunked is refused in rp__finish(). */
+static rp_error transfer_encoding(rp_message *m, const char *v, uint32_t n)
+{
+	unsigned kind = m->resume.seen & RP_KIND_MASK;
+	if (!at_least_11(m))
+		return RP_E_TE_HTTP10;
+	m->resume.seen |= RP_SEEN_TE;
+	list_iter it = {v, v + n, 0};
+	const char *el;
+	uint32_t elen;
+	while (list_next(&it, &el, &elen)) {
+		if (elen == 0)
+			continue; /* empty list elements are ignored (RFC 9110 5.6.1.2) */
+		/* Codings take no parameters we could honour; refuse them rather
+		 * than guess where the coding name ends. */
+		if (!is_token(el, elen))
+			return RP_E_TRANSFER_ENCODING;
+		if (LIT_EQ(el, elen, "chunked")) {
+			if (m->resume.seen & RP_SEEN_TE_CHUNKED)
+				return RP_E_TRANSFER_ENCODING; /* applied twice */
+			m->resume.seen |= RP_SEEN_TE_CHUNKED | RP_SEEN_TE_FINAL_CHUNKED;
+		} else {
+			/* A coding after chunked: a request cannot be framed at all;
+			 * a response is then read until close. */
+			if ((m->resume.seen & RP_SEEN_TE_CHUNKED) && kind == RP_KIND_REQUEST)
+				return RP_E_TRANSFER_ENCODING;
+			m->resume.seen &= ~(uint32_t)RP_SEEN_TE_FINAL_CHUNKED;
+		}
+		m->resume.seen |= RP_SEEN_TE_CODING;
+	}
+	return RP_OK;
+}
+
+/* Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): a reg-name
+ * or IPv4 address, or an IP-literal in brackets, then an optional port. */
+static int valid_host(const char *v, uint32_t n)
+{
+	const char *p = v, *end = v + n;
+	if (p < end && *p == '[') {
+		while (++p < end && *p != ']')
+			if (!rp_is((unsigned char)*p, RP_C_HOST) || *p == '[')
+				return 0;
+		if (p == end)
+			return 0;
+		p++;
+	} else {
+		for (;;) {
+			p = ks_scan_table(p, end, RP_C_REGNAME);
+			if (p == end || *p != '%')
+				break;
+			if (end - p < 3 || !RP_IS_HEX(p[1]) || !RP_IS_HEX(p[2]))
+				return 0;
+			p += 3;
+		}
+	}
+	if (p == end)
+		return 1;
+	if (*p != ':')
+		return 0;
+	for (p++; p < end; p++)
+		if (!RP_DIGIT(*p))
+			return 0;
+	return 1;
+}
+
+static void connection(rp_message *m, const char *v, uint32_t n)
+{
+	list_iter it = {v, v + n, 0};
+	const char *el;
+	uint32_t elen;
+	while (list_next(&it, &el, &elen)) {
+		if (LIT_EQ(el, elen, "close"))
+			m->flags |= RP_F_CONN_CLOSE;
+		else if (LIT_EQ(el, elen, "keep-alive"))
+			m->flags |= RP_F_CONN_KEEP_ALIVE;
+		else if (LIT_EQ(el, elen, "upgrade"))
+			m->flags |= RP_F_CONN_UPGRADE;
+	}
+}
+
+rp_error rp__field(rp_message *m, const char *name, uint32_t name_len, const char *value,
+		   uint32_t value_len, int32_t index)
+{
+	int request = (m->resume.seen & RP_KIND_MASK) == RP_KIND_REQUEST;
+
+	switch (name_len) {
+	case 14:
+		if (rp__lower_eq(name, "content-length", 14))
+			return content_length(m, value, value_len);
+		break;
+	case 17:
+		if (rp__lower_eq(name, "transfer-encoding", 17))
+			return transfer_encoding(m, value, value_len);
+		break;
+	case 10:
+		if (rp__lower_eq(name, "connection", 10))
+			connection(m, value, value_len);
+		break;
+	case 4:
+		if (request && rp__lower_eq(name, "host", 4)) {
+			/* RFC 9112 3.2: more than one Host, or an invalid one, is a 400. */
+			if (m->host_index >= 0 || !valid_host(value, value_len))
+				return RP_E_HOST;
+			m->host_index = index;
+			m->flags |= RP_F_HAS_HOST;
+		}
+		break;
+	case 6:
+		/* RFC 9110 10.1.1: a 1.0 request's 100-continue is ignored. */
+		if (request && rp__lower_eq(name, "expect", 6) && at_least_11(m) && value_len) {
+			if (LIT_EQ(value, value_len, "100-continue"))
+				m->flags |= RP_F_EXPECT_CONTINUE;
+			else
+				m->flags |= RP_F_EXPECT_OTHER;
+		}
+		break;
+	}
+	return RP_OK;
+}
+
+static int bodiless_status(unsigned status)
+{
+	return status < 200 || status == 204 || status == 304;
+}
+
+rp_error rp__finish(rp_message *m)
+{
+	uint32_t seen = m->resume.seen;
+	int request = (seen & RP_KIND_MASK) == RP_KIND_REQUEST;
+
+	if ((seen & RP_SEEN_CL) && (seen & RP_SEEN_TE))
+		return RP_E_CL_AND_TE;
+
+	if (request) {
+		if (at_least_11(m) && m->host_index < 0)
+			return RP_E_HOST;
+		if (seen & RP_SEEN_TE) {
+			/* RFC 9112 6.3 item 4: a request whose final coding is not
+			 * chunked (or that lists none) has no determinable length. */
+			if (!(seen & RP_SEEN_TE_FINAL_CHUNKED))
+				return RP_E_TRANSFER_ENCODING;
+			m->framing = RP_BODY_CHUNKED;
+		} else {
+			m->framing = (seen & RP_SEEN_CL) ? RP_BODY_LENGTH : RP_BODY_NONE;
+		}
+	} else if ((seen & RP_SEEN_RESP_HEAD) || bodiless_status(m->status)) {
+		m->framing = RP_BODY_NONE;
+	} else if (seen & RP_SEEN_TE) {
+		m->framing = (seen & RP_SEEN_TE_FINAL_CHUNKED) ? RP_BODY_CHUNKED : RP_BODY_CLOSE;
+	} else {
+		m->framing = (seen & RP_SEEN_CL) ? RP_BODY_LENGTH : RP_BODY_CLOSE;
+	}
+	if (m->framing != RP_BODY_LENGTH)
+		m->content_length = 0;
+
+	/* RFC 9112 9.3: 1.1 persists unless closed; 1.0 only when asked. */
+	int persist = at_least_11(m) ? !(m->flags & RP_F_CONN_CLOSE)
+				     : (m->flags & RP_F_CONN_KEEP_ALIVE) &&
+					       !(m->flags & RP_F_CONN_CLOSE);
+	if (m->framing == RP_BODY_CLOSE)
+		persist = 0;
+	if (persist)
+		m->flags |= RP_F_KEEP_ALIVE;
+	return RP_OK;
+}

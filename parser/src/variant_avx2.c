@@ -1,0 +1,7 @@
+/* The avx2 variant: the one grammar with 32-byte pshufb class lookups.
+ * Built with this variant's instruction-set flags (parser/CMakeLists.txt);
+ * dispatch.c calls it only on a CPU that has them. */
+#include "kernels_avx2.h"
+#include "parse_impl.h"
+
+RP_DEFINE_VARIANT(avx2)
