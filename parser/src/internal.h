@@ -43,9 +43,6 @@ enum {
 rp_error rp__field(rp_message *m, const char *name, uint32_t name_len, const char *value,
 		   uint32_t value_len, int32_t index);
 
-/* Called once the header block has ended: cross-field rules and framing. */
-rp_error rp__finish(rp_message *m);
-
 /* rp_method of a method token. */
 uint8_t rp__method_id(const char *p, uint32_t len);
 

@@ -52,40 +52,50 @@ static inline const char *k_scan_fvalue(const char *p, const char *end)
 }
 
 /* Most field lines fit in 32 bytes: one load, the nibble indices computed
- * once, both classes looked up. */
-static inline void k_scan_field(const char *p, const char *end, const char **name_end,
-				const char **value_end)
+ * once, both classes looked up.  Near the end of the message the load is
+ * the 32 bytes that end at end (the message starts before them), shifted. */
+static inline void k_scan_field(const char *p, const char *begin, const char *end,
+				const char **name_end, const char **value_end)
 {
+	unsigned shift = 0, stop = 0;
+	const char *base = p;
 	if (end - p < 32) {
-		rp_scan_field_seq(p, end, name_end, value_end, k_scan_tchar, k_scan_fvalue);
-		return;
+		if (end - begin < 32) {
+			rp_scan_field_seq(p, end, name_end, value_end, k_scan_tchar,
+					  k_scan_fvalue);
+			return;
+		}
+		base = end - 32;
+		shift = (unsigned)(p - base);
+		stop = 1u << (32 - shift); /* the bit of end, seen from p */
 	}
 	const __m256i nib = _mm256_set1_epi8(0x0f);
-	__m256i v = _mm256_loadu_si256((const __m256i *)p);
+	__m256i v = _mm256_loadu_si256((const __m256i *)base);
 	__m256i lo = _mm256_and_si256(v, nib);
 	__m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
 #define K32_OUT(t)                                                                                 \
-	(uint32_t) _mm256_movemask_epi8(_mm256_cmpeq_epi8(                                         \
-		_mm256_and_si256(                                                                  \
-			_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(                           \
-						    _mm_loadu_si128((const __m128i *)(t).lo)),     \
-					    lo),                                                   \
-			_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(                           \
-						    _mm_loadu_si128((const __m128i *)(t).hi)),     \
-					    hi)),                                                  \
-		_mm256_setzero_si256()))
-	uint32_t nt = K32_OUT(rp_nib_tchar);
+	((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(                                         \
+		 _mm256_and_si256(                                                                 \
+			 _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(                          \
+						     _mm_loadu_si128((const __m128i *)(t).lo)),    \
+					     lo),                                                  \
+			 _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(                          \
+						     _mm_loadu_si128((const __m128i *)(t).hi)),    \
+					     hi)),                                                 \
+		 _mm256_setzero_si256())) >>                                                       \
+	 shift)
+	uint32_t nt = K32_OUT(rp_nib_tchar) | stop;
 	if (!nt) {
 		rp_scan_field_seq(p + 32, end, name_end, value_end, k_scan_tchar, k_scan_fvalue);
 		return;
 	}
 	unsigned ni = (unsigned)__builtin_ctz(nt);
 	*name_end = p + ni;
-	if (p[ni] != ':') {
+	if (p + ni == end || p[ni] != ':') {
 		*value_end = NULL;
 		return;
 	}
-	uint32_t nv = K32_OUT(rp_nib_fvalue) & (uint32_t)(~1ull << ni);
+	uint32_t nv = (K32_OUT(rp_nib_fvalue) | stop) & (uint32_t)(~1ull << ni);
 #undef K32_OUT
 	*value_end = nv ? p + __builtin_ctz(nv) : k_scan_fvalue(p + 32, end);
 }

@@ -59,40 +59,37 @@ static inline uint64_t ks_value_specials(uint64_t x)
 	return ~(c | x) & RP_HIGHS;
 }
 
-/* Field values: sixteen bytes a branch.  HTAB shows as special and is
- * stepped over here: it is rare in real values. */
+/* Field values: 32 bytes a branch, then words.  HTAB shows as special and
+ * is stepped over here: it is rare in real values. */
 static inline const char *ks_scan_fvalue(const char *p, const char *end)
 {
+	uint64_t a, b, c, d, f;
 	for (;;) {
-		uint64_t a, b, fa, fb;
-		if (end - p >= 16) {
+		while (end - p >= 32) {
 			memcpy(&a, p, 8);
 			memcpy(&b, p + 8, 8);
-			fa = ks_value_specials(a);
-			fb = ks_value_specials(b);
-			if (!(fa | fb)) {
-				p += 16;
-				continue;
-			}
-			if (!fa) {
-				p += 8;
-				fa = fb;
-			}
-		} else if (end - p >= 8) {
-			memcpy(&a, p, 8);
-			fa = ks_value_specials(a);
-			if (!fa) {
-				p += 8;
-				continue;
-			}
-		} else {
-			break;
+			memcpy(&c, p + 16, 8);
+			memcpy(&d, p + 24, 8);
+			if (ks_value_specials(a) | ks_value_specials(b) | ks_value_specials(c) |
+			    ks_value_specials(d))
+				break;
+			p += 32;
 		}
-		const char *q = p + (__builtin_ctzll(fa) >> 3);
+		for (;;) {
+			if (end - p < 8)
+				goto tail;
+			memcpy(&a, p, 8);
+			f = ks_value_specials(a);
+			if (f)
+				break;
+			p += 8;
+		}
+		const char *q = p + (__builtin_ctzll(f) >> 3);
 		if (*q != '\t')
 			return q;
 		p = q + 1;
 	}
+tail:
 	while (p < end && rp_is((unsigned char)*p, RP_C_FVALUE))
 		p++;
 	return p;
@@ -100,6 +97,7 @@ static inline const char *ks_scan_fvalue(const char *p, const char *end)
 
 /*
  * Field-line locator, the contract every variant's k_scan_field keeps:
+ * (begin <= p is the start of the message: bytes before p may be read)
  * *name_end = the first byte in [p, end) outside tchar, or end;
  * *value_end = when *name_end is ':', the first byte after it outside the
  * field-value class, or end; otherwise NULL (not looked for).

@@ -51,9 +51,10 @@ static inline const char *k_scan_fvalue(const char *p, const char *end)
 	return k16_scan(p, end, &rp_nib_fvalue, ks_scan_fvalue);
 }
 
-static inline void k_scan_field(const char *p, const char *end, const char **name_end,
-				const char **value_end)
+static inline void k_scan_field(const char *p, const char *begin, const char *end,
+				const char **name_end, const char **value_end)
 {
+	(void)begin;
 	rp_scan_field_seq(p, end, name_end, value_end, k_scan_tchar, k_scan_fvalue);
 }
 #endif

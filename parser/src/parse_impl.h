@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "finish.h"
 #include "internal.h"
 
 static int64_t pi_fail(rp_message *m, const char *buf, const char *at, rp_error e)
@@ -40,30 +41,27 @@ static inline int pi_ows(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Error for a byte that ended a line-internal scan unexpectedly. */
-static inline rp_error pi_stray(char c, rp_error otherwise)
+/* The rule broken by a byte that ended a scan where it may not: a lone LF
+ * or a CR without its LF, else the rule of the part being scanned. */
+static inline rp_error pi_stray(const char *q, const char *end, rp_error otherwise)
 {
-	return c == '\n' ? RP_E_BARE_LF : c == '\r' ? RP_E_BARE_CR : otherwise;
+	if (*q == '\n')
+		return RP_E_BARE_LF;
+	if (*q == '\r' && q + 1 < end && q[1] != '\n')
+		return RP_E_BARE_CR;
+	return otherwise;
 }
 
-/* Names the grammar hands to rp__field(); everything else is just stored.
- * A cheap length + first-letter test keeps the call off the common path. */
+/* Names the grammar hands to rp__field(): host (4), expect (6), connection
+ * (10), content-length (14), transfer-encoding (17).  A length bit and the
+ * first letter keep the call off the common path. */
 static inline int pi_maybe_special(const char *name, uint32_t len)
 {
-	unsigned c = (unsigned char)name[0] | 0x20;
-	switch (len) {
-	case 4: /* host */
-		return c == 'h';
-	case 6: /* expect */
-		return c == 'e';
-	case 10: /* connection */
-	case 14: /* content-length */
-		return c == 'c';
-	case 17: /* transfer-encoding */
-		return c == 't';
-	default:
+	const uint32_t lens = 1u << 4 | 1u << 6 | 1u << 10 | 1u << 14 | 1u << 17;
+	if (len >= 32 || !((lens >> len) & 1))
 		return 0;
-	}
+	unsigned c = (unsigned char)name[0] | 0x20;
+	return c == 'h' || c == 'e' || c == 'c' || c == 't';
 }
 
 /* "HTTP/" DIGIT "." DIGIT, checked as far as the bytes go.  Returns the
@@ -112,6 +110,15 @@ static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 	const char *p = buf + r->scan;
 	const char *q, *vq;
 	rp_error e;
+	/* Kept in locals: header stores could alias them in memory. */
+	rp_header *const headers = m->headers;
+	const uint32_t max_headers = m->max_headers;
+	const unsigned kind = r->seen & RP_KIND_MASK;
+	uint32_t nh = m->nheaders;
+
+/* Every exit writes the header count back. */
+#define FAIL(at, err) (m->nheaders = nh, pi_fail(m, buf, (at), (err)))
+#define SUSPEND(stage, ln, mk, sc) (m->nheaders = nh, pi_suspend(m, buf, end, (stage), (ln), (mk), (sc)))
 
 	switch (r->stage) {
 	case RP_ST_START:
@@ -138,21 +145,21 @@ static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 	}
 
 	/* ---- start-line ---------------------------------------------------- */
-	if ((r->seen & RP_KIND_MASK) == RP_KIND_RESPONSE)
+	if (kind == RP_KIND_RESPONSE)
 		goto status_line;
 
 	/* RFC 9112 2.2: one empty line before a request is ignored. */
 	if (p == buf && p < end && *p == '\r') {
 		if (p + 1 == end)
-			return pi_suspend(m, buf, end, RP_ST_START, buf, buf, p);
+			return SUSPEND(RP_ST_START, buf, buf, p);
 		if (p[1] != '\n')
-			return pi_fail(m, buf, p, RP_E_BARE_CR);
+			return FAIL(p, RP_E_BARE_CR);
 		p += 2;
 	}
 	if (p == end)
-		return pi_suspend(m, buf, end, RP_ST_START, buf, buf, p);
+		return SUSPEND(RP_ST_START, buf, buf, p);
 	if (*p == '\r' || *p == '\n')
-		return pi_fail(m, buf, p, *p == '\n' ? RP_E_BARE_LF : RP_E_EMPTY_LINES);
+		return FAIL(p, *p == '\n' ? RP_E_BARE_LF : RP_E_EMPTY_LINES);
 	line = p;
 
 	if (end - p >= 4 && memcmp(p, "GET ", 4) == 0) {
@@ -164,9 +171,12 @@ static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 method:
 	q = k_scan_tchar(p, end);
 	if (q == end)
-		return pi_suspend(m, buf, end, RP_ST_METHOD, line, line, q);
-	if (q == line || *q != ' ')
-		return pi_fail(m, buf, q, pi_stray(*q, RP_E_METHOD));
+		return SUSPEND(RP_ST_METHOD, line, line, q);
+	if (q == line || *q != ' ') {
+		if (*q == '\r' && q + 1 == end) /* bare CR or not: the next byte says */
+			return SUSPEND(RP_ST_METHOD, line, line, q);
+		return FAIL(q, pi_stray(q, end, RP_E_METHOD));
+	}
 	m->method = (rp_span){(uint32_t)(line - buf), (uint32_t)(q - line)};
 	m->method_id = rp__method_id(line, (uint32_t)(q - line));
 	p = q + 1;
@@ -177,27 +187,29 @@ target:
 	for (;;) {
 		q = k_scan_target(p, end);
 		if ((uint64_t)(q - mark) > m->limits.max_target)
-			return pi_fail(m, buf, mark + m->limits.max_target, RP_E_TARGET_TOO_LONG);
+			return FAIL(mark + m->limits.max_target, RP_E_TARGET_TOO_LONG);
 		if (q == end)
-			return pi_suspend(m, buf, end, RP_ST_TARGET, line, mark, q);
+			return SUSPEND(RP_ST_TARGET, line, mark, q);
 		if (*q != '%')
 			break;
 		/* pct-encoded = "%" HEXDIG HEXDIG */
 		for (int i = 1; i <= 2; i++) {
 			if (q + i == end)
-				return pi_suspend(m, buf, end, RP_ST_TARGET, line, mark, q);
+				return SUSPEND(RP_ST_TARGET, line, mark, q);
 			if (!RP_IS_HEX((unsigned char)q[i]))
-				return pi_fail(m, buf, q, RP_E_PERCENT);
+				return FAIL(q, RP_E_PERCENT);
 		}
 		p = q + 3;
 	}
 	if (*q != ' ' || q == mark) {
 		if (*q == ' ')
-			return pi_fail(m, buf, q, RP_E_SPACE); /* two SP before the target */
+			return FAIL(q, RP_E_SPACE); /* two SP before the target */
 		/* A line ending right after the target is HTTP/0.9: no version. */
+		if (*q == '\r' && q + 1 == end)
+			return SUSPEND(RP_ST_TARGET, line, mark, q);
 		if (*q == '\r' || *q == '\n')
-			return pi_fail(m, buf, q, RP_E_VERSION);
-		return pi_fail(m, buf, q, RP_E_TARGET);
+			return FAIL(q, pi_stray(q, end, RP_E_VERSION));
+		return FAIL(q, RP_E_TARGET);
 	}
 	m->target = (rp_span){(uint32_t)(mark - buf), (uint32_t)(q - mark)};
 	mark = q + 1;
@@ -212,15 +224,15 @@ version: {
 	const char *bad = NULL;
 	int n = pi_version(mark, end, &bad);
 	if (n < 0)
-		return pi_fail(m, buf, bad, bad == mark && *bad == ' ' ? RP_E_SPACE : RP_E_VERSION);
+		return FAIL(bad, bad == mark && *bad == ' ' ? RP_E_SPACE : RP_E_VERSION);
 	if (n == 8) {
 		int c = pi_crlf(mark + 8, end, &e);
 		if (c < 0)
-			return pi_fail(m, buf, mark + 8, mark[8] == ' ' ? RP_E_SPACE : e);
+			return FAIL(mark + 8, mark[8] == ' ' ? RP_E_SPACE : e);
 		n += c;
 	}
 	if (n < 10)
-		return pi_suspend(m, buf, end, RP_ST_VERSION, line, mark, mark);
+		return SUSPEND(RP_ST_VERSION, line, mark, mark);
 	m->version_major = (uint8_t)(mark[5] - '0');
 	m->version_minor = (uint8_t)(mark[7] - '0');
 	p = mark + 10;
@@ -232,19 +244,19 @@ status_line: {
 	const char *bad = NULL;
 	int n = pi_version(buf, end, &bad);
 	if (n < 0)
-		return pi_fail(m, buf, bad, RP_E_VERSION);
+		return FAIL(bad, RP_E_VERSION);
 	for (int i = 8; i < 13 && buf + i < end; i++) {
 		char c = buf[i];
 		if (i == 8 || i == 12 ? c != ' ' : !RP_DIGIT(c))
-			return pi_fail(m, buf, buf + i,
+			return FAIL(buf + i,
 				       i == 8 || i == 12 ? RP_E_SPACE : RP_E_STATUS);
 	}
 	if (end - buf < 13)
-		return pi_suspend(m, buf, end, RP_ST_START, buf, buf, buf);
+		return SUSPEND(RP_ST_START, buf, buf, buf);
 	unsigned status = (unsigned)(buf[9] - '0') * 100 + (unsigned)(buf[10] - '0') * 10 +
 			  (unsigned)(buf[11] - '0');
 	if (status < 100 || status > 599)
-		return pi_fail(m, buf, buf + 9, RP_E_STATUS);
+		return FAIL(buf + 9, RP_E_STATUS);
 	m->version_major = (uint8_t)(buf[5] - '0');
 	m->version_minor = (uint8_t)(buf[7] - '0');
 	m->status = (uint16_t)status;
@@ -254,13 +266,13 @@ status_line: {
 reason:
 	q = k_scan_fvalue(p, end);
 	if (q == end)
-		return pi_suspend(m, buf, end, RP_ST_REASON, line, mark, q);
+		return SUSPEND(RP_ST_REASON, line, mark, q);
 	if (*q != '\r')
-		return pi_fail(m, buf, q, pi_stray(*q, RP_E_REASON));
+		return FAIL(q, pi_stray(q, end, RP_E_REASON));
 	if (q + 1 == end)
-		return pi_suspend(m, buf, end, RP_ST_REASON, line, mark, q);
+		return SUSPEND(RP_ST_REASON, line, mark, q);
 	if (q[1] != '\n')
-		return pi_fail(m, buf, q, RP_E_BARE_CR);
+		return FAIL(q, RP_E_BARE_CR);
 	m->reason = (rp_span){(uint32_t)(mark - buf), (uint32_t)(q - mark)};
 	p = q + 2;
 
@@ -268,29 +280,29 @@ reason:
 field_line:
 	line = p;
 	if (p == end)
-		return pi_suspend(m, buf, end, RP_ST_LINE, line, line, line);
+		return SUSPEND(RP_ST_LINE, line, line, line);
 	if (*p == '\r') {
 		if (p + 1 == end)
-			return pi_suspend(m, buf, end, RP_ST_LINE, line, line, line);
+			return SUSPEND(RP_ST_LINE, line, line, line);
 		if (p[1] != '\n')
-			return pi_fail(m, buf, p, RP_E_BARE_CR);
+			return FAIL(p, RP_E_BARE_CR);
 		p += 2;
 		goto done;
 	}
 	if (pi_ows(*p))
-		return pi_fail(m, buf, p, m->nheaders ? RP_E_OBS_FOLD : RP_E_LEADING_WS);
-	k_scan_field(line, end, &q, &vq);
+		return FAIL(p, nh ? RP_E_OBS_FOLD : RP_E_LEADING_WS);
+	k_scan_field(line, buf, end, &q, &vq);
 	goto name_scanned;
 field_name:
 	q = k_scan_tchar(p, end);
 	vq = NULL;
 name_scanned:
 	if (q == end)
-		return pi_suspend(m, buf, end, RP_ST_NAME, line, line, q);
+		return SUSPEND(RP_ST_NAME, line, line, q);
 	if (*q != ':' || q == line) {
 		if (q != line && pi_ows(*q))
-			return pi_fail(m, buf, q, RP_E_WS_BEFORE_COLON);
-		return pi_fail(m, buf, q, *q == '\n' ? RP_E_BARE_LF : RP_E_HEADER_NAME);
+			return FAIL(q, RP_E_WS_BEFORE_COLON);
+		return FAIL(q, *q == '\n' ? RP_E_BARE_LF : RP_E_HEADER_NAME);
 	}
 	mark = q;
 	if (vq) {
@@ -302,47 +314,54 @@ field_value:
 	q = k_scan_fvalue(p, end);
 value_scanned:
 	if (q == end)
-		return pi_suspend(m, buf, end, RP_ST_VALUE, line, mark, q);
+		return SUSPEND(RP_ST_VALUE, line, mark, q);
 	if (*q != '\r')
-		return pi_fail(m, buf, q, pi_stray(*q, RP_E_HEADER_VALUE));
+		return FAIL(q, pi_stray(q, end, RP_E_HEADER_VALUE));
 	if (q + 1 == end)
-		return pi_suspend(m, buf, end, RP_ST_VALUE, line, mark, q);
+		return SUSPEND(RP_ST_VALUE, line, mark, q);
 	if (q[1] != '\n')
-		return pi_fail(m, buf, q, RP_E_BARE_CR);
+		return FAIL(q, RP_E_BARE_CR);
 	{
-		/* *q is CR, so the leading-OWS loop stops by itself. */
+		/* Usually one SP before the value and none after.  *q is CR, so the
+		 * leading loop stops by itself; ve[-1] is at worst the colon. */
 		const char *vs = mark + 1, *ve = q;
-		while (pi_ows(*vs))
-			vs++;
-		while (ve > vs && pi_ows(ve[-1]))
-			ve--;
-		if (m->nheaders >= m->max_headers)
-			return pi_fail(m, buf, line, RP_E_TOO_MANY_HEADERS);
+		vs += *vs == ' ';
+		if (__builtin_expect(pi_ows(*vs), 0))
+			while (pi_ows(*vs))
+				vs++;
+		if (__builtin_expect(pi_ows(ve[-1]), 0))
+			while (ve > vs && pi_ows(ve[-1]))
+				ve--;
+		if (nh >= max_headers)
+			return FAIL(line, RP_E_TOO_MANY_HEADERS);
 		uint32_t nlen = (uint32_t)(mark - line);
-		int32_t index = (int32_t)m->nheaders++;
-		if (m->headers) {
-			rp_header *h = &m->headers[index];
+		int32_t index = (int32_t)nh++;
+		if (headers) {
+			rp_header *h = &headers[index];
 			h->name = (rp_span){(uint32_t)(line - buf), nlen};
 			h->value = (rp_span){(uint32_t)(vs - buf), (uint32_t)(ve - vs)};
 		}
-		if ((r->seen & RP_KIND_MASK) != RP_KIND_TRAILER && pi_maybe_special(line, nlen)) {
+		if (kind != RP_KIND_TRAILER && pi_maybe_special(line, nlen)) {
 			e = rp__field(m, line, nlen, vs, (uint32_t)(ve - vs), index);
 			if (e != RP_OK)
-				return pi_fail(m, buf, vs, e);
+				return FAIL(vs, e);
 		}
 	}
 	p = q + 2;
 	goto field_line;
 
 done:
-	if ((r->seen & RP_KIND_MASK) != RP_KIND_TRAILER) {
-		e = rp__finish(m);
+	m->nheaders = nh;
+	if (kind != RP_KIND_TRAILER) {
+		e = rp_finish(m);
 		if (e != RP_OK)
-			return pi_fail(m, buf, p, e);
+			return FAIL(p, e);
 	}
 	r->stage = RP_ST_DONE;
 	r->scan = (uint32_t)(p - buf);
 	return p - buf;
+#undef FAIL
+#undef SUSPEND
 }
 
 static int64_t pi_parse_request(rp_message *m, const char *buf, size_t len)

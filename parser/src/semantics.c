@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "charset.h"
+#include "finish.h"
 #include "internal.h"
 #include "kernels_scalar.h"
 
@@ -53,11 +54,6 @@ uint8_t rp__method_id(const char *p, uint32_t len)
 	M("PATCH", RP_M_PATCH)
 #undef M
 	return RP_M_OTHER;
-}
-
-static int at_least_11(const rp_message *m)
-{
-	return m->version_major > 1 || (m->version_major == 1 && m->version_minor >= 1);
 }
 
 /* Iterate the elements of a comma-separated list (RFC 9110 5.6.1), OWS
@@ -131,7 +127,7 @@ static rp_error content_length(rp_message *m, const char *v, uint32_t n)
 static rp_error transfer_encoding(rp_message *m, const char *v, uint32_t n)
 {
 	unsigned kind = m->resume.seen & RP_KIND_MASK;
-	if (!at_least_11(m))
+	if (!rp_at_least_11(m))
 		return RP_E_TE_HTTP10;
 	m->resume.seen |= RP_SEEN_TE;
 	list_iter it = {v, v + n, 0};
@@ -194,6 +190,15 @@ static int valid_host(const char *v, uint32_t n)
 
 static void connection(rp_message *m, const char *v, uint32_t n)
 {
+	/* The two values nearly every client sends, without the list walk. */
+	if (LIT_EQ(v, n, "keep-alive")) {
+		m->flags |= RP_F_CONN_KEEP_ALIVE;
+		return;
+	}
+	if (LIT_EQ(v, n, "close")) {
+		m->flags |= RP_F_CONN_CLOSE;
+		return;
+	}
 	list_iter it = {v, v + n, 0};
 	const char *el;
 	uint32_t elen;
@@ -236,7 +241,7 @@ rp_error rp__field(rp_message *m, const char *name, uint32_t name_len, const cha
 		break;
 	case 6:
 		/* RFC 9110 10.1.1: a 1.0 request's 100-continue is ignored. */
-		if (request && rp__lower_eq(name, "expect", 6) && at_least_11(m) && value_len) {
+		if (request && rp__lower_eq(name, "expect", 6) && rp_at_least_11(m) && value_len) {
 			if (LIT_EQ(value, value_len, "100-continue"))
 				m->flags |= RP_F_EXPECT_CONTINUE;
 			else
@@ -244,51 +249,5 @@ rp_error rp__field(rp_message *m, const char *name, uint32_t name_len, const cha
 		}
 		break;
 	}
-	return RP_OK;
-}
-
-static int bodiless_status(unsigned status)
-{
-	return status < 200 || status == 204 || status == 304;
-}
-
-rp_error rp__finish(rp_message *m)
-{
-	uint32_t seen = m->resume.seen;
-	int request = (seen & RP_KIND_MASK) == RP_KIND_REQUEST;
-
-	if ((seen & RP_SEEN_CL) && (seen & RP_SEEN_TE))
-		return RP_E_CL_AND_TE;
-
-	if (request) {
-		if (at_least_11(m) && m->host_index < 0)
-			return RP_E_HOST;
-		if (seen & RP_SEEN_TE) {
-			/* RFC 9112 6.3 item 4: a request whose final coding is not
-			 * chunked (or that lists none) has no determinable length. */
-			if (!(seen & RP_SEEN_TE_FINAL_CHUNKED))
-				return RP_E_TRANSFER_ENCODING;
-			m->framing = RP_BODY_CHUNKED;
-		} else {
-			m->framing = (seen & RP_SEEN_CL) ? RP_BODY_LENGTH : RP_BODY_NONE;
-		}
-	} else if ((seen & RP_SEEN_RESP_HEAD) || bodiless_status(m->status)) {
-		m->framing = RP_BODY_NONE;
-	} else if (seen & RP_SEEN_TE) {
-		m->framing = (seen & RP_SEEN_TE_FINAL_CHUNKED) ? RP_BODY_CHUNKED : RP_BODY_CLOSE;
-	} else {
-		m->framing = (seen & RP_SEEN_CL) ? RP_BODY_LENGTH : RP_BODY_CLOSE;
-	}
-	if (m->framing != RP_BODY_LENGTH)
-		m->content_length = 0;
-
-	/* RFC 9112 9.3: 1.1 persists unless closed; 1.0 only when asked. */
-	int persist = at_least_11(m) ? !(m->flags & RP_F_CONN_CLOSE)
-				     : (m->flags & RP_F_CONN_KEEP_ALIVE) &&
-					       !(m->flags & RP_F_CONN_CLOSE);
-	if (m->framing == RP_BODY_CLOSE)
-		persist = 0;
-	if (persist)
-		m->flags |= RP_F_KEEP_ALIVE;
 	return RP_OK;
 }

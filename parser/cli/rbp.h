@@ -1,0 +1,60 @@
+/*
+ * rbparse internals: exit statuses, input reading, variant choice, and the
+ * commands.  Everything here is prefixed rbp_ (rbparse).
+ *
+ *   main.c          dispatch, --help, --version
+ *   variants.c      `rbparse variants`
+ *   check.c         `rbparse check`: one message from stdin as JSON
+ *   bench.c         `rbparse bench`: the ringparse variants on the corpus
+ *   variant_pick.c  --variant lookup shared by check, bench and the baseline
+ *   readall.c       read a file descriptor to the end, with a cap
+ *   corpus.c        find and load the benchmark corpus (corpus.h)
+ *   sysinfo.c       CPU model, flags, kernel, pinning (sysinfo.h)
+ *   bench_*.c, subject_ringparse.c   the timing engine and its reports (bench.h)
+ *   json_out.c      the JSON writer (json_out.h)
+ */
+#ifndef RBP_H
+#define RBP_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ringparse.h"
+
+/* Exit statuses, the same for every command (documented in --help). */
+enum {
+	RBP_EXIT_OK = 0,         /* check: complete; others: success */
+	RBP_EXIT_INCOMPLETE = 1, /* check: the message is incomplete */
+	RBP_EXIT_PARSE = 2,      /* check: parse error; bench: a corpus message failed to parse */
+	RBP_EXIT_USAGE = 64,     /* EX_USAGE: bad command, option, value, variant or CPU */
+	RBP_EXIT_NOINPUT = 66,   /* EX_NOINPUT: input or corpus missing, unreadable or too large */
+	RBP_EXIT_OSERR = 71,     /* EX_OSERR: out of memory */
+	RBP_EXIT_IOERR = 74,     /* EX_IOERR: writing the output failed */
+};
+
+/* The largest input read (stdin for check, each corpus file for bench). */
+#define RBP_INPUT_CAP (16u * 1024u * 1024u)
+
+/* Read fd to end of file into a malloc'd buffer of exactly the input's size
+ * (so AddressSanitizer sees any read past the end).  Returns 0, or -1 with
+ * errno set: EFBIG when the input is larger than cap. */
+int rbp_read_all(int fd, size_t cap, char **out, size_t *out_len);
+
+/* Resolve one variant name ("default" is rp_variant_current()); on failure print why on stderr (naming the
+ * allowed values) and return NULL.  Unsupported on this CPU is a failure. */
+const rp_variant *rbp_variant_lookup(const char *name);
+
+/* Resolve a --variant list: NULL or "all" (every variant this CPU runs, in
+ * rp_variants_all() order), "default" (rp_variant_current()), or names
+ * separated by commas.  Returns the count (>= 1), or -1 after printing the
+ * reason on stderr. */
+int rbp_variants_pick(const char *spec, const rp_variant **out, size_t max);
+
+/* Print the supported variant names, comma-separated, to f. */
+void rbp_variants_print_supported(FILE *f);
+
+int rbp_cmd_variants(int argc, char **argv);
+int rbp_cmd_check(int argc, char **argv);
+int rbp_cmd_bench(int argc, char **argv);
+
+#endif
