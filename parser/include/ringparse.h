@@ -37,33 +37,33 @@ enum {
  * rp_error_status() the HTTP status a server should answer with. */
 typedef enum rp_error {
 	RP_OK = 0,
-	RP_E_METHOD,             /* method is not a token */
-	RP_E_TARGET,             /* request-target has a character outside RFC 3986 */
-	RP_E_TARGET_TOO_LONG,    /* request-target longer than limits.max_target */
-	RP_E_PERCENT,            /* '%' not followed by two hex digits */
-	RP_E_VERSION,            /* not HTTP/DIGIT.DIGIT */
-	RP_E_SPACE,              /* not exactly one SP between start-line parts */
-	RP_E_STATUS,             /* status code is not three digits */
-	RP_E_REASON,             /* control character in reason-phrase */
-	RP_E_BARE_CR,            /* CR not followed by LF */
-	RP_E_BARE_LF,            /* LF not preceded by CR */
-	RP_E_EMPTY_LINES,        /* more than one empty line before a request */
-	RP_E_LEADING_WS,         /* whitespace before the first header line */
-	RP_E_OBS_FOLD,           /* header line continued with obs-fold */
-	RP_E_HEADER_NAME,        /* header name is empty or not a token */
-	RP_E_WS_BEFORE_COLON,    /* whitespace between header name and colon */
-	RP_E_HEADER_VALUE,       /* control character in header value */
-	RP_E_TOO_MANY_HEADERS,   /* more header lines than the caller's array */
-	RP_E_HEADERS_TOO_LARGE,  /* header block larger than limits.max_header_bytes */
-	RP_E_HOST,               /* Host missing (HTTP/1.1), repeated, or invalid */
-	RP_E_CONTENT_LENGTH,     /* malformed, differing or too large Content-Length */
-	RP_E_CL_AND_TE,          /* Content-Length together with Transfer-Encoding */
-	RP_E_TRANSFER_ENCODING,  /* chunked not final, repeated, unknown final coding */
-	RP_E_TE_HTTP10,          /* Transfer-Encoding in an HTTP/1.0 message */
-	RP_E_CHUNK_SIZE,         /* chunk size missing, not hex, or overflowing */
-	RP_E_CHUNK_EXT,          /* malformed chunk extension */
-	RP_E_CHUNK_DATA,         /* chunk data not followed by CRLF */
-	RP_E_TRAILER,            /* malformed trailer section (see error_detail) */
+	RP_E_METHOD,            /* method is not a token */
+	RP_E_TARGET,            /* request-target has a character outside RFC 3986 */
+	RP_E_TARGET_TOO_LONG,   /* request-target longer than limits.max_target */
+	RP_E_PERCENT,           /* '%' not followed by two hex digits */
+	RP_E_VERSION,           /* not HTTP/DIGIT.DIGIT */
+	RP_E_SPACE,             /* not exactly one SP between start-line parts */
+	RP_E_STATUS,            /* status code is not three digits */
+	RP_E_REASON,            /* control character in reason-phrase */
+	RP_E_BARE_CR,           /* CR not followed by LF */
+	RP_E_BARE_LF,           /* LF not preceded by CR */
+	RP_E_EMPTY_LINES,       /* more than one empty line before a request */
+	RP_E_LEADING_WS,        /* whitespace before the first header line */
+	RP_E_OBS_FOLD,          /* header line continued with obs-fold */
+	RP_E_HEADER_NAME,       /* header name is empty or not a token */
+	RP_E_WS_BEFORE_COLON,   /* whitespace between header name and colon */
+	RP_E_HEADER_VALUE,      /* control character in header value */
+	RP_E_TOO_MANY_HEADERS,  /* more header lines than the caller's array */
+	RP_E_HEADERS_TOO_LARGE, /* header block larger than limits.max_header_bytes */
+	RP_E_HOST,              /* Host missing (HTTP/1.1), repeated, or invalid */
+	RP_E_CONTENT_LENGTH,    /* malformed, differing or too large Content-Length */
+	RP_E_CL_AND_TE,         /* Content-Length together with Transfer-Encoding */
+	RP_E_TRANSFER_ENCODING, /* chunked not final, repeated, unknown final coding */
+	RP_E_TE_HTTP10,         /* Transfer-Encoding in an HTTP/1.0 message */
+	RP_E_CHUNK_SIZE,        /* chunk size missing, not hex, or overflowing */
+	RP_E_CHUNK_EXT,         /* malformed chunk extension */
+	RP_E_CHUNK_DATA,        /* chunk data not followed by CRLF */
+	RP_E_TRAILER,           /* malformed trailer section (see error_detail) */
 	RP_E__COUNT
 } rp_error;
 
@@ -80,10 +80,10 @@ typedef struct rp_header {
 
 /* How the message body is delimited (RFC 9112 section 6). */
 typedef enum rp_framing {
-	RP_BODY_NONE = 0,   /* no body */
-	RP_BODY_LENGTH,     /* content_length bytes follow */
-	RP_BODY_CHUNKED,    /* chunked transfer coding: use rp_chunked_* */
-	RP_BODY_CLOSE,      /* responses only: the body ends when the connection closes */
+	RP_BODY_NONE = 0, /* no body */
+	RP_BODY_LENGTH,   /* content_length bytes follow */
+	RP_BODY_CHUNKED,  /* chunked transfer coding: use rp_chunked_* */
+	RP_BODY_CLOSE,    /* responses only: the body ends when the connection closes */
 } rp_framing;
 
 /* Methods the parser recognises; any other token parses as RP_M_OTHER. */
@@ -129,10 +129,10 @@ typedef struct rp_limits {
  * continues instead of starting over. */
 typedef struct rp_resume {
 	uint32_t stage;
-	uint32_t line;  /* offset of the line being parsed */
-	uint32_t scan;  /* offset up to which the current field is validated */
-	uint32_t mark;  /* stage-specific offset (end of name, start of value) */
-	uint32_t seen;  /* stage-private bits: which framing headers were seen */
+	uint32_t line; /* offset of the line being parsed */
+	uint32_t scan; /* offset up to which the current field is validated */
+	uint32_t mark; /* stage-specific offset (end of name, start of value) */
+	uint32_t seen; /* stage-private bits: which framing headers were seen */
 } rp_resume;
 
 typedef struct rp_message {
@@ -142,19 +142,19 @@ typedef struct rp_message {
 	rp_limits limits;
 
 	/* Results, valid once a parse returns > 0 (partly while incomplete). */
-	rp_span method;         /* requests */
-	rp_span target;         /* requests */
-	rp_span reason;         /* responses */
-	uint8_t method_id;      /* rp_method */
+	rp_span method;    /* requests */
+	rp_span target;    /* requests */
+	rp_span reason;    /* responses */
+	uint8_t method_id; /* rp_method */
 	uint8_t version_major;
 	uint8_t version_minor;
-	uint8_t framing;        /* rp_framing */
-	uint16_t status;        /* responses */
-	uint16_t error;         /* rp_error, when RP_ERROR was returned */
-	uint32_t error_offset;  /* where in the buffer the rule broke */
+	uint8_t framing;       /* rp_framing */
+	uint16_t status;       /* responses */
+	uint16_t error;        /* rp_error, when RP_ERROR was returned */
+	uint32_t error_offset; /* where in the buffer the rule broke */
 	uint32_t nheaders;
-	uint32_t flags;         /* RP_F_* */
-	int32_t host_index;     /* index of the Host header, or -1 */
+	uint32_t flags;     /* RP_F_* */
+	int32_t host_index; /* index of the Host header, or -1 */
 	uint64_t content_length;
 
 	rp_resume resume;
@@ -175,18 +175,18 @@ int64_t rp_parse_response(rp_message *m, const char *buf, size_t len, unsigned f
 /* ---- chunked bodies (RFC 9112 section 7.1) ---------------------------- */
 
 typedef struct rp_chunked {
-	uint64_t remaining;   /* bytes left in the current chunk's data */
-	uint64_t body_bytes;  /* data bytes delivered so far */
+	uint64_t remaining;  /* bytes left in the current chunk's data */
+	uint64_t body_bytes; /* data bytes delivered so far */
 	uint32_t state;
-	uint32_t ext_bytes;   /* bytes of the current chunk-size line */
+	uint32_t ext_bytes; /* bytes of the current chunk-size line */
 	uint32_t trailer_bytes;
 	uint32_t trailer_count;
-	uint32_t max_line;    /* bound on a chunk-size line with extensions */
+	uint32_t max_line; /* bound on a chunk-size line with extensions */
 	uint32_t max_trailer_bytes;
 	uint32_t max_trailers;
-	uint16_t error;       /* rp_error, after RP_ERROR */
+	uint16_t error;        /* rp_error, after RP_ERROR */
 	uint16_t error_detail; /* for RP_E_TRAILER: the header rule that broke */
-	rp_message trailer;   /* parse state of a trailer line in progress */
+	rp_message trailer;    /* parse state of a trailer line in progress */
 } rp_chunked;
 
 void rp_chunked_init(rp_chunked *c);
@@ -243,9 +243,9 @@ int rp_variant_select(const char *name);
 
 /* ---- errors and helpers ------------------------------------------------ */
 
-const char *rp_error_name(rp_error e);        /* "bare_cr", "cl_and_te", ... */
-const char *rp_error_message(rp_error e);     /* one sentence for humans */
-int rp_error_status(rp_error e);              /* 400, 414 or 431 */
+const char *rp_error_name(rp_error e);    /* "bare_cr", "cl_and_te", ... */
+const char *rp_error_message(rp_error e); /* one sentence for humans */
+int rp_error_status(rp_error e);          /* 400, 414 or 431 */
 const char *rp_method_name(rp_method m);
 
 /* Case-insensitive header lookup from index `from`: the index, or -1. */

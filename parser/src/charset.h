@@ -28,21 +28,20 @@
  * checks the two hex digits that must follow it. */
 #define RP_IS_TARGET(c)                                                                            \
 	(RP_ALPHA(c) || RP_DIGIT(c) || (c) == '-' || (c) == '.' || (c) == '_' || (c) == '~' ||     \
-	 (c) == '!' || (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||     \
-	 (c) == '*' || (c) == '+' || (c) == ',' || (c) == ';' || (c) == '=' || (c) == ':' ||      \
+	 (c) == '!' || (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||      \
+	 (c) == '*' || (c) == '+' || (c) == ',' || (c) == ';' || (c) == '=' || (c) == ':' ||       \
 	 (c) == '@' || (c) == '/' || (c) == '?')
 
 /* RFC 9110 7.2 / RFC 3986 3.2.2: what a Host value (uri-host [":" port])
  * may be made of: reg-name, IPv4, IP-literal in brackets, pct-encoded. */
 #define RP_IS_HOST(c)                                                                              \
 	(RP_ALPHA(c) || RP_DIGIT(c) || (c) == '-' || (c) == '.' || (c) == '_' || (c) == '~' ||     \
-	 (c) == '!' || (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||     \
-	 (c) == '*' || (c) == '+' || (c) == ',' || (c) == ';' || (c) == '=' || (c) == ':' ||      \
+	 (c) == '!' || (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||      \
+	 (c) == '*' || (c) == '+' || (c) == ',' || (c) == ';' || (c) == '=' || (c) == ':' ||       \
 	 (c) == '[' || (c) == ']' || (c) == '%')
 
 /* reg-name / IPv4address characters: RP_IS_HOST without ':' '[' ']' '%'. */
-#define RP_IS_REGNAME(c)                                                                           \
-	(RP_IS_HOST(c) && (c) != ':' && (c) != '[' && (c) != ']' && (c) != '%')
+#define RP_IS_REGNAME(c) (RP_IS_HOST(c) && (c) != ':' && (c) != '[' && (c) != ']' && (c) != '%')
 
 #define RP_IS_HEX(c) (RP_DIGIT(c) || RP_IN(c, 'a', 'f') || RP_IN(c, 'A', 'F'))
 
@@ -57,9 +56,9 @@ enum {
 };
 
 #define RP_CLASS_BITS(c)                                                                           \
-	((RP_IS_TCHAR(c) ? RP_C_TCHAR : 0) | (RP_IS_FVALUE(c) ? RP_C_FVALUE : 0) |                \
+	((RP_IS_TCHAR(c) ? RP_C_TCHAR : 0) | (RP_IS_FVALUE(c) ? RP_C_FVALUE : 0) |                 \
 	 (RP_IS_TARGET(c) ? RP_C_TARGET : 0) | (RP_IS_HOST(c) ? RP_C_HOST : 0) |                   \
-	 (RP_IS_HEX(c) ? RP_C_HEX : 0) | (RP_DIGIT(c) ? RP_C_DIGIT : 0) |                        \
+	 (RP_IS_HEX(c) ? RP_C_HEX : 0) | (RP_DIGIT(c) ? RP_C_DIGIT : 0) |                          \
 	 (RP_IS_REGNAME(c) ? RP_C_REGNAME : 0))
 
 #define RP_R4(M, b) M(b), M((b) + 1), M((b) + 2), M((b) + 3)
@@ -84,19 +83,23 @@ static inline int rp_is(unsigned char c, unsigned cls)
  * row 0x20..0x2f, which is entirely in) or all out (hi[8..15] = 0).
  */
 #define RP_NIB_ROW(IS, n)                                                                          \
-	((IS((n)) ? 1 : 0) | (IS(0x10 | (n)) ? 2 : 0) | (IS(0x20 | (n)) ? 4 : 0) |                \
+	((IS((n)) ? 1 : 0) | (IS(0x10 | (n)) ? 2 : 0) | (IS(0x20 | (n)) ? 4 : 0) |                 \
 	 (IS(0x30 | (n)) ? 8 : 0) | (IS(0x40 | (n)) ? 16 : 0) | (IS(0x50 | (n)) ? 32 : 0) |        \
 	 (IS(0x60 | (n)) ? 64 : 0) | (IS(0x70 | (n)) ? 128 : 0))
+#define RP_NIB_ROWS(IS)                                                                            \
+	RP_NIB_ROW(IS, 0), RP_NIB_ROW(IS, 1), RP_NIB_ROW(IS, 2), RP_NIB_ROW(IS, 3),                \
+		RP_NIB_ROW(IS, 4), RP_NIB_ROW(IS, 5), RP_NIB_ROW(IS, 6), RP_NIB_ROW(IS, 7),        \
+		RP_NIB_ROW(IS, 8), RP_NIB_ROW(IS, 9), RP_NIB_ROW(IS, 10), RP_NIB_ROW(IS, 11),      \
+		RP_NIB_ROW(IS, 12), RP_NIB_ROW(IS, 13), RP_NIB_ROW(IS, 14), RP_NIB_ROW(IS, 15)
+#define RP_NIB_HI_ROWS(high)                                                                       \
+	1, 2, 4, 8, 16, 32, 64, 128, high, high, high, high, high, high, high, high
 #define RP_NIB_LO(IS)                                                                              \
 	{                                                                                          \
-		RP_NIB_ROW(IS, 0), RP_NIB_ROW(IS, 1), RP_NIB_ROW(IS, 2), RP_NIB_ROW(IS, 3),        \
-		    RP_NIB_ROW(IS, 4), RP_NIB_ROW(IS, 5), RP_NIB_ROW(IS, 6), RP_NIB_ROW(IS, 7),    \
-		    RP_NIB_ROW(IS, 8), RP_NIB_ROW(IS, 9), RP_NIB_ROW(IS, 10), RP_NIB_ROW(IS, 11),  \
-		    RP_NIB_ROW(IS, 12), RP_NIB_ROW(IS, 13), RP_NIB_ROW(IS, 14), RP_NIB_ROW(IS, 15) \
+		RP_NIB_ROWS(IS)                                                                    \
 	}
 #define RP_NIB_HI(high)                                                                            \
 	{                                                                                          \
-		1, 2, 4, 8, 16, 32, 64, 128, high, high, high, high, high, high, high, high        \
+		RP_NIB_HI_ROWS(high)                                                               \
 	}
 
 typedef struct rp_nibbles {
@@ -108,5 +111,6 @@ typedef struct rp_nibbles {
 static const rp_nibbles rp_nib_tchar = {RP_NIB_LO(RP_IS_TCHAR), RP_NIB_HI(0)};
 static const rp_nibbles rp_nib_target = {RP_NIB_LO(RP_IS_TARGET), RP_NIB_HI(0)};
 static const rp_nibbles rp_nib_fvalue = {RP_NIB_LO(RP_IS_FVALUE), RP_NIB_HI(4)};
+static const rp_nibbles rp_nib_regname = {RP_NIB_LO(RP_IS_REGNAME), RP_NIB_HI(0)};
 
 #endif

@@ -241,7 +241,8 @@ int64_t rp__chunked_feed(rp_chunked *c, const char *buf, size_t len, const char 
 								      : RP_E_CHUNK_EXT);
 			rp_error e = ch_line_byte(c, (unsigned char)*p);
 			if (e != RP_OK)
-				return ch_fail(c, *p == '\n' && e != RP_E_CHUNK_DATA ? RP_E_BARE_LF : e);
+				return ch_fail(c, *p == '\n' && e != RP_E_CHUNK_DATA ? RP_E_BARE_LF
+										     : e);
 			p++;
 		}
 		}

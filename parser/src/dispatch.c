@@ -37,8 +37,8 @@ static int has_avx512bw(void)
 
 #define VARIANT(v, desc)                                                                           \
 	{                                                                                          \
-		#v, desc, has_##v, rp__##v##_parse_request, rp__##v##_parse_response,              \
-		    rp__##v##_chunked_feed, rp__##v##_scan                                         \
+#v, desc, has_##v, rp__##v##_parse_request, rp__##v##_parse_response,              \
+			rp__##v##_chunked_feed, rp__##v##_scan                                     \
 	}
 
 static const rp_variant variants[] = {
@@ -50,7 +50,7 @@ static const rp_variant variants[] = {
 #define NVARIANTS (sizeof(variants) / sizeof(variants[0]))
 
 static const rp_variant *const all[NVARIANTS + 1] = {&variants[0], &variants[1], &variants[2],
-						      &variants[3], NULL};
+						     &variants[3], NULL};
 
 static const rp_variant *current;
 
@@ -89,8 +89,9 @@ const rp_variant *rp_variant_current(void)
 	if (!current) {
 		const char *env = getenv("RINGPARSE_VARIANT");
 		if (env && *env && rp_variant_select(env) != 0)
-			fprintf(stderr, "ringparse: RINGPARSE_VARIANT=%s is unknown or unsupported "
-					"on this CPU; using %s\n",
+			fprintf(stderr,
+				"ringparse: RINGPARSE_VARIANT=%s is unknown or unsupported "
+				"on this CPU; using %s\n",
 				env, fastest()->name);
 		if (!current)
 			current = fastest();

@@ -22,13 +22,22 @@ static inline int rp_bodiless_status(unsigned status)
 static inline rp_error rp_finish(rp_message *m)
 {
 	uint32_t seen = m->resume.seen;
-	int request = (seen & RP_KIND_MASK) == RP_KIND_REQUEST;
+	int v11 = (seen & RP_SEEN_V11) != 0;
 
+	/* The common request: 1.1 or later, no framing field, one Host. */
+	if (seen == RP_SEEN_V11 && m->host_index >= 0) {
+		m->framing = RP_BODY_NONE;
+		if (!(m->flags & RP_F_CONN_CLOSE))
+			m->flags |= RP_F_KEEP_ALIVE;
+		return RP_OK;
+	}
+
+	int request = (seen & RP_KIND_MASK) == RP_KIND_REQUEST;
 	if ((seen & RP_SEEN_CL) && (seen & RP_SEEN_TE))
 		return RP_E_CL_AND_TE;
 
 	if (request) {
-		if (rp_at_least_11(m) && m->host_index < 0)
+		if (v11 && m->host_index < 0)
 			return RP_E_HOST;
 		if (seen & RP_SEEN_TE) {
 			/* RFC 9112 6.3 item 4: a request whose final coding is not
@@ -51,9 +60,8 @@ static inline rp_error rp_finish(rp_message *m)
 
 	/* 1.1 persists unless closed; 1.0 only when asked; never after a body
 	 * that ends with the connection. */
-	int persist = rp_at_least_11(m) ? !(m->flags & RP_F_CONN_CLOSE)
-					: (m->flags & RP_F_CONN_KEEP_ALIVE) &&
-						  !(m->flags & RP_F_CONN_CLOSE);
+	int persist = v11 ? !(m->flags & RP_F_CONN_CLOSE)
+			  : (m->flags & RP_F_CONN_KEEP_ALIVE) && !(m->flags & RP_F_CONN_CLOSE);
 	if (persist && m->framing != RP_BODY_CLOSE)
 		m->flags |= RP_F_KEEP_ALIVE;
 	return RP_OK;

@@ -29,22 +29,14 @@ enum rp_kind {
 
 /* Framing facts gathered from header fields (resume.seen). */
 enum {
-	RP_SEEN_RESP_HEAD = 1u << 2,   /* response to a HEAD request */
-	RP_SEEN_CL = 1u << 3,          /* a Content-Length field */
-	RP_SEEN_TE = 1u << 4,          /* a Transfer-Encoding field */
-	RP_SEEN_TE_CHUNKED = 1u << 5,  /* chunked appeared among the codings */
+	RP_SEEN_RESP_HEAD = 1u << 2,        /* response to a HEAD request */
+	RP_SEEN_CL = 1u << 3,               /* a Content-Length field */
+	RP_SEEN_TE = 1u << 4,               /* a Transfer-Encoding field */
+	RP_SEEN_TE_CHUNKED = 1u << 5,       /* chunked appeared among the codings */
 	RP_SEEN_TE_FINAL_CHUNKED = 1u << 6, /* ... and is (so far) the last one */
-	RP_SEEN_TE_CODING = 1u << 7,   /* at least one coding was listed */
+	RP_SEEN_TE_CODING = 1u << 7,        /* at least one coding was listed */
+	RP_SEEN_V11 = 1u << 8,              /* the version is 1.1 or later */
 };
-
-/* Called by the grammar for a field whose name may be one that shapes
- * framing or the connection (Host, Content-Length, Transfer-Encoding,
- * Connection, Expect).  Returns RP_OK or the rule broken. */
-rp_error rp__field(rp_message *m, const char *name, uint32_t name_len, const char *value,
-		   uint32_t value_len, int32_t index);
-
-/* rp_method of a method token. */
-uint8_t rp__method_id(const char *p, uint32_t len);
 
 /* The chunked framing state machine; trailer lines go through the variant's
  * own field grammar. */
@@ -55,15 +47,13 @@ int64_t rp__chunked_feed(rp_chunked *c, const char *buf, size_t len, const char 
 /* Prepare a message to parse a trailer section. */
 void rp__trailer_init(rp_message *m, uint32_t max_bytes, uint32_t max_fields);
 
-int rp__lower_eq(const char *p, const char *lower, size_t len);
-
 /* What each variant_*.c exports: the grammar compiled with its kernels. */
 #define RP_DECLARE_VARIANT(v)                                                                      \
-	int64_t rp__##v##_parse_request(rp_message *m, const char *buf, size_t len);              \
-	int64_t rp__##v##_parse_response(rp_message *m, const char *buf, size_t len,              \
-					 unsigned flags);                                         \
-	int64_t rp__##v##_chunked_feed(rp_chunked *c, const char *buf, size_t len,                \
-				       const char **data, size_t *data_len);                      \
+	int64_t rp__##v##_parse_request(rp_message *m, const char *buf, size_t len);               \
+	int64_t rp__##v##_parse_response(rp_message *m, const char *buf, size_t len,               \
+					 unsigned flags);                                          \
+	int64_t rp__##v##_chunked_feed(rp_chunked *c, const char *buf, size_t len,                 \
+				       const char **data, size_t *data_len);                       \
 	const char *rp__##v##_scan(int cls, const char *p, const char *end);
 
 RP_DECLARE_VARIANT(scalar)

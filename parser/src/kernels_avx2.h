@@ -8,26 +8,82 @@
 #define RP_KERNELS_WIDER
 #include "kernels_sse42.h"
 
-static inline const char *k32_scan(const char *p, const char *end, const rp_nibbles *t,
+/* A class's nibble tables with both 128-bit lanes filled at compile time:
+ * one aligned load each, no broadcast. */
+typedef struct k32_class {
+	_Alignas(32) uint8_t lo[32];
+	_Alignas(32) uint8_t hi[32];
+} k32_class;
+
+#define K32_CLASS(IS, high)                                                                        \
+	{                                                                                          \
+		{RP_NIB_ROWS(IS), RP_NIB_ROWS(IS)},                                                \
+		{                                                                                  \
+			RP_NIB_HI_ROWS(high), RP_NIB_HI_ROWS(high)                                 \
+		}                                                                                  \
+	}
+static const k32_class k32_tchar = K32_CLASS(RP_IS_TCHAR, 0);
+static const k32_class k32_target = K32_CLASS(RP_IS_TARGET, 0);
+static const k32_class k32_fvalue = K32_CLASS(RP_IS_FVALUE, 4);
+static const k32_class k32_regname = K32_CLASS(RP_IS_REGNAME, 0);
+static const _Alignas(32) uint8_t k32_nib[32] = {15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+						 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+						 15, 15, 15, 15, 15, 15, 15, 15, 15, 15};
+
+/* No state: the constants are read where they are used. */
+typedef struct k_ctx {
+	char unused;
+} k_ctx;
+
+static inline void k_ctx_init(k_ctx *kc)
+{
+	(void)kc;
+}
+
+static inline __m256i k32_const(const uint8_t *p)
+{
+	return _mm256_load_si256((const __m256i *)p);
+}
+
+static inline k16_class k32_half(const k32_class *c)
+{
+	return (k16_class){_mm_load_si128((const __m128i *)c->lo),
+			   _mm_load_si128((const __m128i *)c->hi)};
+}
+
+/* Nibble indices of v, computed once for every class looked up. */
+typedef struct k32_index {
+	__m256i lo, hi;
+} k32_index;
+
+static inline k32_index k32_index_of(const k_ctx *kc, __m256i v)
+{
+	(void)kc;
+	__m256i nib = k32_const(k32_nib);
+	return (k32_index){_mm256_and_si256(v, nib),
+			   _mm256_and_si256(_mm256_srli_epi16(v, 4), nib)};
+}
+
+static inline uint32_t k32_outside(k32_index ix, const k32_class *c)
+{
+	__m256i in = _mm256_and_si256(_mm256_shuffle_epi8(k32_const(c->lo), ix.lo),
+				      _mm256_shuffle_epi8(k32_const(c->hi), ix.hi));
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(in, _mm256_setzero_si256()));
+}
+
+static inline const char *k32_scan(const k_ctx *kc, const char *p, const char *end,
+				   const k32_class *c,
 				   const char *(*tail)(const char *, const char *))
 {
-	const __m256i nib = _mm256_set1_epi8(0x0f);
-	const __m256i lo_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t->lo));
-	const __m256i hi_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t->hi));
-
 	while (end - p >= 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)p);
-		__m256i lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(v, nib));
-		__m256i hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
-		__m256i in = _mm256_and_si256(lo, hi);
-		unsigned out = (unsigned)_mm256_movemask_epi8(
-			_mm256_cmpeq_epi8(in, _mm256_setzero_si256()));
+		uint32_t out =
+			k32_outside(k32_index_of(kc, _mm256_loadu_si256((const __m256i *)p)), c);
 		if (out)
 			return p + __builtin_ctz(out);
 		p += 32;
 	}
 	if (end - p >= 16) {
-		unsigned out = k16_outside(_mm_loadu_si128((const __m128i *)p), t);
+		unsigned out = k16_outside(_mm_loadu_si128((const __m128i *)p), k32_half(c));
 		if (out)
 			return p + __builtin_ctz(out);
 		p += 16;
@@ -35,58 +91,35 @@ static inline const char *k32_scan(const char *p, const char *end, const rp_nibb
 	return tail(p, end);
 }
 
-#ifndef RP_KERNELS_WIDEST
-static inline const char *k_scan_tchar(const char *p, const char *end)
+static inline const char *k_scan_tchar(const k_ctx *kc, const char *p, const char *end)
 {
-	return k32_scan(p, end, &rp_nib_tchar, ks_scan_tchar);
+	return k32_scan(kc, p, end, &k32_tchar, ks_scan_tchar);
 }
 
-static inline const char *k_scan_target(const char *p, const char *end)
+static inline const char *k_scan_target(const k_ctx *kc, const char *p, const char *end)
 {
-	return k32_scan(p, end, &rp_nib_target, ks_scan_target);
+	return k32_scan(kc, p, end, &k32_target, ks_scan_target);
 }
 
-static inline const char *k_scan_fvalue(const char *p, const char *end)
+static inline const char *k_scan_fvalue(const k_ctx *kc, const char *p, const char *end)
 {
-	return k32_scan(p, end, &rp_nib_fvalue, ks_scan_fvalue);
+	return k32_scan(kc, p, end, &k32_fvalue, ks_scan_fvalue);
 }
 
-/* Most field lines fit in 32 bytes: one load, the nibble indices computed
- * once, both classes looked up.  Near the end of the message the load is
- * the 32 bytes that end at end (the message starts before them), shifted. */
-static inline void k_scan_field(const char *p, const char *begin, const char *end,
-				const char **name_end, const char **value_end)
+static inline const char *k_scan_regname(const k_ctx *kc, const char *p, const char *end)
 {
-	unsigned shift = 0, stop = 0;
-	const char *base = p;
-	if (end - p < 32) {
-		if (end - begin < 32) {
-			rp_scan_field_seq(p, end, name_end, value_end, k_scan_tchar,
-					  k_scan_fvalue);
-			return;
-		}
-		base = end - 32;
-		shift = (unsigned)(p - base);
-		stop = 1u << (32 - shift); /* the bit of end, seen from p */
-	}
-	const __m256i nib = _mm256_set1_epi8(0x0f);
-	__m256i v = _mm256_loadu_si256((const __m256i *)base);
-	__m256i lo = _mm256_and_si256(v, nib);
-	__m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
-#define K32_OUT(t)                                                                                 \
-	((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(                                         \
-		 _mm256_and_si256(                                                                 \
-			 _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(                          \
-						     _mm_loadu_si128((const __m128i *)(t).lo)),    \
-					     lo),                                                  \
-			 _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(                          \
-						     _mm_loadu_si128((const __m128i *)(t).hi)),    \
-					     hi)),                                                 \
-		 _mm256_setzero_si256())) >>                                                       \
-	 shift)
-	uint32_t nt = K32_OUT(rp_nib_tchar) | stop;
+	return k32_scan(kc, p, end, &k32_regname, ks_scan_regname);
+}
+
+/* Name and value ends from one look at 32 bytes (the bits of ix, already
+ * shifted so bit 0 is p; stop marks end when it is in view). */
+static inline void k32_field(const k_ctx *kc, const char *p, const char *end, uint32_t nt,
+			     uint32_t nv, const char **name_end, const char **value_end)
+{
 	if (!nt) {
-		rp_scan_field_seq(p + 32, end, name_end, value_end, k_scan_tchar, k_scan_fvalue);
+		const char *q = k_scan_tchar(kc, p + 32, end);
+		*name_end = q;
+		*value_end = q < end && *q == ':' ? k_scan_fvalue(kc, q + 1, end) : NULL;
 		return;
 	}
 	unsigned ni = (unsigned)__builtin_ctz(nt);
@@ -95,10 +128,32 @@ static inline void k_scan_field(const char *p, const char *begin, const char *en
 		*value_end = NULL;
 		return;
 	}
-	uint32_t nv = (K32_OUT(rp_nib_fvalue) | stop) & (uint32_t)(~1ull << ni);
-#undef K32_OUT
-	*value_end = nv ? p + __builtin_ctz(nv) : k_scan_fvalue(p + 32, end);
+	nv &= (uint32_t)(~1ull << ni);
+	*value_end = nv ? p + __builtin_ctz(nv) : k_scan_fvalue(kc, p + 32, end);
 }
-#endif
+
+/* Most field lines fit in 32 bytes: one load, the nibble indices computed
+ * once, both classes looked up.  Near the end of the message the load is
+ * the 32 bytes that end at end (the message starts before them), shifted. */
+static inline void k_scan_field(const k_ctx *kc, const char *p, const char *begin, const char *end,
+				const char **name_end, const char **value_end)
+{
+	if (__builtin_expect(end - p >= 32, 1)) {
+		k32_index ix = k32_index_of(kc, _mm256_loadu_si256((const __m256i *)p));
+		k32_field(kc, p, end, k32_outside(ix, &k32_tchar), k32_outside(ix, &k32_fvalue),
+			  name_end, value_end);
+		return;
+	}
+	if (end - begin < 32) {
+		rp_scan_field_seq(p, end, name_end, value_end, ks_scan_tchar, ks_scan_fvalue);
+		return;
+	}
+	const char *base = end - 32;
+	unsigned shift = (unsigned)(p - base);
+	uint32_t stop = 1u << (32 - shift); /* the bit of end, seen from p */
+	k32_index ix = k32_index_of(kc, _mm256_loadu_si256((const __m256i *)base));
+	k32_field(kc, p, end, (k32_outside(ix, &k32_tchar) >> shift) | stop,
+		  (k32_outside(ix, &k32_fvalue) >> shift) | stop, name_end, value_end);
+}
 
 #endif

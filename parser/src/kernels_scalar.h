@@ -47,6 +47,10 @@ static inline const char *ks_scan_target(const char *p, const char *end)
 	return ks_scan_table(p, end, RP_C_TARGET);
 }
 
+static inline const char *ks_scan_regname(const char *p, const char *end)
+{
+	return ks_scan_table(p, end, RP_C_REGNAME);
+}
 
 /* Bytes of x that field values refuse (below 0x20, or 0x7f), plus HTAB,
  * as the top bit of each byte.  Exact per byte, no carries between bytes:

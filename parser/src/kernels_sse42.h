@@ -10,24 +10,34 @@
 
 #include "kernels_scalar.h"
 
+/* A class's nibble tables, loaded once per parse (see k_ctx). */
+typedef struct k16_class {
+	__m128i lo, hi;
+} k16_class;
+
+static inline k16_class k16_load(const rp_nibbles *t)
+{
+	return (k16_class){_mm_loadu_si128((const __m128i *)t->lo),
+			   _mm_loadu_si128((const __m128i *)t->hi)};
+}
+
 /* Mask of the bytes of v outside the class. */
-static inline unsigned k16_outside(__m128i v, const rp_nibbles *t)
+static inline unsigned k16_outside(__m128i v, k16_class c)
 {
 	const __m128i nib = _mm_set1_epi8(0x0f);
-	__m128i lo = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)t->lo), _mm_and_si128(v, nib));
-	__m128i hi = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)t->hi),
-				      _mm_and_si128(_mm_srli_epi16(v, 4), nib));
-	__m128i in = _mm_and_si128(lo, hi);
-	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(in, _mm_setzero_si128()));
+	__m128i lo = _mm_shuffle_epi8(c.lo, _mm_and_si128(v, nib));
+	__m128i hi = _mm_shuffle_epi8(c.hi, _mm_and_si128(_mm_srli_epi16(v, 4), nib));
+	return (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128()));
 }
 
 /* The SIMD loop answers whenever it finds the byte; only a tail shorter
  * than a vector goes to the scalar kernel (tail). */
-static inline const char *k16_scan(const char *p, const char *end, const rp_nibbles *t,
+static inline const char *k16_scan(const char *p, const char *end, k16_class c,
 				   const char *(*tail)(const char *, const char *))
 {
 	while (end - p >= 16) {
-		unsigned out = k16_outside(_mm_loadu_si128((const __m128i *)p), t);
+		unsigned out = k16_outside(_mm_loadu_si128((const __m128i *)p), c);
 		if (out)
 			return p + __builtin_ctz(out);
 		p += 16;
@@ -36,26 +46,46 @@ static inline const char *k16_scan(const char *p, const char *end, const rp_nibb
 }
 
 #ifndef RP_KERNELS_WIDER
-static inline const char *k_scan_tchar(const char *p, const char *end)
+/* Constants a parse keeps in registers from start to end. */
+typedef struct k_ctx {
+	k16_class tchar, target, fvalue, regname;
+} k_ctx;
+
+static inline void k_ctx_init(k_ctx *kc)
 {
-	return k16_scan(p, end, &rp_nib_tchar, ks_scan_tchar);
+	kc->tchar = k16_load(&rp_nib_tchar);
+	kc->target = k16_load(&rp_nib_target);
+	kc->fvalue = k16_load(&rp_nib_fvalue);
+	kc->regname = k16_load(&rp_nib_regname);
 }
 
-static inline const char *k_scan_target(const char *p, const char *end)
+static inline const char *k_scan_tchar(const k_ctx *kc, const char *p, const char *end)
 {
-	return k16_scan(p, end, &rp_nib_target, ks_scan_target);
+	return k16_scan(p, end, kc->tchar, ks_scan_tchar);
 }
 
-static inline const char *k_scan_fvalue(const char *p, const char *end)
+static inline const char *k_scan_target(const k_ctx *kc, const char *p, const char *end)
 {
-	return k16_scan(p, end, &rp_nib_fvalue, ks_scan_fvalue);
+	return k16_scan(p, end, kc->target, ks_scan_target);
 }
 
-static inline void k_scan_field(const char *p, const char *begin, const char *end,
+static inline const char *k_scan_fvalue(const k_ctx *kc, const char *p, const char *end)
+{
+	return k16_scan(p, end, kc->fvalue, ks_scan_fvalue);
+}
+
+static inline const char *k_scan_regname(const k_ctx *kc, const char *p, const char *end)
+{
+	return k16_scan(p, end, kc->regname, ks_scan_regname);
+}
+
+static inline void k_scan_field(const k_ctx *kc, const char *p, const char *begin, const char *end,
 				const char **name_end, const char **value_end)
 {
 	(void)begin;
-	rp_scan_field_seq(p, end, name_end, value_end, k_scan_tchar, k_scan_fvalue);
+	const char *q = k_scan_tchar(kc, p, end);
+	*name_end = q;
+	*value_end = q < end && *q == ':' ? k_scan_fvalue(kc, q + 1, end) : NULL;
 }
 #endif
 

@@ -11,11 +11,16 @@
  */
 #include <string.h>
 
+#include "fields.h"
 #include "finish.h"
 #include "internal.h"
 
-static int64_t pi_fail(rp_message *m, const char *buf, const char *at, rp_error e)
+/* The error and suspend paths are out of line: kept off the hot loop, they
+ * leave its registers to the pointers it walks. */
+__attribute__((cold, noinline)) static int64_t pi_fail(rp_message *m, const char *buf,
+						       const char *at, rp_error e, uint32_t nh)
 {
+	m->nheaders = nh;
 	m->error = (uint16_t)e;
 	m->error_offset = (uint32_t)(at - buf);
 	m->resume.stage = RP_ST_ERROR;
@@ -24,16 +29,34 @@ static int64_t pi_fail(rp_message *m, const char *buf, const char *at, rp_error 
 
 /* Out of bytes: remember where we are, unless the block is already as large
  * as it may get. */
-static int64_t pi_suspend(rp_message *m, const char *buf, const char *end, unsigned stage,
-			  const char *line, const char *mark, const char *scan)
+__attribute__((cold, noinline)) static int64_t pi_suspend(rp_message *m, const char *buf,
+							  const char *end, unsigned stage,
+							  const char *line, const char *mark,
+							  const char *scan, uint32_t nh)
 {
 	if ((size_t)(end - buf) >= m->limits.max_header_bytes)
-		return pi_fail(m, buf, end, RP_E_HEADERS_TOO_LARGE);
+		return pi_fail(m, buf, end, RP_E_HEADERS_TOO_LARGE, nh);
+	m->nheaders = nh;
 	m->resume.stage = stage;
 	m->resume.line = (uint32_t)(line - buf);
 	m->resume.mark = (uint32_t)(mark - buf);
 	m->resume.scan = (uint32_t)(scan - buf);
 	return RP_INCOMPLETE;
+}
+
+/* A span as one 64-bit store. */
+static inline void pi_span(rp_span *s, const char *buf, const char *from, const char *to)
+{
+	uint64_t v = (uint64_t)(uint32_t)(from - buf) | (uint64_t)(uint32_t)(to - from) << 32;
+	memcpy(s, &v, sizeof v);
+}
+
+/* CR LF at q (two bytes are there). */
+static inline int pi_is_crlf(const char *q)
+{
+	uint16_t w;
+	memcpy(&w, q, 2);
+	return w == ('\r' | '\n' << 8);
 }
 
 static inline int pi_ows(char c)
@@ -52,7 +75,7 @@ static inline rp_error pi_stray(const char *q, const char *end, rp_error otherwi
 	return otherwise;
 }
 
-/* Names the grammar hands to rp__field(): host (4), expect (6), connection
+/* Names the grammar hands to rp_field() (fields.h): host (4), expect (6), connection
  * (10), content-length (14), transfer-encoding (17).  A length bit and the
  * first letter keep the call off the common path. */
 static inline int pi_maybe_special(const char *name, uint32_t len)
@@ -100,6 +123,127 @@ static inline int pi_crlf(const char *p, const char *end, rp_error *e)
 	return 2;
 }
 
+/*
+ * The field section: field-name ":" OWS field-value OWS CRLF, until an
+ * empty line.  A function of its own (not inlined into the start-line
+ * code) so that the per-line loop keeps its pointers and the kernel
+ * constants in registers.  Entered at stage RP_ST_LINE with p at a line
+ * start, or resuming RP_ST_NAME / RP_ST_VALUE.
+ */
+__attribute__((noinline)) static int64_t pi_fields(rp_message *m, const char *buf, const char *end,
+						   unsigned stage, const char *line,
+						   const char *mark, const char *p)
+{
+	const char *q, *vq;
+	rp_error e;
+	rp_resume *r = &m->resume;
+	/* Kept in locals: header stores could alias them in memory.  Without a
+	 * caller's array, every header is written to one scratch slot. */
+	rp_header scratch;
+	rp_header *hp = m->headers ? m->headers + m->nheaders : &scratch;
+	const size_t hstep = m->headers != NULL;
+	const uint32_t max_headers = m->max_headers;
+	const unsigned kind = r->seen & RP_KIND_MASK;
+	uint32_t nh = m->nheaders;
+	k_ctx kc;
+	k_ctx_init(&kc);
+
+/* Every exit writes the header count back (pi_fail, pi_suspend, done). */
+#define FAIL(at, err) pi_fail(m, buf, (at), (err), nh)
+#define SUSPEND(stage, ln, mk, sc) pi_suspend(m, buf, end, (stage), (ln), (mk), (sc), nh)
+
+	if (stage == RP_ST_NAME)
+		goto field_name;
+	if (stage == RP_ST_VALUE)
+		goto field_value;
+	p = line;
+field_line:
+	line = p;
+	if (p == end)
+		return SUSPEND(RP_ST_LINE, line, line, line);
+	if (*p == '\r') {
+		if (p + 1 == end)
+			return SUSPEND(RP_ST_LINE, line, line, line);
+		if (p[1] != '\n')
+			return FAIL(p, RP_E_BARE_CR);
+		p += 2;
+		goto done;
+	}
+	if (pi_ows(*p))
+		return FAIL(p, nh ? RP_E_OBS_FOLD : RP_E_LEADING_WS);
+	k_scan_field(&kc, line, buf, end, &q, &vq);
+	if (__builtin_expect(vq != NULL && q != line, 1)) {
+		/* The kernel saw the colon: a non-empty name, and its value end. */
+		mark = q;
+		q = vq;
+		goto value_scanned;
+	}
+	goto name_scanned;
+field_name:
+	q = k_scan_tchar(&kc, p, end);
+name_scanned:
+	if (q == end)
+		return SUSPEND(RP_ST_NAME, line, line, q);
+	if (*q != ':' || q == line) {
+		if (q != line && pi_ows(*q))
+			return FAIL(q, RP_E_WS_BEFORE_COLON);
+		return FAIL(q, *q == '\n' ? RP_E_BARE_LF : RP_E_HEADER_NAME);
+	}
+	mark = q;
+	p = q + 1;
+field_value:
+	q = k_scan_fvalue(&kc, p, end);
+value_scanned:
+	if (__builtin_expect(end - q < 2 || !pi_is_crlf(q), 0)) {
+		if (q == end || (*q == '\r' && q + 1 == end))
+			return SUSPEND(RP_ST_VALUE, line, mark, q);
+		if (*q != '\r')
+			return FAIL(q, pi_stray(q, end, RP_E_HEADER_VALUE));
+		return FAIL(q, RP_E_BARE_CR);
+	}
+	{
+		/* Usually one SP before the value and none after.  *q is CR, so the
+		 * leading loop stops by itself; ve[-1] is at worst the colon. */
+		const char *vs = mark + 1, *ve = q;
+		vs += *vs == ' ';
+		if (__builtin_expect(pi_ows(*vs), 0))
+			while (pi_ows(*vs))
+				vs++;
+		if (__builtin_expect(pi_ows(ve[-1]), 0))
+			while (ve > vs && pi_ows(ve[-1]))
+				ve--;
+		if (nh >= max_headers)
+			return FAIL(line, RP_E_TOO_MANY_HEADERS);
+		uint32_t nlen = (uint32_t)(mark - line);
+		int32_t index = (int32_t)nh++;
+		pi_span(&hp->name, buf, line, mark);
+		pi_span(&hp->value, buf, vs, ve);
+		hp += hstep;
+		if (kind != RP_KIND_TRAILER && pi_maybe_special(line, nlen)) {
+			/* For Host, the run of reg-name bytes, found by the kernel. */
+			const char *host_run = nlen == 4 ? k_scan_regname(&kc, vs, end) : NULL;
+			e = rp_field(m, line, nlen, vs, (uint32_t)(ve - vs), index, host_run);
+			if (e != RP_OK)
+				return FAIL(vs, e);
+		}
+	}
+	p = q + 2;
+	goto field_line;
+
+done:
+	m->nheaders = nh;
+	if (kind != RP_KIND_TRAILER) {
+		e = rp_finish(m);
+		if (e != RP_OK)
+			return FAIL(p, e);
+	}
+	r->stage = RP_ST_DONE;
+	r->scan = (uint32_t)(p - buf);
+	return p - buf;
+#undef FAIL
+#undef SUSPEND
+}
+
 static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 {
 	const size_t cap = len < m->limits.max_header_bytes ? len : m->limits.max_header_bytes;
@@ -108,41 +252,39 @@ static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 	const char *line = buf + r->line;
 	const char *mark = buf + r->mark;
 	const char *p = buf + r->scan;
-	const char *q, *vq;
+	const char *q;
 	rp_error e;
-	/* Kept in locals: header stores could alias them in memory. */
-	rp_header *const headers = m->headers;
-	const uint32_t max_headers = m->max_headers;
 	const unsigned kind = r->seen & RP_KIND_MASK;
-	uint32_t nh = m->nheaders;
+	k_ctx kc;
 
-/* Every exit writes the header count back. */
-#define FAIL(at, err) (m->nheaders = nh, pi_fail(m, buf, (at), (err)))
-#define SUSPEND(stage, ln, mk, sc) (m->nheaders = nh, pi_suspend(m, buf, end, (stage), (ln), (mk), (sc)))
+/* No header is counted yet while the start-line is parsed. */
+#define FAIL(at, err) pi_fail(m, buf, (at), (err), 0)
+#define SUSPEND(stage, ln, mk, sc) pi_suspend(m, buf, end, (stage), (ln), (mk), (sc), 0)
 
 	switch (r->stage) {
 	case RP_ST_START:
 		break;
 	case RP_ST_METHOD:
+		k_ctx_init(&kc);
 		goto method;
 	case RP_ST_TARGET:
+		k_ctx_init(&kc);
 		goto target;
 	case RP_ST_VERSION:
 		goto version;
 	case RP_ST_REASON:
+		k_ctx_init(&kc);
 		goto reason;
 	case RP_ST_LINE:
-		p = line;
-		goto field_line;
 	case RP_ST_NAME:
-		goto field_name;
 	case RP_ST_VALUE:
-		goto field_value;
+		return pi_fields(m, buf, end, r->stage, line, mark, p);
 	case RP_ST_DONE:
 		return r->scan;
 	default:
 		return RP_ERROR;
 	}
+	k_ctx_init(&kc);
 
 	/* ---- start-line ---------------------------------------------------- */
 	if (kind == RP_KIND_RESPONSE)
@@ -169,7 +311,7 @@ static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 		goto target_start;
 	}
 method:
-	q = k_scan_tchar(p, end);
+	q = k_scan_tchar(&kc, p, end);
 	if (q == end)
 		return SUSPEND(RP_ST_METHOD, line, line, q);
 	if (q == line || *q != ' ') {
@@ -178,14 +320,14 @@ method:
 		return FAIL(q, pi_stray(q, end, RP_E_METHOD));
 	}
 	m->method = (rp_span){(uint32_t)(line - buf), (uint32_t)(q - line)};
-	m->method_id = rp__method_id(line, (uint32_t)(q - line));
+	m->method_id = rp_method_id(line, (uint32_t)(q - line));
 	p = q + 1;
 
 target_start:
 	mark = p;
 target:
 	for (;;) {
-		q = k_scan_target(p, end);
+		q = k_scan_target(&kc, p, end);
 		if ((uint64_t)(q - mark) > m->limits.max_target)
 			return FAIL(mark + m->limits.max_target, RP_E_TARGET_TOO_LONG);
 		if (q == end)
@@ -214,12 +356,12 @@ target:
 	m->target = (rp_span){(uint32_t)(mark - buf), (uint32_t)(q - mark)};
 	mark = q + 1;
 
-version: {
+version : {
 	if (end - mark >= 10 && memcmp(mark, "HTTP/1.1\r\n", 10) == 0) {
 		m->version_major = 1;
 		m->version_minor = 1;
-		p = mark + 10;
-		goto field_line;
+		r->seen |= RP_SEEN_V11;
+		return pi_fields(m, buf, end, RP_ST_LINE, mark + 10, NULL, NULL);
 	}
 	const char *bad = NULL;
 	int n = pi_version(mark, end, &bad);
@@ -235,12 +377,13 @@ version: {
 		return SUSPEND(RP_ST_VERSION, line, mark, mark);
 	m->version_major = (uint8_t)(mark[5] - '0');
 	m->version_minor = (uint8_t)(mark[7] - '0');
-	p = mark + 10;
-	goto field_line;
+	if (rp_at_least_11(m))
+		r->seen |= RP_SEEN_V11;
+	return pi_fields(m, buf, end, RP_ST_LINE, mark + 10, NULL, NULL);
 }
 
 	/* RFC 9112 4: HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF */
-status_line: {
+status_line : {
 	const char *bad = NULL;
 	int n = pi_version(buf, end, &bad);
 	if (n < 0)
@@ -248,8 +391,7 @@ status_line: {
 	for (int i = 8; i < 13 && buf + i < end; i++) {
 		char c = buf[i];
 		if (i == 8 || i == 12 ? c != ' ' : !RP_DIGIT(c))
-			return FAIL(buf + i,
-				       i == 8 || i == 12 ? RP_E_SPACE : RP_E_STATUS);
+			return FAIL(buf + i, i == 8 || i == 12 ? RP_E_SPACE : RP_E_STATUS);
 	}
 	if (end - buf < 13)
 		return SUSPEND(RP_ST_START, buf, buf, buf);
@@ -259,12 +401,14 @@ status_line: {
 		return FAIL(buf + 9, RP_E_STATUS);
 	m->version_major = (uint8_t)(buf[5] - '0');
 	m->version_minor = (uint8_t)(buf[7] - '0');
+	if (rp_at_least_11(m))
+		r->seen |= RP_SEEN_V11;
 	m->status = (uint16_t)status;
 	line = buf;
 	mark = p = buf + 13;
 }
 reason:
-	q = k_scan_fvalue(p, end);
+	q = k_scan_fvalue(&kc, p, end);
 	if (q == end)
 		return SUSPEND(RP_ST_REASON, line, mark, q);
 	if (*q != '\r')
@@ -274,92 +418,7 @@ reason:
 	if (q[1] != '\n')
 		return FAIL(q, RP_E_BARE_CR);
 	m->reason = (rp_span){(uint32_t)(mark - buf), (uint32_t)(q - mark)};
-	p = q + 2;
-
-	/* ---- field lines: field-name ":" OWS field-value OWS CRLF ----------- */
-field_line:
-	line = p;
-	if (p == end)
-		return SUSPEND(RP_ST_LINE, line, line, line);
-	if (*p == '\r') {
-		if (p + 1 == end)
-			return SUSPEND(RP_ST_LINE, line, line, line);
-		if (p[1] != '\n')
-			return FAIL(p, RP_E_BARE_CR);
-		p += 2;
-		goto done;
-	}
-	if (pi_ows(*p))
-		return FAIL(p, nh ? RP_E_OBS_FOLD : RP_E_LEADING_WS);
-	k_scan_field(line, buf, end, &q, &vq);
-	goto name_scanned;
-field_name:
-	q = k_scan_tchar(p, end);
-	vq = NULL;
-name_scanned:
-	if (q == end)
-		return SUSPEND(RP_ST_NAME, line, line, q);
-	if (*q != ':' || q == line) {
-		if (q != line && pi_ows(*q))
-			return FAIL(q, RP_E_WS_BEFORE_COLON);
-		return FAIL(q, *q == '\n' ? RP_E_BARE_LF : RP_E_HEADER_NAME);
-	}
-	mark = q;
-	if (vq) {
-		q = vq;
-		goto value_scanned;
-	}
-	p = q + 1;
-field_value:
-	q = k_scan_fvalue(p, end);
-value_scanned:
-	if (q == end)
-		return SUSPEND(RP_ST_VALUE, line, mark, q);
-	if (*q != '\r')
-		return FAIL(q, pi_stray(q, end, RP_E_HEADER_VALUE));
-	if (q + 1 == end)
-		return SUSPEND(RP_ST_VALUE, line, mark, q);
-	if (q[1] != '\n')
-		return FAIL(q, RP_E_BARE_CR);
-	{
-		/* Usually one SP before the value and none after.  *q is CR, so the
-		 * leading loop stops by itself; ve[-1] is at worst the colon. */
-		const char *vs = mark + 1, *ve = q;
-		vs += *vs == ' ';
-		if (__builtin_expect(pi_ows(*vs), 0))
-			while (pi_ows(*vs))
-				vs++;
-		if (__builtin_expect(pi_ows(ve[-1]), 0))
-			while (ve > vs && pi_ows(ve[-1]))
-				ve--;
-		if (nh >= max_headers)
-			return FAIL(line, RP_E_TOO_MANY_HEADERS);
-		uint32_t nlen = (uint32_t)(mark - line);
-		int32_t index = (int32_t)nh++;
-		if (headers) {
-			rp_header *h = &headers[index];
-			h->name = (rp_span){(uint32_t)(line - buf), nlen};
-			h->value = (rp_span){(uint32_t)(vs - buf), (uint32_t)(ve - vs)};
-		}
-		if (kind != RP_KIND_TRAILER && pi_maybe_special(line, nlen)) {
-			e = rp__field(m, line, nlen, vs, (uint32_t)(ve - vs), index);
-			if (e != RP_OK)
-				return FAIL(vs, e);
-		}
-	}
-	p = q + 2;
-	goto field_line;
-
-done:
-	m->nheaders = nh;
-	if (kind != RP_KIND_TRAILER) {
-		e = rp_finish(m);
-		if (e != RP_OK)
-			return FAIL(p, e);
-	}
-	r->stage = RP_ST_DONE;
-	r->scan = (uint32_t)(p - buf);
-	return p - buf;
+	return pi_fields(m, buf, end, RP_ST_LINE, q + 2, NULL, NULL);
 #undef FAIL
 #undef SUSPEND
 }
@@ -390,23 +449,25 @@ static int64_t pi_chunked_feed(rp_chunked *c, const char *buf, size_t len, const
 
 /* The variant's exported entry points (declared in internal.h). */
 #define RP_DEFINE_VARIANT(v)                                                                       \
-	int64_t rp__##v##_parse_request(rp_message *m, const char *buf, size_t len)               \
+	int64_t rp__##v##_parse_request(rp_message *m, const char *buf, size_t len)                \
 	{                                                                                          \
 		return pi_parse_request(m, buf, len);                                              \
 	}                                                                                          \
-	int64_t rp__##v##_parse_response(rp_message *m, const char *buf, size_t len,              \
-					 unsigned flags)                                          \
+	int64_t rp__##v##_parse_response(rp_message *m, const char *buf, size_t len,               \
+					 unsigned flags)                                           \
 	{                                                                                          \
 		return pi_parse_response(m, buf, len, flags);                                      \
 	}                                                                                          \
-	int64_t rp__##v##_chunked_feed(rp_chunked *c, const char *buf, size_t len,                \
-				       const char **data, size_t *data_len)                       \
+	int64_t rp__##v##_chunked_feed(rp_chunked *c, const char *buf, size_t len,                 \
+				       const char **data, size_t *data_len)                        \
 	{                                                                                          \
 		return pi_chunked_feed(c, buf, len, data, data_len);                               \
 	}                                                                                          \
-	const char *rp__##v##_scan(int cls, const char *p, const char *end)                       \
+	const char *rp__##v##_scan(int cls, const char *p, const char *end)                        \
 	{                                                                                          \
-		return cls == RP_SCAN_TCHAR    ? k_scan_tchar(p, end)                              \
-		       : cls == RP_SCAN_TARGET ? k_scan_target(p, end)                             \
-					       : k_scan_fvalue(p, end);                            \
+		k_ctx kc;                                                                          \
+		k_ctx_init(&kc);                                                                   \
+		return cls == RP_SCAN_TCHAR    ? k_scan_tchar(&kc, p, end)                         \
+		       : cls == RP_SCAN_TARGET ? k_scan_target(&kc, p, end)                        \
+					       : k_scan_fvalue(&kc, p, end);                       \
 	}

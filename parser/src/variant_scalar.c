@@ -3,14 +3,26 @@
  * dispatch.c calls it only on a CPU that has them. */
 #include "kernels_scalar.h"
 
-/* The scalar variant runs the portable kernels directly. */
-#define k_scan_tchar ks_scan_tchar
-#define k_scan_target ks_scan_target
-#define k_scan_fvalue ks_scan_fvalue
+/* The scalar variant runs the portable kernels directly; it has no
+ * constants to keep in registers. */
+typedef struct k_ctx {
+	char unused;
+} k_ctx;
 
-static inline void k_scan_field(const char *p, const char *begin, const char *end,
+static inline void k_ctx_init(k_ctx *kc)
+{
+	(void)kc;
+}
+
+#define k_scan_tchar(kc, p, end) ks_scan_tchar(p, end)
+#define k_scan_target(kc, p, end) ks_scan_target(p, end)
+#define k_scan_fvalue(kc, p, end) ks_scan_fvalue(p, end)
+#define k_scan_regname(kc, p, end) ks_scan_regname(p, end)
+
+static inline void k_scan_field(const k_ctx *kc, const char *p, const char *begin, const char *end,
 				const char **name_end, const char **value_end)
 {
+	(void)kc;
 	(void)begin;
 	rp_scan_field_seq(p, end, name_end, value_end, ks_scan_tchar, ks_scan_fvalue);
 }

@@ -1,9 +1,14 @@
 /*
- * The header fields that decide framing and the connection's fate, and the
- * cross-field rules that keep request smuggling out (RFC 9112 sections 3.2,
- * 6, 9.3; RFC 9110 sections 7.2, 10.1.1).  Compiled once: it is not a
- * scanning loop, and the grammar calls it only for the few names it handles.
+ * The header fields that decide framing and the connection's fate (RFC 9112
+ * sections 3.2, 6, 9.3; RFC 9110 sections 7.2, 10.1.1).  Included by the
+ * grammar (parse_impl.h) only: nearly every request has a Host and a
+ * Connection field, so their common forms are inline in the field loop,
+ * while list walking and Transfer-Encoding stay out of line (noinline).
+ * The cross-field rules applied once the block ends are in finish.h.
  */
+#ifndef RP_FIELDS_H
+#define RP_FIELDS_H
+
 #include <string.h>
 
 #include "charset.h"
@@ -16,7 +21,7 @@
  * value folds onto a letter, digit or '-' other than its own capital (the
  * bytes that would, 0x0d and 0x10-0x19, are control characters the grammar
  * has already refused). */
-int rp__lower_eq(const char *p, const char *lower, size_t len)
+static inline int rp_lower_eq(const char *p, const char *lower, size_t len)
 {
 	uint64_t a, b;
 	while (len >= 8) {
@@ -35,13 +40,13 @@ int rp__lower_eq(const char *p, const char *lower, size_t len)
 	return (a | fold) == b;
 }
 
-#define LIT_EQ(p, n, lit) ((n) == sizeof(lit) - 1 && rp__lower_eq(p, lit, sizeof(lit) - 1))
+#define LIT_EQ(p, n, lit) ((n) == sizeof(lit) - 1 && rp_lower_eq(p, lit, sizeof(lit) - 1))
 
-uint8_t rp__method_id(const char *p, uint32_t len)
+__attribute__((noinline)) static uint8_t rp_method_id(const char *p, uint32_t len)
 {
 	/* Method names are case-sensitive (RFC 9110 9.1). */
 #define M(lit, id)                                                                                 \
-	if (len == sizeof(lit) - 1 && memcmp(p, lit, sizeof(lit) - 1) == 0)                       \
+	if (len == sizeof(lit) - 1 && memcmp(p, lit, sizeof(lit) - 1) == 0)                        \
 		return id;
 	M("GET", RP_M_GET)
 	M("HEAD", RP_M_HEAD)
@@ -63,7 +68,7 @@ typedef struct list_iter {
 	int done;
 } list_iter;
 
-static int list_next(list_iter *it, const char **elem, uint32_t *elen)
+static inline int list_next(list_iter *it, const char **elem, uint32_t *elen)
 {
 	if (it->done)
 		return 0;
@@ -84,7 +89,7 @@ static int list_next(list_iter *it, const char **elem, uint32_t *elen)
 	return 1;
 }
 
-static int is_token(const char *p, uint32_t n)
+static inline int is_token(const char *p, uint32_t n)
 {
 	if (n == 0)
 		return 0;
@@ -96,7 +101,7 @@ static int is_token(const char *p, uint32_t n)
 
 /* Content-Length = 1*DIGIT; a list of identical values is one value
  * (RFC 9112 6.3 item 5); anything else, or more than 2^63-1, is an error. */
-static rp_error content_length(rp_message *m, const char *v, uint32_t n)
+__attribute__((noinline)) static rp_error content_length(rp_message *m, const char *v, uint32_t n)
 {
 	list_iter it = {v, v + n, 0};
 	const char *el;
@@ -124,10 +129,11 @@ static rp_error content_length(rp_message *m, const char *v, uint32_t n)
 /* Transfer-Encoding = #transfer-coding (RFC 9112 6.1), possibly split over
  * several fields.  chunked may appear once and must end the list; a request
  * whose list does not end in chunked is refused in rp__finish(). */
-static rp_error transfer_encoding(rp_message *m, const char *v, uint32_t n)
+__attribute__((noinline)) static rp_error transfer_encoding(rp_message *m, const char *v,
+							    uint32_t n)
 {
 	unsigned kind = m->resume.seen & RP_KIND_MASK;
-	if (!rp_at_least_11(m))
+	if (!(m->resume.seen & RP_SEEN_V11))
 		return RP_E_TE_HTTP10;
 	m->resume.seen |= RP_SEEN_TE;
 	list_iter it = {v, v + n, 0};
@@ -156,26 +162,92 @@ static rp_error transfer_encoding(rp_message *m, const char *v, uint32_t n)
 	return RP_OK;
 }
 
-/* Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): a reg-name
- * or IPv4 address, or an IP-literal in brackets, then an optional port. */
-static int valid_host(const char *v, uint32_t n)
+/* dec-octet "." dec-octet "." dec-octet "." dec-octet (RFC 3986 3.2.2). */
+static int valid_ipv4(const char *p, const char *end)
 {
-	const char *p = v, *end = v + n;
-	if (p < end && *p == '[') {
-		while (++p < end && *p != ']')
-			if (!rp_is((unsigned char)*p, RP_C_HOST) || *p == '[')
-				return 0;
-		if (p == end)
+	for (int part = 0; part < 4; part++) {
+		if (part && (p == end || *p++ != '.'))
 			return 0;
-		p++;
-	} else {
-		for (;;) {
-			p = ks_scan_table(p, end, RP_C_REGNAME);
-			if (p == end || *p != '%')
+		const char *d = p;
+		unsigned v = 0;
+		while (p < end && RP_DIGIT(*p) && p - d < 3)
+			v = v * 10 + (unsigned)(*p++ - '0');
+		if (p == d || v > 255 || (p - d > 1 && *d == '0'))
+			return 0;
+	}
+	return p == end;
+}
+
+/* IPv6address (RFC 3986 3.2.2): eight groups of 1-4 hex digits, one "::"
+ * standing for one or more zero groups, the last two groups possibly an
+ * IPv4 address. */
+static int valid_ipv6(const char *p, const char *end)
+{
+	int groups = 0, compressed = 0;
+	if (end - p >= 2 && p[0] == ':' && p[1] == ':') {
+		compressed = 1;
+		p += 2;
+		if (p == end)
+			return 1;
+	}
+	for (;;) {
+		const char *g = p;
+		while (p < end && RP_IS_HEX(*p) && p - g < 5)
+			p++;
+		if (p < end && *p == '.') /* a trailing IPv4 address */
+			return groups <= (compressed ? 5 : 6) && valid_ipv4(g, end);
+		if (p == g || p - g > 4)
+			return 0;
+		groups++;
+		if (p == end)
+			break;
+		if (*p++ != ':' || p == end)
+			return 0;
+		if (*p == ':') {
+			if (compressed)
+				return 0;
+			compressed = 1;
+			if (++p == end)
 				break;
+		}
+	}
+	return compressed ? groups <= 7 : groups == 8;
+}
+
+/* IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ) */
+static int valid_ipvfuture(const char *p, const char *end)
+{
+	if (p == end || (*p | 0x20) != 'v')
+		return 0;
+	const char *h = ++p;
+	while (p < end && RP_IS_HEX(*p))
+		p++;
+	if (p == h || p == end || *p++ != '.' || p == end)
+		return 0;
+	for (; p < end; p++)
+		if (!rp_is((unsigned char)*p, RP_C_REGNAME) || *p == '%')
+			if (*p != ':')
+				return 0;
+	return 1;
+}
+
+/* Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): a reg-name
+ * or IPv4 address (with pct-encoding), or an IP-literal in brackets, then an
+ * optional port.  run is where the leading reg-name bytes end. */
+__attribute__((noinline)) static int valid_host(const char *v, uint32_t n, const char *run)
+{
+	const char *end = v + n;
+	const char *p = run < end ? run : end; /* the scan ran on to the CR */
+	if (p == v && p < end && *p == '[') {
+		const char *close = memchr(v, ']', n);
+		if (!close || !(valid_ipv6(v + 1, close) || valid_ipvfuture(v + 1, close)))
+			return 0;
+		p = close + 1;
+	} else {
+		while (p < end && *p == '%') {
 			if (end - p < 3 || !RP_IS_HEX(p[1]) || !RP_IS_HEX(p[2]))
 				return 0;
-			p += 3;
+			p = ks_scan_regname(p + 3, end);
 		}
 	}
 	if (p == end)
@@ -188,17 +260,8 @@ static int valid_host(const char *v, uint32_t n)
 	return 1;
 }
 
-static void connection(rp_message *m, const char *v, uint32_t n)
+__attribute__((noinline)) static void connection_list(rp_message *m, const char *v, uint32_t n)
 {
-	/* The two values nearly every client sends, without the list walk. */
-	if (LIT_EQ(v, n, "keep-alive")) {
-		m->flags |= RP_F_CONN_KEEP_ALIVE;
-		return;
-	}
-	if (LIT_EQ(v, n, "close")) {
-		m->flags |= RP_F_CONN_CLOSE;
-		return;
-	}
 	list_iter it = {v, v + n, 0};
 	const char *el;
 	uint32_t elen;
@@ -212,28 +275,51 @@ static void connection(rp_message *m, const char *v, uint32_t n)
 	}
 }
 
-rp_error rp__field(rp_message *m, const char *name, uint32_t name_len, const char *value,
-		   uint32_t value_len, int32_t index)
+/* Connection: the two values nearly every client sends, without the walk. */
+static inline void connection(rp_message *m, const char *v, uint32_t n)
+{
+	if (LIT_EQ(v, n, "keep-alive"))
+		m->flags |= RP_F_CONN_KEEP_ALIVE;
+	else if (LIT_EQ(v, n, "close"))
+		m->flags |= RP_F_CONN_CLOSE;
+	else
+		connection_list(m, v, n);
+}
+
+/* Host: the common value is one run of reg-name bytes, found by the
+ * variant's kernel (host_run is where it ends); anything else, such as a
+ * port or an IP-literal, gets the full check. */
+static inline int host_ok(const char *v, uint32_t n, const char *host_run)
+{
+	return host_run >= v + n || valid_host(v, n, host_run);
+}
+
+/* A field whose name may shape framing or the connection.  host_run, for
+ * a 4-byte name, is where the value's leading reg-name run ends.  Returns
+ * RP_OK or the rule broken. */
+static inline rp_error rp_field(rp_message *m, const char *name, uint32_t name_len,
+				const char *value, uint32_t value_len, int32_t index,
+				const char *host_run)
 {
 	int request = (m->resume.seen & RP_KIND_MASK) == RP_KIND_REQUEST;
 
 	switch (name_len) {
 	case 14:
-		if (rp__lower_eq(name, "content-length", 14))
+		if (rp_lower_eq(name, "content-length", 14))
 			return content_length(m, value, value_len);
 		break;
 	case 17:
-		if (rp__lower_eq(name, "transfer-encoding", 17))
+		if (rp_lower_eq(name, "transfer-encoding", 17))
 			return transfer_encoding(m, value, value_len);
 		break;
 	case 10:
-		if (rp__lower_eq(name, "connection", 10))
+		if (rp_lower_eq(name, "connection", 10))
 			connection(m, value, value_len);
 		break;
 	case 4:
-		if (request && rp__lower_eq(name, "host", 4)) {
+		if (request && rp_lower_eq(name, "host", 4)) {
 			/* RFC 9112 3.2: more than one Host, or an invalid one, is a 400. */
-			if (m->host_index >= 0 || !valid_host(value, value_len))
+			if (m->host_index >= 0 || !host_ok(value, value_len, host_run))
 				return RP_E_HOST;
 			m->host_index = index;
 			m->flags |= RP_F_HAS_HOST;
@@ -241,7 +327,8 @@ rp_error rp__field(rp_message *m, const char *name, uint32_t name_len, const cha
 		break;
 	case 6:
 		/* RFC 9110 10.1.1: a 1.0 request's 100-continue is ignored. */
-		if (request && rp__lower_eq(name, "expect", 6) && rp_at_least_11(m) && value_len) {
+		if (request && rp_lower_eq(name, "expect", 6) && (m->resume.seen & RP_SEEN_V11) &&
+		    value_len) {
 			if (LIT_EQ(value, value_len, "100-continue"))
 				m->flags |= RP_F_EXPECT_CONTINUE;
 			else
@@ -251,3 +338,5 @@ rp_error rp__field(rp_message *m, const char *name, uint32_t name_len, const cha
 	}
 	return RP_OK;
 }
+
+#endif
