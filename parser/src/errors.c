@@ -18,7 +18,7 @@ static const struct {
 			  400},
 	[RP_E_SPACE] = {"space",
 			"the parts of the start-line are not separated by exactly one space", 400},
-	[RP_E_STATUS] = {"status", "the status code is not three digits from 100 to 599", 400},
+	[RP_E_STATUS] = {"status", "the status code is not three digits", 400},
 	[RP_E_REASON] = {"reason", "the reason-phrase holds a control character", 400},
 	[RP_E_BARE_CR] = {"bare_cr", "a CR is not followed by LF", 400},
 	[RP_E_BARE_LF] = {"bare_lf", "a LF is not preceded by CR", 400},

@@ -101,7 +101,8 @@ static inline int is_token(const char *p, uint32_t n)
 
 /* Content-Length = 1*DIGIT; a list of identical values is one value
  * (RFC 9112 6.3 item 5); anything else, or more than 2^63-1, is an error. */
-__attribute__((noinline)) static rp_error content_length(rp_message *m, const char *v, uint32_t n)
+__attribute__((noinline)) static rp_error content_length_list(rp_message *m, const char *v,
+							      uint32_t n)
 {
 	list_iter it = {v, v + n, 0};
 	const char *el;
@@ -124,6 +125,25 @@ __attribute__((noinline)) static rp_error content_length(rp_message *m, const ch
 		m->resume.seen |= RP_SEEN_CL;
 	}
 	return RP_OK;
+}
+
+/* The usual Content-Length: one plain number.  Up to 18 digits cannot
+ * exceed 2^63-1, so no overflow check; anything else takes the list path,
+ * which applies every rule (this is only its shortcut). */
+static inline rp_error content_length(rp_message *m, const char *v, uint32_t n)
+{
+	if (n - 1 < 18 && !(m->resume.seen & RP_SEEN_CL)) {
+		uint64_t x = 0;
+		uint32_t i = 0;
+		while (i < n && RP_DIGIT(v[i]))
+			x = x * 10 + (uint64_t)(v[i++] - '0');
+		if (i == n) {
+			m->content_length = x;
+			m->resume.seen |= RP_SEEN_CL;
+			return RP_OK;
+		}
+	}
+	return content_length_list(m, v, n);
 }
 
 /* Transfer-Encoding = #transfer-coding (RFC 9112 6.1), possibly split over
@@ -291,7 +311,17 @@ static inline void connection(rp_message *m, const char *v, uint32_t n)
  * port or an IP-literal, gets the full check. */
 static inline int host_ok(const char *v, uint32_t n, const char *host_run)
 {
-	return host_run >= v + n || valid_host(v, n, host_run);
+	const char *end = v + n;
+	if (host_run >= end)
+		return 1;
+	if (*host_run == ':' && host_run > v) { /* reg-name ":" port */
+		const char *p = host_run + 1;
+		while (p < end && RP_DIGIT(*p))
+			p++;
+		if (p == end)
+			return 1;
+	}
+	return valid_host(v, n, host_run);
 }
 
 /* A field whose name may shape framing or the connection.  host_run, for

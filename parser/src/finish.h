@@ -14,9 +14,11 @@ static inline int rp_at_least_11(const rp_message *m)
 	return m->version_major > 1 || (m->version_major == 1 && m->version_minor >= 1);
 }
 
+/* 1xx, 204 and 304 (RFC 9112 6.3 item 1).  A code below 100 is invalid and
+ * read as 5xx (RFC 9110 15), so it may have a body. */
 static inline int rp_bodiless_status(unsigned status)
 {
-	return status < 200 || status == 204 || status == 304;
+	return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
 static inline rp_error rp_finish(rp_message *m)

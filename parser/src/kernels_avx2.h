@@ -1,6 +1,8 @@
 /*
  * AVX2 kernels: 32 bytes at a time, then one 16-byte step, then scalar for
- * the last < 16 bytes.  Same contract as kernels_scalar.h.
+ * the last < 16 bytes.  Same contract as kernels_scalar.h.  The AVX-512BW
+ * variant reuses the 32-byte line kernel (RP_KERNELS_WIDEST) and brings its
+ * own tails and long scans.
  */
 #ifndef RP_KERNELS_AVX2_H
 #define RP_KERNELS_AVX2_H
@@ -56,10 +58,19 @@ typedef struct k32_index {
 	__m256i lo, hi;
 } k32_index;
 
+/* One load: left to itself the compiler rebuilds this from an immediate
+ * with three instructions in every field line. */
+static inline __m256i k32_nibble_mask(void)
+{
+	__m256i nib;
+	__asm__("vmovdqa %1, %0" : "=x"(nib) : "m"(*(const __m256i *)k32_nib));
+	return nib;
+}
+
 static inline k32_index k32_index_of(const k_ctx *kc, __m256i v)
 {
 	(void)kc;
-	__m256i nib = k32_const(k32_nib);
+	__m256i nib = k32_nibble_mask();
 	return (k32_index){_mm256_and_si256(v, nib),
 			   _mm256_and_si256(_mm256_srli_epi16(v, 4), nib)};
 }
@@ -91,6 +102,7 @@ static inline const char *k32_scan(const k_ctx *kc, const char *p, const char *e
 	return tail(p, end);
 }
 
+#ifndef RP_KERNELS_WIDEST
 static inline const char *k_scan_tchar(const k_ctx *kc, const char *p, const char *end)
 {
 	return k32_scan(kc, p, end, &k32_tchar, ks_scan_tchar);
@@ -110,6 +122,12 @@ static inline const char *k_scan_regname(const k_ctx *kc, const char *p, const c
 {
 	return k32_scan(kc, p, end, &k32_regname, ks_scan_regname);
 }
+
+#else
+/* The AVX-512BW variant defines these (kernels_avx512bw.h). */
+static inline const char *k_scan_tchar(const k_ctx *kc, const char *p, const char *end);
+static inline const char *k_scan_fvalue(const k_ctx *kc, const char *p, const char *end);
+#endif
 
 /* Name and value ends from one look at 32 bytes (the bits of ix, already
  * shifted so bit 0 is p; stop marks end when it is in view). */
@@ -132,6 +150,7 @@ static inline void k32_field(const k_ctx *kc, const char *p, const char *end, ui
 	*value_end = nv ? p + __builtin_ctz(nv) : k_scan_fvalue(kc, p + 32, end);
 }
 
+#ifndef RP_KERNELS_WIDEST
 /* Most field lines fit in 32 bytes: one load, the nibble indices computed
  * once, both classes looked up.  Near the end of the message the load is
  * the 32 bytes that end at end (the message starts before them), shifted. */
@@ -155,5 +174,7 @@ static inline void k_scan_field(const k_ctx *kc, const char *p, const char *begi
 	k32_field(kc, p, end, (k32_outside(ix, &k32_tchar) >> shift) | stop,
 		  (k32_outside(ix, &k32_fvalue) >> shift) | stop, name_end, value_end);
 }
+
+#endif
 
 #endif

@@ -141,16 +141,17 @@ __attribute__((noinline)) static int64_t pi_fields(rp_message *m, const char *bu
 	 * caller's array, every header is written to one scratch slot. */
 	rp_header scratch;
 	rp_header *hp = m->headers ? m->headers + m->nheaders : &scratch;
-	const size_t hstep = m->headers != NULL;
+	const size_t hstride = m->headers ? sizeof(rp_header) : 0;
 	const uint32_t max_headers = m->max_headers;
 	const unsigned kind = r->seen & RP_KIND_MASK;
-	uint32_t nh = m->nheaders;
+	uint32_t left = max_headers - m->nheaders; /* header slots left */
 	k_ctx kc;
 	k_ctx_init(&kc);
 
 /* Every exit writes the header count back (pi_fail, pi_suspend, done). */
-#define FAIL(at, err) pi_fail(m, buf, (at), (err), nh)
-#define SUSPEND(stage, ln, mk, sc) pi_suspend(m, buf, end, (stage), (ln), (mk), (sc), nh)
+#define FAIL(at, err) pi_fail(m, buf, (at), (err), max_headers - left)
+#define SUSPEND(stage, ln, mk, sc)                                                                 \
+	pi_suspend(m, buf, end, (stage), (ln), (mk), (sc), max_headers - left)
 
 	if (stage == RP_ST_NAME)
 		goto field_name;
@@ -170,7 +171,7 @@ field_line:
 		goto done;
 	}
 	if (pi_ows(*p))
-		return FAIL(p, nh ? RP_E_OBS_FOLD : RP_E_LEADING_WS);
+		return FAIL(p, left != max_headers ? RP_E_OBS_FOLD : RP_E_LEADING_WS);
 	k_scan_field(&kc, line, buf, end, &q, &vq);
 	if (__builtin_expect(vq != NULL && q != line, 1)) {
 		/* The kernel saw the colon: a non-empty name, and its value end. */
@@ -212,16 +213,17 @@ value_scanned:
 		if (__builtin_expect(pi_ows(ve[-1]), 0))
 			while (ve > vs && pi_ows(ve[-1]))
 				ve--;
-		if (nh >= max_headers)
+		if (left == 0)
 			return FAIL(line, RP_E_TOO_MANY_HEADERS);
+		left--;
 		uint32_t nlen = (uint32_t)(mark - line);
-		int32_t index = (int32_t)nh++;
 		pi_span(&hp->name, buf, line, mark);
 		pi_span(&hp->value, buf, vs, ve);
-		hp += hstep;
-		if (kind != RP_KIND_TRAILER && pi_maybe_special(line, nlen)) {
+		hp = (rp_header *)((char *)hp + hstride);
+		if (pi_maybe_special(line, nlen) && kind != RP_KIND_TRAILER) {
 			/* For Host, the run of reg-name bytes, found by the kernel. */
 			const char *host_run = nlen == 4 ? k_scan_regname(&kc, vs, end) : NULL;
+			int32_t index = (int32_t)(max_headers - left - 1);
 			e = rp_field(m, line, nlen, vs, (uint32_t)(ve - vs), index, host_run);
 			if (e != RP_OK)
 				return FAIL(vs, e);
@@ -231,7 +233,7 @@ value_scanned:
 	goto field_line;
 
 done:
-	m->nheaders = nh;
+	m->nheaders = max_headers - left;
 	if (kind != RP_KIND_TRAILER) {
 		e = rp_finish(m);
 		if (e != RP_OK)
@@ -397,8 +399,8 @@ status_line : {
 		return SUSPEND(RP_ST_START, buf, buf, buf);
 	unsigned status = (unsigned)(buf[9] - '0') * 100 + (unsigned)(buf[10] - '0') * 10 +
 			  (unsigned)(buf[11] - '0');
-	if (status < 100 || status > 599)
-		return FAIL(buf + 9, RP_E_STATUS);
+	/* RFC 9110 15: a code outside 100-599 is invalid but the message is
+	 * not malformed; the recipient treats it as 5xx, so it parses. */
 	m->version_major = (uint8_t)(buf[5] - '0');
 	m->version_minor = (uint8_t)(buf[7] - '0');
 	if (rp_at_least_11(m))
