@@ -27,11 +27,12 @@ The ringbench main job:
   1. checks the Debian packages the build needs, installing missing ones with apt-get when run
      as root (or with password-less sudo); otherwise prints the apt-get command and exits 2;
   2. builds Release into build/ (cmake, all CPUs);
-  3. parser: runs 'build/bin/rbparse bench --variant all' pinned with taskset to one CPU, twice
-     (human-readable, then --json), and writes
-        results/parser-<UTC time>.txt   the human-readable output, after a header naming the
-                                        commit, kernel, CPU model and pinned CPU
-        results/parser-<UTC time>.json  the --json output, one JSON object as rbparse prints it
+  3. parser: runs bench/parser/run.sh: 'rbparse bench' on every variant and corpus message,
+     pinned with taskset to one CPU, then (when libhttp-parser-dev is installed) the nodejs
+     http-parser baseline on the same messages; prints the tables and writes
+        results/parser/<UTC time>-<commit>-ringparse.json
+        results/parser/<UTC time>-<commit>-http-parser.json
+     each the 'rbparse bench --json' object plus the commit, date and command line
 
 Options:
   --cpu N            CPU to pin the benchmark to (default: the last CPU this shell may use)
@@ -100,7 +101,7 @@ stage_deps()
 {
 	rb_section "dependencies"
 	local rc=0
-	rb_deps_ensure "${RB_PKGS_BUILD[@]}" || rc=$?
+	rb_deps_ensure "${RB_PKGS_BUILD[@]}" -- "${RB_PKGS_BASELINES[@]}" || rc=$?
 	if ((rc)); then
 		echo "run.sh: dependencies not satisfied (see above)" >&2
 		exit "$rc"
@@ -123,61 +124,21 @@ stage_build()
 	cmake --build "$BUILD" -j "$(nproc)" || die "build failed"
 }
 
-# Header of a human-readable result file: what ran, where, on what.
-run_header()
-{
-	local commit
-	commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
-	if [[ $commit != unknown &&
-		-n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
-		commit="$commit (with uncommitted changes)"
-	fi
-	echo "# ringbench $1"
-	echo "# date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-	echo "# commit:  $commit"
-	echo "# kernel:  $(uname -srm)"
-	echo "# cpu:     $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
-		"$(nproc --all) CPUs"
-	echo "# pinned:  CPU $CPU"
-	echo "# load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
-	echo "# command: $2"
-	echo
-}
-
 stage_parser()
 {
-	rb_section "parser: rbparse bench on CPU $CPU"
-	local bin=$BUILD/bin/rbparse
-	[[ -x $bin ]] || die "$bin not found: the build did not produce rbparse"
-
-	local args=(bench --variant "$VARIANT")
+	rb_section "parser: bench/parser/run.sh on CPU $CPU"
+	local args=(-b "$BUILD" -c "$CPU" -o "$RESULTS/parser" -v "$VARIANT")
 	if [[ -n $CORPUS ]]; then
-		args+=(--corpus "$CORPUS")
+		args+=(-k "$CORPUS")
 	fi
-	local stamp base
-	stamp=$(date -u '+%Y%m%dT%H%M%SZ')
-	base=$RESULTS/parser-$stamp
-	local cmd=(taskset -c "$CPU" "$bin" "${args[@]}")
-
-	echo "running: ${cmd[*]}"
-	run_header "parser benchmark" "${cmd[*]}" >"$base.txt.tmp"
-	"${cmd[@]}" | tee -a "$base.txt.tmp" || die "rbparse bench failed (partial output: $base.txt.tmp)"
-
-	echo "running: ${cmd[*]} --json"
-	"${cmd[@]}" --json >"$base.json.tmp" || die "rbparse bench --json failed (output: $base.json.tmp)"
-	if command -v python3 >/dev/null 2>&1; then
-		python3 -m json.tool "$base.json.tmp" >/dev/null ||
-			die "rbparse bench --json printed invalid JSON (kept in $base.json.tmp)"
-		echo "JSON output is valid (checked with python3 -m json.tool)"
-	else
-		[[ $(head -c 1 "$base.json.tmp") == "{" ]] ||
-			die "rbparse bench --json did not print a JSON object (kept in $base.json.tmp)"
-		echo "JSON output not validated: python3 not installed (it starts with '{')"
-	fi
-
-	mv "$base.txt.tmp" "$base.txt"
-	mv "$base.json.tmp" "$base.json"
-	WROTE+=("$base.txt" "$base.json")
+	local before after
+	before=$(ls "$RESULTS/parser" 2>/dev/null || true)
+	"$ROOT/bench/parser/run.sh" "${args[@]}" || die "the parser benchmark failed"
+	after=$(ls "$RESULTS/parser")
+	local f
+	while read -r f; do
+		[[ -n $f ]] && WROTE+=("$RESULTS/parser/$f")
+	done < <(comm -13 <(sort <<<"$before") <(sort <<<"$after"))
 }
 
 # ---- main --------------------------------------------------------------------------------------

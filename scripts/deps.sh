@@ -4,6 +4,7 @@
 #   RB_PKGS_BUILD  what `cmake --build` needs for the programs
 #   RB_PKGS_TEST   what the Criterion suites need
 #   RB_PKGS_FUZZ   what the libFuzzer build needs (clang 14 on Debian 12)
+#   RB_PKGS_BASELINES  outside parsers the benchmarks time beside ours (optional)
 #   rb_deps_ensure REQUIRED... [-- OPTIONAL...]
 #       Checks the packages with dpkg-query. Missing ones are installed with apt-get (after one
 #       apt-get update) when running as root or with password-less sudo, unless RB_NO_INSTALL=1.
@@ -13,11 +14,13 @@
 #   rb_section TITLE   prints a section header.
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
-RB_PKGS_BUILD=(cmake make gcc libc6-dev pkg-config git liburing-dev libjemalloc-dev)
+RB_PKGS_BUILD=(cmake make gcc libc6-dev pkg-config git jq liburing-dev libjemalloc-dev)
 # shellcheck disable=SC2034
 RB_PKGS_TEST=(libcriterion-dev)
 # shellcheck disable=SC2034
 RB_PKGS_FUZZ=(clang libclang-rt-14-dev libfuzzer-14-dev)
+# shellcheck disable=SC2034
+RB_PKGS_BASELINES=(libhttp-parser-dev) # outside parsers timed beside ours
 RB_DEPS_MISSING_OPTIONAL=()
 
 rb_section()

@@ -3,11 +3,13 @@
 # of bench/corpus, pinned with taskset to one CPU; then, if it was built, the
 # nodejs http-parser baseline (beside the variants, in the same run).
 #
-# usage: bench/parser/run.sh [-b BUILD_DIR] [-c CPU] [-o OUT_DIR] [-r RUNS]
+# usage: bench/parser/run.sh [-b BUILD_DIR] [-c CPU] [-o OUT_DIR] [-r RUNS] [-v VARIANT] [-k CORPUS]
 #   -b  build directory holding bin/rbparse (default: <repo>/build)
 #   -c  CPU to pin to (default: the highest-numbered CPU this shell may use)
 #   -o  where the result files go (default: <repo>/results/parser)
 #   -r  samples per variant and message (default: 31)
+#   -v  variant to time, or all (default: all; 'rbparse variants' lists them)
+#   -k  corpus message name or file (default: every message in bench/corpus)
 #
 # Writes OUT_DIR/<UTC time>-<commit>-ringparse.json (and -http-parser.json for the
 # baseline): the `rbparse bench --json` object plus git_commit, git_dirty, date and
@@ -19,16 +21,20 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$root/build
 out=$root/results/parser
 runs=31
+variant=all
+corpus=""
 cpu=$(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' | sed 's/.*-//' | sort -n | tail -1)
 
-while getopts "b:c:o:r:h" opt; do
+while getopts "b:c:o:r:v:k:h" opt; do
 	case $opt in
 	b) build=$OPTARG ;;
 	c) cpu=$OPTARG ;;
 	o) out=$OPTARG ;;
 	r) runs=$OPTARG ;;
+	v) variant=$OPTARG ;;
+	k) corpus=$OPTARG ;;
 	h) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-	*) echo "usage: $0 [-b BUILD_DIR] [-c CPU] [-o OUT_DIR] [-r RUNS]" >&2; exit 64 ;;
+	*) echo "usage: $0 [-b BUILD_DIR] [-c CPU] [-o OUT_DIR] [-r RUNS] [-v VARIANT] [-k CORPUS]" >&2; exit 64 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -60,7 +66,7 @@ run() {
 	local name=$1
 	shift
 	local file=$out/$stamp-$commit-$name.json
-	local cmd=(taskset -c "$cpu" "$@" --variant all --runs "$runs" --json)
+	local cmd=(taskset -c "$cpu" "$@" --runs "$runs" --json)
 	echo "== $name: ${cmd[*]}" >&2
 	"${cmd[@]}" | jq --arg commit "$commit" --argjson dirty "$dirty" \
 		--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg command "${cmd[*]}" \
@@ -81,9 +87,13 @@ run() {
 	echo "-> $file" >&2
 }
 
-run ringparse "$rbparse" bench
+select=(--variant "$variant")
+if [ -n "$corpus" ]; then
+	select+=(--corpus "$corpus")
+fi
+run ringparse "$rbparse" bench "${select[@]}"
 if [ -x "$baseline" ]; then
-	run http-parser "$baseline"
+	run http-parser "$baseline" "${select[@]}"
 else
 	echo "(no $baseline: install libhttp-parser-dev and rebuild for the baseline)" >&2
 fi
