@@ -163,7 +163,7 @@ static inline void k_scan_field(const k_ctx *kc, const char *p, const char *begi
 			  name_end, value_end);
 		return;
 	}
-	if (end - begin < 32) {
+	if (end - begin < 32 || p == end) {
 		rp_scan_field_seq(p, end, name_end, value_end, ks_scan_tchar, ks_scan_fvalue);
 		return;
 	}

@@ -100,8 +100,9 @@ tail:
 }
 
 /*
- * Field-line locator, the contract every variant's k_scan_field keeps:
- * (begin <= p is the start of the message: bytes before p may be read)
+ * Field-line locator, the contract every variant's k_scan_field keeps
+ * (begin <= p <= end; begin is the start of the message, so bytes from
+ * begin on may be read):
  * *name_end = the first byte in [p, end) outside tchar, or end;
  * *value_end = when *name_end is ':', the first byte after it outside the
  * field-value class, or end; otherwise NULL (not looked for).

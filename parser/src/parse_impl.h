@@ -160,6 +160,14 @@ __attribute__((noinline)) static int64_t pi_fields(rp_message *m, const char *bu
 	p = line;
 field_line:
 	line = p;
+	k_scan_field(&kc, line, buf, end, &q, &vq);
+	if (__builtin_expect(vq != NULL && q != line, 1)) {
+		/* The kernel saw the colon: a non-empty name, and its value end. */
+		mark = q;
+		q = vq;
+		goto value_scanned;
+	}
+	/* No name here: the end of the block, or a line that breaks a rule. */
 	if (p == end)
 		return SUSPEND(RP_ST_LINE, line, line, line);
 	if (*p == '\r') {
@@ -172,13 +180,6 @@ field_line:
 	}
 	if (pi_ows(*p))
 		return FAIL(p, left != max_headers ? RP_E_OBS_FOLD : RP_E_LEADING_WS);
-	k_scan_field(&kc, line, buf, end, &q, &vq);
-	if (__builtin_expect(vq != NULL && q != line, 1)) {
-		/* The kernel saw the colon: a non-empty name, and its value end. */
-		mark = q;
-		q = vq;
-		goto value_scanned;
-	}
 	goto name_scanned;
 field_name:
 	q = k_scan_tchar(&kc, p, end);
