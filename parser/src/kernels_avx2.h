@@ -154,8 +154,8 @@ static inline void k32_field(const k_ctx *kc, const char *p, const char *end, ui
 /* Most field lines fit in 32 bytes: one load, the nibble indices computed
  * once, both classes looked up.  Near the end of the message the load is
  * the 32 bytes that end at end (the message starts before them), shifted. */
-static inline void k_scan_field(const k_ctx *kc, const char *p, const char *begin, const char *end,
-				const char **name_end, const char **value_end)
+static inline void k32_scan_line(const k_ctx *kc, const char *p, const char *begin, const char *end,
+				 const char **name_end, const char **value_end)
 {
 	if (__builtin_expect(end - p >= 32, 1)) {
 		k32_index ix = k32_index_of(kc, _mm256_loadu_si256((const __m256i *)p));
@@ -175,6 +175,73 @@ static inline void k_scan_field(const k_ctx *kc, const char *p, const char *begi
 		  (k32_outside(ix, &k32_fvalue) >> shift) | stop, name_end, value_end);
 }
 
+/* Field lines are read through a 64-byte window (two loads) anchored at a
+ * line start and kept across lines: the next line's ends come from shifting
+ * the window's masks, not from loads that would wait for this line's end.
+ * Near the end of the message the window is the last 64 bytes, shifted. */
+typedef struct k_win {
+	const char *base; /* start of the classified window, or NULL */
+	uint64_t t, v;    /* bytes outside tchar / outside the field-value class */
+} k_win;
+
+static inline void k_win_init(k_win *w)
+{
+	w->base = NULL;
+	w->t = w->v = 0;
+}
+
+/* Classify the window at p; 0 when the message is too short for one. */
+static inline int k_win_load(k_win *w, const k_ctx *kc, const char *p, const char *begin,
+			     const char *end)
+{
+	const char *src = p;
+	unsigned shift = 0;
+	uint64_t past = 0;
+	if (end - p < 64) {
+		if (end - begin < 64 || p == end)
+			return 0;
+		src = end - 64;
+		shift = (unsigned)(p - src);
+		past = ~0ull << (64 - shift); /* the bits of end and beyond */
+	}
+	k32_index lo = k32_index_of(kc, _mm256_loadu_si256((const __m256i *)src));
+	k32_index hi = k32_index_of(kc, _mm256_loadu_si256((const __m256i *)(src + 32)));
+	uint64_t t = k32_outside(lo, &k32_tchar) | (uint64_t)k32_outside(hi, &k32_tchar) << 32;
+	uint64_t v = k32_outside(lo, &k32_fvalue) | (uint64_t)k32_outside(hi, &k32_fvalue) << 32;
+	w->base = p;
+	w->t = (t >> shift) | past;
+	w->v = (v >> shift) | past;
+	return 1;
+}
+
+static inline void k_scan_field(k_win *w, const k_ctx *kc, const char *p, const char *begin,
+				const char *end, const char **name_end, const char **value_end)
+{
+	size_t off = (size_t)(p - w->base);
+	if (off > 48) { /* under 16 bytes of the window left (or none yet) */
+		if (!k_win_load(w, kc, p, begin, end)) {
+			k32_scan_line(kc, p, begin, end, name_end, value_end);
+			return;
+		}
+		off = 0;
+	}
+	uint64_t t = w->t >> off;
+	if (!t) { /* the name runs past the window, which was full */
+		const char *q = k_scan_tchar(kc, w->base + 64, end);
+		*name_end = q;
+		*value_end = q < end && *q == ':' ? k_scan_fvalue(kc, q + 1, end) : NULL;
+		return;
+	}
+	unsigned ni = (unsigned)__builtin_ctzll(t);
+	const char *q = p + ni;
+	*name_end = q;
+	if (q >= end || *q != ':') {
+		*value_end = NULL;
+		return;
+	}
+	uint64_t v = (w->v >> off) & (~1ull << ni);
+	*value_end = v ? p + __builtin_ctzll(v) : k_scan_fvalue(kc, w->base + 64, end);
+}
 #endif
 
 #endif

@@ -80,19 +80,57 @@ static inline const char *k_scan_regname(const k_ctx *kc, const char *p, const c
 	return k512_scan(kc, p, end, &k32_regname);
 }
 
-/* Name and value ends of a field line from one 32-byte look (masked at the
- * end of the message, where lanes past end read as out of every class). */
-static inline void k_scan_field(const k_ctx *kc, const char *p, const char *begin, const char *end,
-				const char **name_end, const char **value_end)
+/* Field lines are read through a 64-byte window anchored at a line start
+ * and kept across lines: the next line's ends come from shifting the
+ * window's masks, not from a new load that would have to wait for this
+ * line's end.  Lanes past end load as 0, a byte in no class. */
+typedef struct k_win {
+	const char *base; /* start of the classified window, or NULL */
+	uint64_t t, v;    /* bytes outside tchar / outside the field-value class */
+} k_win;
+
+static inline void k_win_init(k_win *w)
 {
-	(void)begin;
+	w->base = NULL;
+	w->t = w->v = 0;
+}
+
+static inline void k_win_load(k_win *w, const char *p, const char *end)
+{
 	size_t n = (size_t)(end - p);
-	__m256i v = __builtin_expect(n >= 32, 1)
-			    ? _mm256_loadu_si256((const __m256i *)p)
-			    : _mm256_maskz_loadu_epi8(_bzhi_u32(~0u, (unsigned)n), p);
-	k32_index ix = k32_index_of(kc, v);
-	k32_field(kc, p, end, k32_outside(ix, &k32_tchar), k32_outside(ix, &k32_fvalue), name_end,
-		  value_end);
+	__m512i v = n >= 64 ? _mm512_loadu_si512(p)
+			    : _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, (unsigned)n), p);
+	w->base = p;
+	w->t = k64_outside(v, &k32_tchar);
+	w->v = k64_outside(v, &k32_fvalue);
+}
+
+static inline void k_scan_field(k_win *w, const k_ctx *kc, const char *p, const char *begin,
+				const char *end, const char **name_end, const char **value_end)
+{
+	(void)kc;
+	(void)begin;
+	size_t off = (size_t)(p - w->base);
+	if (off > 48) { /* under 16 bytes of the window left (or none yet) */
+		k_win_load(w, p, end);
+		off = 0;
+	}
+	uint64_t t = w->t >> off;
+	if (!t) { /* the name runs past the window, which was full */
+		const char *q = k64_scan(w->base + 64, end, &k32_tchar);
+		*name_end = q;
+		*value_end = q < end && *q == ':' ? k64_scan(q + 1, end, &k32_fvalue) : NULL;
+		return;
+	}
+	unsigned ni = (unsigned)__builtin_ctzll(t);
+	const char *q = p + ni;
+	*name_end = q;
+	if (q >= end || *q != ':') {
+		*value_end = NULL;
+		return;
+	}
+	uint64_t v = (w->v >> off) & (~1ull << ni);
+	*value_end = v ? p + __builtin_ctzll(v) : k64_scan(w->base + 64, end, &k32_fvalue);
 }
 
 #endif

@@ -147,6 +147,8 @@ __attribute__((noinline)) static int64_t pi_fields(rp_message *m, const char *bu
 	uint32_t left = max_headers - m->nheaders; /* header slots left */
 	k_ctx kc;
 	k_ctx_init(&kc);
+	k_win win;
+	k_win_init(&win);
 
 /* Every exit writes the header count back (pi_fail, pi_suspend, done). */
 #define FAIL(at, err) pi_fail(m, buf, (at), (err), max_headers - left)
@@ -160,7 +162,7 @@ __attribute__((noinline)) static int64_t pi_fields(rp_message *m, const char *bu
 	p = line;
 field_line:
 	line = p;
-	k_scan_field(&kc, line, buf, end, &q, &vq);
+	k_scan_field(&win, &kc, line, buf, end, &q, &vq);
 	if (__builtin_expect(vq != NULL && q != line, 1)) {
 		/* The kernel saw the colon: a non-empty name, and its value end. */
 		mark = q;
