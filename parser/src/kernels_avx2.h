@@ -150,6 +150,19 @@ static inline void k32_field(const k_ctx *kc, const char *p, const char *end, ui
 	*value_end = nv ? p + __builtin_ctz(nv) : k_scan_fvalue(kc, p + 32, end);
 }
 
+/* The field-line window both wide variants keep across lines (see
+ * k_scan_field below and in kernels_avx512bw.h). */
+typedef struct k_win {
+	const char *base; /* start of the classified window, or NULL */
+	uint64_t t, v;    /* bytes outside tchar / outside the field-value class */
+} k_win;
+
+static inline void k_win_init(k_win *w)
+{
+	w->base = NULL;
+	w->t = w->v = 0;
+}
+
 #ifndef RP_KERNELS_WIDEST
 /* Most field lines fit in 32 bytes: one load, the nibble indices computed
  * once, both classes looked up.  Near the end of the message the load is
@@ -179,17 +192,6 @@ static inline void k32_scan_line(const k_ctx *kc, const char *p, const char *beg
  * line start and kept across lines: the next line's ends come from shifting
  * the window's masks, not from loads that would wait for this line's end.
  * Near the end of the message the window is the last 64 bytes, shifted. */
-typedef struct k_win {
-	const char *base; /* start of the classified window, or NULL */
-	uint64_t t, v;    /* bytes outside tchar / outside the field-value class */
-} k_win;
-
-static inline void k_win_init(k_win *w)
-{
-	w->base = NULL;
-	w->t = w->v = 0;
-}
-
 /* Classify the window at p; 0 when the message is too short for one. */
 static inline int k_win_load(k_win *w, const k_ctx *kc, const char *p, const char *begin,
 			     const char *end)

@@ -84,17 +84,6 @@ static inline const char *k_scan_regname(const k_ctx *kc, const char *p, const c
  * and kept across lines: the next line's ends come from shifting the
  * window's masks, not from a new load that would have to wait for this
  * line's end.  Lanes past end load as 0, a byte in no class. */
-typedef struct k_win {
-	const char *base; /* start of the classified window, or NULL */
-	uint64_t t, v;    /* bytes outside tchar / outside the field-value class */
-} k_win;
-
-static inline void k_win_init(k_win *w)
-{
-	w->base = NULL;
-	w->t = w->v = 0;
-}
-
 static inline void k_win_load(k_win *w, const char *p, const char *end)
 {
 	size_t n = (size_t)(end - p);

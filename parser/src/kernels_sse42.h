@@ -79,24 +79,7 @@ static inline const char *k_scan_regname(const k_ctx *kc, const char *p, const c
 	return k16_scan(p, end, kc->regname, ks_scan_regname);
 }
 
-typedef struct k_win {
-	char unused;
-} k_win;
-
-static inline void k_win_init(k_win *w)
-{
-	(void)w;
-}
-
-static inline void k_scan_field(k_win *w, const k_ctx *kc, const char *p, const char *begin,
-				const char *end, const char **name_end, const char **value_end)
-{
-	(void)w;
-	(void)begin;
-	const char *q = k_scan_tchar(kc, p, end);
-	*name_end = q;
-	*value_end = q < end && *q == ':' ? k_scan_fvalue(kc, q + 1, end) : NULL;
-}
+#include "kernels_nowindow.h"
 #endif
 
 #endif
