@@ -162,7 +162,13 @@ typedef struct rp_message {
 
 /* Prepare m for a new message.  With headers NULL, header lines are still
  * validated and counted against max_headers, but not stored.  limits may be
- * NULL for the defaults. */
+ * NULL for the defaults.
+ *
+ * Between a call that returned RP_INCOMPLETE and the next, the caller may
+ * move the header array: copy the first m->nheaders entries elsewhere, point
+ * m->headers there and set m->max_headers to the new array's size (not
+ * below m->nheaders).  A server can so parse into one shared array and copy
+ * out only the headers of a request that spans receives. */
 void rp_message_init(rp_message *m, rp_header *headers, uint32_t max_headers,
 		     const rp_limits *limits);
 

@@ -144,7 +144,11 @@ __attribute__((noinline)) static int64_t pi_fields(rp_message *m, const char *bu
 	const size_t hstride = m->headers ? sizeof(rp_header) : 0;
 	const uint32_t max_headers = m->max_headers;
 	const unsigned kind = r->seen & RP_KIND_MASK;
-	uint32_t left = max_headers - m->nheaders; /* header slots left */
+	/* Header slots left.  A caller that moved the header array between
+	 * calls (see rp_message_init) must not have shrunk it below the count. */
+	if (m->nheaders > max_headers)
+		return pi_fail(m, buf, line, RP_E_TOO_MANY_HEADERS, m->nheaders);
+	uint32_t left = max_headers - m->nheaders;
 	k_ctx kc;
 	k_ctx_init(&kc);
 	k_win win;

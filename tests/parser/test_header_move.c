@@ -1,0 +1,55 @@
+/* Moving the header array between incomplete parses (see rp_message_init):
+ * what a server does when a request spans receives.  Every variant. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "harness.h"
+
+static const char req[] = "GET /a HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+static const size_t split = 34; /* after "A: 1\r\n" plus 2 bytes of "B: 2" */
+
+Test(header_move, copied_array_gives_the_one_shot_result)
+{
+	for (const rp_variant *const *vp = rp_variants_all(); *vp; vp++) {
+		const rp_variant *v = *vp;
+		if (!v->supported())
+			continue;
+		rp_header shared[128], own[8], whole[128];
+		rp_message m, ref;
+
+		rp_message_init(&m, shared, 128, NULL);
+		cr_assert_eq(v->parse_request(&m, req, split), RP_INCOMPLETE, "[%s]", v->name);
+		cr_assert_eq(m.nheaders, 2u, "[%s] Host and A before the split", v->name);
+		memcpy(own, shared, m.nheaders * sizeof(rp_header));
+		memset(shared, 0xab, sizeof shared); /* the shared array is reused */
+		m.headers = own;
+		m.max_headers = 8;
+		int64_t n = v->parse_request(&m, req, sizeof req - 1);
+
+		rp_message_init(&ref, whole, 128, NULL);
+		cr_assert_eq(n, v->parse_request(&ref, req, sizeof req - 1), "[%s]", v->name);
+		cr_assert_eq(m.nheaders, ref.nheaders, "[%s]", v->name);
+		cr_assert_eq(memcmp(own, whole, ref.nheaders * sizeof(rp_header)), 0,
+			     "[%s] header spans differ from a one-shot parse", v->name);
+	}
+}
+
+Test(header_move, array_shrunk_below_the_count_is_refused)
+{
+	for (const rp_variant *const *vp = rp_variants_all(); *vp; vp++) {
+		const rp_variant *v = *vp;
+		if (!v->supported())
+			continue;
+		rp_header shared[128], small[1];
+		rp_message m;
+
+		rp_message_init(&m, shared, 128, NULL);
+		cr_assert_eq(v->parse_request(&m, req, split), RP_INCOMPLETE, "[%s]", v->name);
+		memcpy(small, shared, sizeof small);
+		m.headers = small;
+		m.max_headers = 1; /* below the 2 already counted: no wrap-around */
+		cr_assert_eq(v->parse_request(&m, req, sizeof req - 1), RP_ERROR, "[%s]", v->name);
+		cr_assert_eq(m.error, RP_E_TOO_MANY_HEADERS, "[%s] %s", v->name,
+			     rp_error_name((rp_error)m.error));
+	}
+}
