@@ -94,6 +94,18 @@ static inline void k_win_load(k_win *w, const char *p, const char *end)
 	w->v = k64_outside(v, &k32_fvalue);
 }
 
+/* Classify a window at a guessed first-line start before the request line
+ * is parsed: the load does not wait for it, and the field lines use it when
+ * they start inside it. */
+static inline void k_win_preload(k_win *w, const k_ctx *kc, const char *at, const char *begin,
+				 const char *end)
+{
+	(void)kc;
+	(void)begin;
+	if (at < end)
+		k_win_load(w, at, end);
+}
+
 static inline void k_scan_field(k_win *w, const k_ctx *kc, const char *p, const char *begin,
 				const char *end, const char **name_end, const char **value_end)
 {

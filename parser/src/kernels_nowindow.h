@@ -16,6 +16,16 @@ static inline void k_win_init(k_win *w)
 	(void)w;
 }
 
+static inline void k_win_preload(k_win *w, const k_ctx *kc, const char *at, const char *begin,
+				 const char *end)
+{
+	(void)w;
+	(void)kc;
+	(void)at;
+	(void)begin;
+	(void)end;
+}
+
 static inline void k_scan_field(k_win *w, const k_ctx *kc, const char *p, const char *begin,
 				const char *end, const char **name_end, const char **value_end)
 {

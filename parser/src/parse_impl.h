@@ -132,7 +132,8 @@ static inline int pi_crlf(const char *p, const char *end, rp_error *e)
  */
 __attribute__((noinline)) static int64_t pi_fields(rp_message *m, const char *buf, const char *end,
 						   unsigned stage, const char *line,
-						   const char *mark, const char *p)
+						   const char *mark, const char *p,
+						   const k_win *start_win)
 {
 	const char *q, *vq;
 	rp_error e;
@@ -151,8 +152,7 @@ __attribute__((noinline)) static int64_t pi_fields(rp_message *m, const char *bu
 	uint32_t left = max_headers - m->nheaders;
 	k_ctx kc;
 	k_ctx_init(&kc);
-	k_win win;
-	k_win_init(&win);
+	k_win win = *start_win; /* possibly preloaded by the start-line code */
 
 /* Every exit writes the header count back (pi_fail, pi_suspend, done). */
 #define FAIL(at, err) pi_fail(m, buf, (at), (err), max_headers - left)
@@ -265,6 +265,8 @@ static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 	rp_error e;
 	const unsigned kind = r->seen & RP_KIND_MASK;
 	k_ctx kc;
+	k_win win;
+	k_win_init(&win);
 
 /* No header is counted yet while the start-line is parsed. */
 #define FAIL(at, err) pi_fail(m, buf, (at), (err), 0)
@@ -287,7 +289,7 @@ static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 	case RP_ST_LINE:
 	case RP_ST_NAME:
 	case RP_ST_VALUE:
-		return pi_fields(m, buf, end, r->stage, line, mark, p);
+		return pi_fields(m, buf, end, r->stage, line, mark, p, &win);
 	case RP_ST_DONE:
 		return r->scan;
 	default:
@@ -313,6 +315,9 @@ static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 		return FAIL(p, *p == '\n' ? RP_E_BARE_LF : RP_E_EMPTY_LINES);
 	line = p;
 
+	/* Most request lines are 16 to 64 bytes long: the window for the first
+	 * field lines can be classified now, without waiting for the line. */
+	k_win_preload(&win, &kc, buf + 16, buf, end);
 	if (end - p >= 4 && memcmp(p, "GET ", 4) == 0) {
 		m->method = (rp_span){(uint32_t)(p - buf), 3};
 		m->method_id = RP_M_GET;
@@ -370,7 +375,7 @@ version : {
 		m->version_major = 1;
 		m->version_minor = 1;
 		r->seen |= RP_SEEN_V11;
-		return pi_fields(m, buf, end, RP_ST_LINE, mark + 10, NULL, NULL);
+		return pi_fields(m, buf, end, RP_ST_LINE, mark + 10, NULL, NULL, &win);
 	}
 	const char *bad = NULL;
 	int n = pi_version(mark, end, &bad);
@@ -388,7 +393,7 @@ version : {
 	m->version_minor = (uint8_t)(mark[7] - '0');
 	if (rp_at_least_11(m))
 		r->seen |= RP_SEEN_V11;
-	return pi_fields(m, buf, end, RP_ST_LINE, mark + 10, NULL, NULL);
+	return pi_fields(m, buf, end, RP_ST_LINE, mark + 10, NULL, NULL, &win);
 }
 
 	/* RFC 9112 4: HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF */
@@ -427,7 +432,7 @@ reason:
 	if (q[1] != '\n')
 		return FAIL(q, RP_E_BARE_CR);
 	m->reason = (rp_span){(uint32_t)(mark - buf), (uint32_t)(q - mark)};
-	return pi_fields(m, buf, end, RP_ST_LINE, q + 2, NULL, NULL);
+	return pi_fields(m, buf, end, RP_ST_LINE, q + 2, NULL, NULL, &win);
 #undef FAIL
 #undef SUSPEND
 }
