@@ -232,7 +232,9 @@ static inline void k_scan_field(k_win *w, const k_ctx *kc, const char *p, const 
 				const char *end, const char **name_end, const char **value_end)
 {
 	size_t off = (size_t)(p - w->base);
-	if (off > 48) { /* under 16 bytes of the window left (or none yet) */
+	/* A new window when under 16 bytes of this one are left (or there is
+	 * none yet), unless this one already reaches the end of the message. */
+	if (off >= 64 || (off > 48 && end - w->base > 64)) {
 		if (!k_win_load(w, kc, p, begin, end)) {
 			k32_scan_line(kc, p, begin, end, name_end, value_end);
 			return;

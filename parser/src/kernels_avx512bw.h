@@ -112,7 +112,9 @@ static inline void k_scan_field(k_win *w, const k_ctx *kc, const char *p, const 
 	(void)kc;
 	(void)begin;
 	size_t off = (size_t)(p - w->base);
-	if (off > 48) { /* under 16 bytes of the window left (or none yet) */
+	/* A new window when under 16 bytes of this one are left (or there is
+	 * none yet), unless this one already reaches the end of the message. */
+	if (off >= 64 || (off > 48 && end - w->base > 64)) {
 		k_win_load(w, p, end);
 		off = 0;
 	}
