@@ -63,12 +63,22 @@ static inline uint64_t ks_value_specials(uint64_t x)
 	return ~(c | x) & RP_HIGHS;
 }
 
-/* Field values: 32 bytes a branch, then words.  HTAB shows as special and
- * is stepped over here: it is rare in real values. */
+/* Field values: the first 16 bytes a word at a time (most values are
+ * short), then 32 bytes a branch, then words.  HTAB shows as special and is
+ * stepped over here: it is rare in real values. */
 static inline const char *ks_scan_fvalue(const char *p, const char *end)
 {
 	uint64_t a, b, c, d, f;
 	for (;;) {
+		for (int i = 0; i < 2; i++) {
+			if (end - p < 8)
+				goto tail;
+			memcpy(&a, p, 8);
+			f = ks_value_specials(a);
+			if (f)
+				goto found;
+			p += 8;
+		}
 		while (end - p >= 32) {
 			memcpy(&a, p, 8);
 			memcpy(&b, p + 8, 8);
@@ -88,6 +98,7 @@ static inline const char *ks_scan_fvalue(const char *p, const char *end)
 				break;
 			p += 8;
 		}
+found:;
 		const char *q = p + (__builtin_ctzll(f) >> 3);
 		if (*q != '\t')
 			return q;
