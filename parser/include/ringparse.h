@@ -100,6 +100,14 @@ typedef enum rp_method {
 	RP_M_PATCH,
 } rp_method;
 
+/* The request-target's form (RFC 9112 3.2), in m->target_form. */
+typedef enum rp_target_form {
+	RP_TARGET_ORIGIN = 0, /* "/path?query": what nearly every request uses */
+	RP_TARGET_ABSOLUTE,   /* "http://authority/path?query" (a proxy's form) */
+	RP_TARGET_AUTHORITY,  /* "host:port", with CONNECT only */
+	RP_TARGET_ASTERISK,   /* "*", with OPTIONS only */
+} rp_target_form;
+
 /* What the header block said about the connection (m->flags). */
 enum {
 	RP_F_CONN_CLOSE = 1u << 0,      /* Connection: close */
@@ -142,10 +150,11 @@ typedef struct rp_message {
 	rp_limits limits;
 
 	/* Results, valid once a parse returns > 0 (partly while incomplete). */
-	rp_span method;    /* requests */
-	rp_span target;    /* requests */
-	rp_span reason;    /* responses */
-	uint8_t method_id; /* rp_method */
+	rp_span method;      /* requests */
+	rp_span target;      /* requests */
+	rp_span reason;      /* responses */
+	uint8_t method_id;   /* rp_method */
+	uint8_t target_form; /* rp_target_form, requests */
 	uint8_t version_major;
 	uint8_t version_minor;
 	uint8_t framing;       /* rp_framing */
@@ -253,6 +262,18 @@ const char *rp_error_name(rp_error e);    /* "bare_cr", "cl_and_te", ... */
 const char *rp_error_message(rp_error e); /* one sentence for humans */
 int rp_error_status(rp_error e);          /* 400, 414 or 431 */
 const char *rp_method_name(rp_method m);
+
+/* The parts of a parsed request's target: authority (absolute- and
+ * authority-form), path without the query (empty when an absolute-form
+ * target has none, which means "/"), query without its '?'.  The target's
+ * syntax was checked by the parse; this only splits it. */
+typedef struct rp_target_parts {
+	rp_span authority;
+	rp_span path;
+	rp_span query;
+} rp_target_parts;
+
+void rp_target_split(const rp_message *m, const char *buf, rp_target_parts *out);
 
 /* Case-insensitive header lookup from index `from`: the index, or -1. */
 int rp_find_header(const rp_message *m, const char *buf, const char *name, size_t name_len,

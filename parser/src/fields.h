@@ -182,104 +182,6 @@ __attribute__((noinline)) static rp_error transfer_encoding(rp_message *m, const
 	return RP_OK;
 }
 
-/* dec-octet "." dec-octet "." dec-octet "." dec-octet (RFC 3986 3.2.2). */
-static int valid_ipv4(const char *p, const char *end)
-{
-	for (int part = 0; part < 4; part++) {
-		if (part && (p == end || *p++ != '.'))
-			return 0;
-		const char *d = p;
-		unsigned v = 0;
-		while (p < end && RP_DIGIT(*p) && p - d < 3)
-			v = v * 10 + (unsigned)(*p++ - '0');
-		if (p == d || v > 255 || (p - d > 1 && *d == '0'))
-			return 0;
-	}
-	return p == end;
-}
-
-/* IPv6address (RFC 3986 3.2.2): eight groups of 1-4 hex digits, one "::"
- * standing for one or more zero groups, the last two groups possibly an
- * IPv4 address. */
-static int valid_ipv6(const char *p, const char *end)
-{
-	int groups = 0, compressed = 0;
-	if (end - p >= 2 && p[0] == ':' && p[1] == ':') {
-		compressed = 1;
-		p += 2;
-		if (p == end)
-			return 1;
-	}
-	for (;;) {
-		const char *g = p;
-		while (p < end && RP_IS_HEX(*p) && p - g < 5)
-			p++;
-		if (p < end && *p == '.') /* a trailing IPv4 address */
-			return groups <= (compressed ? 5 : 6) && valid_ipv4(g, end);
-		if (p == g || p - g > 4)
-			return 0;
-		groups++;
-		if (p == end)
-			break;
-		if (*p++ != ':' || p == end)
-			return 0;
-		if (*p == ':') {
-			if (compressed)
-				return 0;
-			compressed = 1;
-			if (++p == end)
-				break;
-		}
-	}
-	return compressed ? groups <= 7 : groups == 8;
-}
-
-/* IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ) */
-static int valid_ipvfuture(const char *p, const char *end)
-{
-	if (p == end || (*p | 0x20) != 'v')
-		return 0;
-	const char *h = ++p;
-	while (p < end && RP_IS_HEX(*p))
-		p++;
-	if (p == h || p == end || *p++ != '.' || p == end)
-		return 0;
-	for (; p < end; p++)
-		if (!rp_is((unsigned char)*p, RP_C_REGNAME) || *p == '%')
-			if (*p != ':')
-				return 0;
-	return 1;
-}
-
-/* Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): a reg-name
- * or IPv4 address (with pct-encoding), or an IP-literal in brackets, then an
- * optional port.  run is where the leading reg-name bytes end. */
-__attribute__((noinline)) static int valid_host(const char *v, uint32_t n, const char *run)
-{
-	const char *end = v + n;
-	const char *p = run < end ? run : end; /* the scan ran on to the CR */
-	if (p == v && p < end && *p == '[') {
-		const char *close = memchr(v, ']', n);
-		if (!close || !(valid_ipv6(v + 1, close) || valid_ipvfuture(v + 1, close)))
-			return 0;
-		p = close + 1;
-	} else {
-		while (p < end && *p == '%') {
-			if (end - p < 3 || !RP_IS_HEX(p[1]) || !RP_IS_HEX(p[2]))
-				return 0;
-			p = ks_scan_regname(p + 3, end);
-		}
-	}
-	if (p == end)
-		return 1;
-	if (*p != ':')
-		return 0;
-	for (p++; p < end; p++)
-		if (!RP_DIGIT(*p))
-			return 0;
-	return 1;
-}
-
 __attribute__((noinline)) static void connection_list(rp_message *m, const char *v, uint32_t n)
 {
 	list_iter it = {v, v + n, 0};
@@ -321,7 +223,7 @@ static inline int host_ok(const char *v, uint32_t n, const char *host_run)
 		if (p == end)
 			return 1;
 	}
-	return valid_host(v, n, host_run);
+	return rp__valid_host(v, n, host_run);
 }
 
 /* A field whose name may shape framing or the connection.  host_run, for

@@ -38,6 +38,14 @@ enum {
 	RP_SEEN_V11 = 1u << 8,              /* the version is 1.1 or later */
 };
 
+/* uri-host [ ":" port ]: run is where the value's leading reg-name run ends
+ * (NULL when not known yet).  1 when valid. */
+int rp__valid_host(const char *v, uint32_t n, const char *run);
+
+/* The request-target's form (RFC 9112 3.2), for a target that is not plain
+ * origin-form or a CONNECT: sets m->target_form, or returns the rule broken. */
+rp_error rp__target_form(rp_message *m, const char *t, uint32_t n);
+
 /* The chunked framing state machine; trailer lines go through the variant's
  * own field grammar. */
 typedef int64_t (*rp_trailer_fn)(rp_message *m, const char *buf, size_t len);

@@ -14,6 +14,7 @@ void rp_message_init(rp_message *m, rp_header *headers, uint32_t max_headers,
 			   : (rp_limits){RP_DEFAULT_MAX_HEADER_BYTES, RP_DEFAULT_MAX_TARGET};
 	m->method = m->target = m->reason = (rp_span){0, 0};
 	m->method_id = RP_M_OTHER;
+	m->target_form = RP_TARGET_ORIGIN;
 	m->version_major = m->version_minor = 0;
 	m->framing = RP_BODY_NONE;
 	m->status = 0;

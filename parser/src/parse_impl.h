@@ -368,6 +368,11 @@ target:
 		return FAIL(q, RP_E_TARGET);
 	}
 	m->target = (rp_span){(uint32_t)(mark - buf), (uint32_t)(q - mark)};
+	if (__builtin_expect(*mark != '/' || m->method_id == RP_M_CONNECT, 0)) {
+		e = rp__target_form(m, mark, (uint32_t)(q - mark));
+		if (e != RP_OK)
+			return FAIL(mark, e);
+	}
 	mark = q + 1;
 
 version : {
