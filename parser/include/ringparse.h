@@ -14,9 +14,10 @@
  * Resuming is linear: the message remembers how far it has validated, so a
  * client that sends one byte at a time costs O(1) work per byte, not a rescan.
  *
- * Policy (strict, RFC 9112) is written down in docs/parser-policy.md; every
- * rule lives in parser/src/parse_impl.h.  Variants (scalar, sse42, avx2,
- * avx512bw) differ only in their scanning kernels and give identical answers.
+ * Policy (strict, RFC 9112) is written down in docs/parser-policy.md, and
+ * each rule lives in one place under parser/src/ (docs/parser-design.md is
+ * the map).  Variants (scalar, sse42, avx2, avx512bw) differ only in their
+ * scanning kernels and give identical answers.
  */
 #ifndef RINGPARSE_H
 #define RINGPARSE_H

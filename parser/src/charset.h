@@ -50,15 +50,12 @@ enum {
 	RP_C_FVALUE = 1 << 1,
 	RP_C_TARGET = 1 << 2,
 	RP_C_HOST = 1 << 3,
-	RP_C_HEX = 1 << 4,
-	RP_C_DIGIT = 1 << 5,
-	RP_C_REGNAME = 1 << 6,
+	RP_C_REGNAME = 1 << 4,
 };
 
 #define RP_CLASS_BITS(c)                                                                           \
 	((RP_IS_TCHAR(c) ? RP_C_TCHAR : 0) | (RP_IS_FVALUE(c) ? RP_C_FVALUE : 0) |                 \
 	 (RP_IS_TARGET(c) ? RP_C_TARGET : 0) | (RP_IS_HOST(c) ? RP_C_HOST : 0) |                   \
-	 (RP_IS_HEX(c) ? RP_C_HEX : 0) | (RP_DIGIT(c) ? RP_C_DIGIT : 0) |                          \
 	 (RP_IS_REGNAME(c) ? RP_C_REGNAME : 0))
 
 #define RP_R4(M, b) M(b), M((b) + 1), M((b) + 2), M((b) + 3)

@@ -148,7 +148,7 @@ static inline rp_error content_length(rp_message *m, const char *v, uint32_t n)
 
 /* Transfer-Encoding = #transfer-coding (RFC 9112 6.1), possibly split over
  * several fields.  chunked may appear once and must end the list; a request
- * whose list does not end in chunked is refused in rp__finish(). */
+ * whose list does not end in chunked is refused in rp_finish() (finish.h). */
 __attribute__((noinline)) static rp_error transfer_encoding(rp_message *m, const char *v,
 							    uint32_t n)
 {
@@ -177,7 +177,6 @@ __attribute__((noinline)) static rp_error transfer_encoding(rp_message *m, const
 				return RP_E_TRANSFER_ENCODING;
 			m->resume.seen &= ~(uint32_t)RP_SEEN_TE_FINAL_CHUNKED;
 		}
-		m->resume.seen |= RP_SEEN_TE_CODING;
 	}
 	return RP_OK;
 }

@@ -5,6 +5,10 @@
 
 #include "ringparse.h"
 
+/* The word-at-a-time tricks (SWAR scans, two-byte CR LF compares, the lowest
+ * set bit as the first byte) read memory as little-endian. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ringparse assumes little-endian");
+
 /* Where a message parse stands (rp_resume.stage). */
 enum rp_stage {
 	RP_ST_START = 0, /* nothing consumed yet */
@@ -34,8 +38,7 @@ enum {
 	RP_SEEN_TE = 1u << 4,               /* a Transfer-Encoding field */
 	RP_SEEN_TE_CHUNKED = 1u << 5,       /* chunked appeared among the codings */
 	RP_SEEN_TE_FINAL_CHUNKED = 1u << 6, /* ... and is (so far) the last one */
-	RP_SEEN_TE_CODING = 1u << 7,        /* at least one coding was listed */
-	RP_SEEN_V11 = 1u << 8,              /* the version is 1.1 or later */
+	RP_SEEN_V11 = 1u << 7,              /* the version is 1.1 or later */
 };
 
 /* uri-host [ ":" port ]: run is where the value's leading reg-name run ends
