@@ -130,10 +130,16 @@ static inline int pi_crlf(const char *p, const char *end, rp_error *e)
  * start-line's paths).  Entered at stage RP_ST_LINE with p at a line start,
  * or resuming RP_ST_NAME / RP_ST_VALUE.
  */
-__attribute__((noinline)) static int64_t pi_fields(rp_message *m, const char *buf, const char *end,
-						   unsigned stage, const char *line,
-						   const char *mark, const char *p,
-						   const k_win *start_win)
+/* Inlined where it does not cost spills (variants without vector state in
+ * the field loop set RP_INLINE_FIELDS). */
+#ifdef RP_INLINE_FIELDS
+#define RP_FIELDS_ATTR __attribute__((always_inline)) inline
+#else
+#define RP_FIELDS_ATTR __attribute__((noinline))
+#endif
+RP_FIELDS_ATTR static int64_t pi_fields(rp_message *m, const char *buf, const char *end,
+					unsigned stage, const char *line, const char *mark,
+					const char *p, const k_win *start_win)
 {
 	const char *q, *vq;
 	rp_error e;
