@@ -1,0 +1,28 @@
+/*
+ * rbserver's command line: every flag, its default and its allowed range live
+ * in flags.c; everything else reads the parsed srv_config.
+ */
+#ifndef SRV_CONFIG_H
+#define SRV_CONFIG_H
+
+#include <stdint.h>
+
+typedef struct srv_config {
+	const char *bind;   /* IPv4 or IPv6 literal */
+	int port;           /* 0: the kernel picks one, printed at start-up */
+	const char *root;   /* --root DIR, or NULL */
+	int threads;        /* worker threads, one per CPU by default */
+	const char *parser; /* ringparse variant name, or NULL for the default */
+	uint32_t max_conns; /* open connections per worker */
+	uint32_t max_header_bytes;
+	uint64_t max_body;
+	uint32_t header_timeout_s, idle_timeout_s, body_timeout_s;
+	uint32_t recv_buffers;     /* provided buffers per worker, a power of two */
+	uint32_t recv_buffer_size; /* bytes per provided buffer */
+} srv_config;
+
+/* Parse argv into cfg.  Returns 0 to run, 1 when --help or --version printed
+ * what was asked (exit 0), or 2 after printing an error to stderr (exit 2). */
+int srv_config_parse(srv_config *cfg, int argc, char **argv);
+
+#endif

@@ -1,0 +1,242 @@
+/* Command-line flags: defaults, ranges, --help and the exact error messages. */
+#include "config.h"
+
+#include "ringparse.h"
+#include "rb_cpu.h"
+#include "rb_version.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void srv_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: rbserver --port P [--root DIR] [options]\n"
+		"\n"
+		"io_uring thread-per-core HTTP/1.1 server (ringbench %s).\n"
+		"\n"
+		"Endpoints: /plaintext, /json, /bytes/N, /echo (POST), /stats; see docs/server.md.\n"
+		"\n"
+		"Options:\n"
+		"  --port P               TCP port, 0 to 65535; 0 lets the kernel pick one, and the\n"
+		"                         'listening on ... port N' line on stderr names it\n"
+		"  --root DIR             directory for static files (must exist; files are not\n"
+		"                         served yet, see docs/server.md)\n"
+		"  --bind ADDR            IPv4 or IPv6 address to listen on (default 0.0.0.0)\n"
+		"  --threads N            worker threads, 1 to 1024 (default: CPUs this process may\n"
+		"                         use, here %d); each is pinned to one CPU\n"
+		"  --parser V             ringparse variant: one of `rbparse variants` (default: the\n"
+		"                         fastest this CPU runs)\n"
+		"  --max-conns N          open connections per worker, 1 to 1000000 (default 16384)\n"
+		"  --max-header-bytes N   request line + header block, 256 to 1048576 (default 65536)\n"
+		"  --max-body N           request body bytes, 0 to 1073741824 (default 1048576);\n"
+		"                         larger bodies get 413 and the connection is closed\n"
+		"  --header-timeout S     seconds to receive a whole header block (default 10)\n"
+		"  --idle-timeout S       seconds a keep-alive connection may sit idle, or a\n"
+		"                         response may wait for the client to read (default 60)\n"
+		"  --body-timeout S       seconds without progress while reading a body (default 30)\n"
+		"                         (timeouts: 1 to 86400)\n"
+		"  --recv-buffers N       provided receive buffers per worker, a power of two,\n"
+		"                         1 to 32768 (default 1024)\n"
+		"  --recv-buffer-size B   bytes per receive buffer, 64 to 1048576 (default 4096)\n"
+		"  -h, --help             print this text\n"
+		"  --version              print the version\n"
+		"\n"
+		"Runs in the foreground, logs to stderr, exits 0 on SIGINT or SIGTERM after\n"
+		"finishing in-flight responses. Exit status 2: bad command line; 1: start-up failed.\n",
+		RB_VERSION, rb_cpu_count());
+}
+
+static int srv_flag_error(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "rbserver: ");
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, " (see rbserver --help)\n");
+	return 2;
+}
+
+/* A whole decimal number in [lo, hi]; the error names the flag and the range. */
+static int srv_flag_u64(const char *flag, const char *val, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char range[64];
+	snprintf(range, sizeof(range), "%" PRIu64 " to %" PRIu64, lo, hi);
+	if (!val[0] || val[0] < '0' || val[0] > '9') {
+		fprintf(stderr,
+			"rbserver: %s: '%s' is not a whole number; allowed: %s (see rbserver --help)\n",
+			flag, val, range);
+		return 2;
+	}
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(val, &end, 10);
+	if (*end) {
+		fprintf(stderr,
+			"rbserver: %s: '%s' is not a whole number; allowed: %s (see rbserver --help)\n",
+			flag, val, range);
+		return 2;
+	}
+	if (errno == ERANGE || v < lo || v > hi) {
+		fprintf(stderr,
+			"rbserver: %s: %s is out of range; allowed: %s (see rbserver --help)\n",
+			flag, val, range);
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
+
+static int srv_flag_u32(const char *flag, const char *val, uint64_t lo, uint64_t hi, uint32_t *out)
+{
+	uint64_t v;
+	int rc = srv_flag_u64(flag, val, lo, hi, &v);
+	if (rc == 0)
+		*out = (uint32_t)v;
+	return rc;
+}
+
+static int srv_check_parser(const char *name)
+{
+	const rp_variant *v = rp_variant_by_name(name);
+	char list[256] = "";
+	size_t used = 0;
+	for (const rp_variant *const *p = rp_variants_all(); *p; p++) {
+		if (!(*p)->supported())
+			continue;
+		int n = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "",
+				 (*p)->name);
+		if (n > 0 && (size_t)n < sizeof(list) - used)
+			used += (size_t)n;
+	}
+	if (!v)
+		return srv_flag_error("--parser: unknown variant '%s'; allowed on this CPU: %s",
+				      name, list);
+	if (!v->supported())
+		return srv_flag_error("--parser: this CPU cannot run variant '%s'; allowed: %s",
+				      name, list);
+	if (rp_variant_select(name) != 0)
+		return srv_flag_error("--parser: variant '%s' could not be selected; allowed: %s",
+				      name, list);
+	return 0;
+}
+
+int srv_config_parse(srv_config *cfg, int argc, char **argv)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->bind = "0.0.0.0";
+	cfg->port = -1;
+	cfg->threads = rb_cpu_count();
+	cfg->max_conns = 16384;
+	cfg->max_header_bytes = 65536;
+	cfg->max_body = 1048576;
+	cfg->header_timeout_s = 10;
+	cfg->idle_timeout_s = 60;
+	cfg->body_timeout_s = 30;
+	cfg->recv_buffers = 1024;
+	cfg->recv_buffer_size = 4096;
+
+	for (int i = 1; i < argc; i++) {
+		const char *flag = argv[i];
+		if (!strcmp(flag, "-h") || !strcmp(flag, "--help")) {
+			srv_usage(stdout);
+			return 1;
+		}
+		if (!strcmp(flag, "--version")) {
+			printf("rbserver %s (%s%s)\n", RB_VERSION, RB_GIT_COMMIT,
+			       RB_GIT_DIRTY ? ", modified" : "");
+			return 1;
+		}
+		if (strncmp(flag, "--", 2) != 0)
+			return srv_flag_error("unexpected argument '%s'%s; flags start with --",
+					      flag, "");
+		/* Every other flag takes a value: --flag VALUE or --flag=VALUE. */
+		const char *val;
+		char name[64];
+		const char *eq = strchr(flag, '=');
+		if (eq) {
+			size_t n = (size_t)(eq - flag);
+			if (n >= sizeof(name))
+				n = sizeof(name) - 1;
+			memcpy(name, flag, n);
+			name[n] = '\0';
+			flag = name;
+			val = eq + 1;
+		} else {
+			val = i + 1 < argc ? argv[i + 1] : NULL;
+		}
+		uint64_t v;
+		int rc = 0;
+		int known = 1;
+		if (!strcmp(flag, "--port") || !strcmp(flag, "--root") || !strcmp(flag, "--bind") ||
+		    !strcmp(flag, "--threads") || !strcmp(flag, "--parser") ||
+		    !strcmp(flag, "--max-conns") || !strcmp(flag, "--max-header-bytes") ||
+		    !strcmp(flag, "--max-body") || !strcmp(flag, "--header-timeout") ||
+		    !strcmp(flag, "--idle-timeout") || !strcmp(flag, "--body-timeout") ||
+		    !strcmp(flag, "--recv-buffers") || !strcmp(flag, "--recv-buffer-size")) {
+			if (!val)
+				return srv_flag_error("%s needs a value%s", flag, "");
+		} else {
+			known = 0;
+		}
+		if (!known)
+			return srv_flag_error("unknown flag '%s'%s", flag, "");
+		if (!eq)
+			i++;
+
+		if (!strcmp(flag, "--port")) {
+			rc = srv_flag_u64(flag, val, 0, 65535, &v);
+			cfg->port = (int)v;
+		} else if (!strcmp(flag, "--root")) {
+			struct stat st;
+			if (stat(val, &st) != 0)
+				return srv_flag_error("--root: '%s': %s", val, strerror(errno));
+			if (!S_ISDIR(st.st_mode))
+				return srv_flag_error("--root: '%s' is not a directory%s", val, "");
+			cfg->root = val;
+		} else if (!strcmp(flag, "--bind")) {
+			unsigned char addr[16];
+			if (inet_pton(AF_INET, val, addr) != 1 &&
+			    inet_pton(AF_INET6, val, addr) != 1)
+				return srv_flag_error(
+					"--bind: '%s' is not an IPv4 or IPv6 address%s; "
+					"allowed: a literal such as 127.0.0.1 or ::1",
+					val, "");
+			cfg->bind = val;
+		} else if (!strcmp(flag, "--threads")) {
+			rc = srv_flag_u64(flag, val, 1, 1024, &v);
+			cfg->threads = (int)v;
+		} else if (!strcmp(flag, "--parser")) {
+			rc = srv_check_parser(val);
+			cfg->parser = val;
+		} else if (!strcmp(flag, "--max-conns")) {
+			rc = srv_flag_u32(flag, val, 1, 1000000, &cfg->max_conns);
+		} else if (!strcmp(flag, "--max-header-bytes")) {
+			rc = srv_flag_u32(flag, val, 256, 1048576, &cfg->max_header_bytes);
+		} else if (!strcmp(flag, "--max-body")) {
+			rc = srv_flag_u64(flag, val, 0, 1073741824, &cfg->max_body);
+		} else if (!strcmp(flag, "--header-timeout")) {
+			rc = srv_flag_u32(flag, val, 1, 86400, &cfg->header_timeout_s);
+		} else if (!strcmp(flag, "--idle-timeout")) {
+			rc = srv_flag_u32(flag, val, 1, 86400, &cfg->idle_timeout_s);
+		} else if (!strcmp(flag, "--body-timeout")) {
+			rc = srv_flag_u32(flag, val, 1, 86400, &cfg->body_timeout_s);
+		} else if (!strcmp(flag, "--recv-buffers")) {
+			rc = srv_flag_u32(flag, val, 1, 32768, &cfg->recv_buffers);
+			if (!rc && (cfg->recv_buffers & (cfg->recv_buffers - 1)))
+				return srv_flag_error("--recv-buffers: %s is not a power of two%s; "
+						      "allowed: 1, 2, 4, ... 32768",
+						      val, "");
+		} else if (!strcmp(flag, "--recv-buffer-size")) {
+			rc = srv_flag_u32(flag, val, 64, 1048576, &cfg->recv_buffer_size);
+		}
+		if (rc)
+			return rc;
+	}
+	if (cfg->port < 0)
+		return srv_flag_error("--port is required%s%s; allowed: 0 to 65535", "", "");
+	return 0;
+}

@@ -1,0 +1,170 @@
+/*
+ * rbserver: flags, listening sockets, workers, signals.
+ *
+ * The main thread creates every worker's SO_REUSEPORT listening socket (the
+ * first one picks the port when --port 0), starts one pinned worker per CPU,
+ * then sleeps in sigwaitinfo() until SIGINT or SIGTERM, when it asks each
+ * worker to stop through the worker's eventfd and joins them.  Signals are
+ * blocked in every thread, so no handler ever runs inside the event loops.
+ */
+#include "config.h"
+#include "endpoints.h"
+#include "worker.h"
+
+#include "rb_cpu.h"
+#include "rb_log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Bind a listening socket on cfg->bind:port with SO_REUSEPORT, so every
+ * worker's socket shares the port and the kernel spreads connections. */
+static int srv_listen(const srv_config *cfg, int port, int *bound_port)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	socklen_t len;
+	int family;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, cfg->bind, &in4->sin_addr) == 1) {
+		family = AF_INET;
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		len = sizeof(*in4);
+	} else {
+		inet_pton(AF_INET6, cfg->bind, &in6->sin6_addr);
+		family = AF_INET6;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*in6);
+	}
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 4096)) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	len = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	*bound_port = ntohs(family == AF_INET ? in4->sin_port : in6->sin6_port);
+	return fd;
+}
+
+static void srv_stop_all(srv_server *s)
+{
+	for (int i = 0; i < s->nworkers; i++) {
+		srv_worker *w = &s->workers[i];
+		if (w->event_fd >= 0 && eventfd_write(w->event_fd, 1) != 0)
+			rb_log("worker %d: cannot signal it to stop: %s", i, strerror(errno));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	rb_log_set_program("rbserver");
+	srv_server s;
+	memset(&s, 0, sizeof(s));
+	int rc = srv_config_parse(&s.cfg, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	srv_endpoints_init();
+
+	/* Blocked here, inherited by every worker: only sigwaitinfo sees them.
+	 * SIGPIPE is ignored as well (sends also say MSG_NOSIGNAL). */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	s.nworkers = s.cfg.threads;
+	s.workers = calloc((size_t)s.nworkers, sizeof(*s.workers));
+	if (!s.workers) {
+		rb_log("out of memory");
+		return 1;
+	}
+	int port = s.cfg.port;
+	for (int i = 0; i < s.nworkers; i++) {
+		srv_worker *w = &s.workers[i];
+		w->id = i;
+		w->cpu = rb_cpu_nth(i);
+		w->cfg = &s.cfg;
+		w->server = &s;
+		w->event_fd = -1;
+		w->listen_fd = srv_listen(&s.cfg, port, &port);
+		if (w->listen_fd < 0) {
+			rb_log("cannot listen on %s port %d: %s", s.cfg.bind, port,
+			       strerror(-w->listen_fd));
+			for (int j = 0; j < i; j++)
+				close(s.workers[j].listen_fd);
+			free(s.workers);
+			return 1;
+		}
+	}
+
+	pthread_barrier_init(&s.ready, NULL, (unsigned)s.nworkers + 1);
+	int started = 0;
+	for (; started < s.nworkers; started++) {
+		rc = pthread_create(&s.workers[started].thread, NULL, srv_worker_main,
+				    &s.workers[started]);
+		if (rc) {
+			rb_log("cannot start worker %d: %s", started, strerror(rc));
+			break;
+		}
+	}
+	int ok = started == s.nworkers;
+	if (!ok) {
+		/* The barrier counts every worker: stand in for the missing ones. */
+		for (int i = started; i < s.nworkers; i++) {
+			s.workers[i].setup_rc = -1;
+			pthread_barrier_wait(&s.ready);
+		}
+	}
+	pthread_barrier_wait(&s.ready);
+	for (int i = 0; i < started; i++)
+		if (s.workers[i].setup_rc)
+			ok = 0;
+
+	if (ok) {
+		rb_log("listening on %s port %d: %d workers, parser %s", s.cfg.bind, port,
+		       s.nworkers, rp_variant_current()->name);
+		int sig;
+		do {
+			sig = sigwaitinfo(&set, NULL);
+		} while (sig < 0 && errno == EINTR);
+		rb_log("%s: finishing in-flight responses", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	}
+	srv_stop_all(&s);
+	int status = ok ? 0 : 1;
+	for (int i = 0; i < started; i++) {
+		pthread_join(s.workers[i].thread, NULL);
+		if (s.workers[i].exit_rc)
+			status = 1;
+		/* Closed here, not by the worker: srv_stop_all may have been
+		 * writing it while a worker that failed to start tore down. */
+		if (s.workers[i].event_fd >= 0)
+			close(s.workers[i].event_fd);
+	}
+	for (int i = started; i < s.nworkers; i++)
+		close(s.workers[i].listen_fd);
+	pthread_barrier_destroy(&s.ready);
+	free(s.workers);
+	if (status == 0)
+		rb_log("stopped");
+	return status;
+}

@@ -1,0 +1,19 @@
+/* Request target -> built-in handler.  Static files are not routed yet. */
+#ifndef SRV_ROUTES_H
+#define SRV_ROUTES_H
+
+#include "conn.h"
+
+#include <stddef.h>
+
+/* Largest N for /bytes/N; larger gets 400. */
+#define SRV_BYTES_MAX (8u * 1024u * 1024u)
+
+/* Set r->route (and r->arg, or r->status and r->detail for SRV_R_ERROR) from
+ * the parsed request's target (buf: the message's first byte), split by
+ * ringparse (rp_target_split), and check the method: a route answers only
+ * the methods it implements (405 otherwise).  Authority-form (CONNECT): 501;
+ * asterisk-form (OPTIONS *): 404. */
+void srv_route(srv_request *r, const rp_message *m, const char *buf);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * Per-worker counters.  Only the owning worker writes them (relaxed atomic
+ * stores: plain moves on x86, no lock, no shared cache line written by two
+ * threads); /stats reads every worker's with relaxed loads.
+ */
+#ifndef SRV_STATS_H
+#define SRV_STATS_H
+
+#include <stdint.h>
+
+typedef struct srv_stats {
+	uint64_t conns_open;     /* connections open now */
+	uint64_t conns_total;    /* connections accepted */
+	uint64_t conns_rejected; /* closed at once: --max-conns reached */
+	uint64_t requests;       /* requests answered */
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t errors;         /* error responses (4xx/5xx) and failed operations */
+	uint64_t parse_errors;   /* requests ringparse refused */
+	uint64_t resets;         /* -ECONNRESET / -EPIPE from the peer */
+	uint64_t timeouts;       /* connections closed by a timeout */
+	uint64_t enobufs;        /* multishot recv ended by an empty buffer ring */
+	uint64_t sends;          /* send operations completed */
+	uint64_t short_sends;    /* sends that completed partly */
+	uint64_t cq_overflow;    /* loop iterations that saw the CQ overflow flag */
+	uint64_t pauses;         /* reading paused: more than SRV_OUT_HIGH output queued */
+	uint64_t write_timeouts; /* connections closed because the client did not read */
+} srv_stats;
+
+#define SRV_STAT_ADD(st, field, n)                                                                 \
+	__atomic_store_n(&(st)->field, (st)->field + (uint64_t)(n), __ATOMIC_RELAXED)
+#define SRV_STAT_SUB(st, field, n)                                                                 \
+	__atomic_store_n(&(st)->field, (st)->field - (uint64_t)(n), __ATOMIC_RELAXED)
+#define SRV_STAT_GET(st, field) __atomic_load_n(&(st)->field, __ATOMIC_RELAXED)
+
+#endif

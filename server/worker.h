@@ -1,0 +1,80 @@
+/*
+ * A worker: one thread, pinned to one CPU, with its own io_uring, its own
+ * SO_REUSEPORT listening socket, its own provided buffer ring and its own
+ * connections.  Nothing on the request path is shared with other workers.
+ */
+#ifndef SRV_WORKER_H
+#define SRV_WORKER_H
+
+#include "config.h"
+#include "conn.h"
+#include "stats.h"
+#include "timeouts.h"
+
+#include "rb_bufring.h"
+#include "rb_httpdate.h"
+#include "rb_ring.h"
+
+#include <linux/time_types.h>
+#include <pthread.h>
+#include <stdint.h>
+
+struct srv_server;
+
+typedef struct srv_worker {
+	int id;
+	int cpu;
+	const srv_config *cfg;
+	struct srv_server *server; /* for /stats: every worker's counters */
+
+	struct io_uring ring;
+	rb_ring_info ring_info;
+	rb_bufring bufs;
+	int ring_ok;
+
+	int listen_fd;
+	int event_fd;       /* written by the main thread to ask for shutdown */
+	uint64_t event_val; /* the eventfd read lands here */
+	int accept_armed;
+	int accept_retry; /* accept failed: re-arm on the next tick */
+	/* Single-shot fallbacks: the kernel refused multishot (or
+	 * RBSERVER_NO_MULTISHOT=1 asked for it); each completion re-arms. */
+	int single_accept, single_recv;
+	int accept_ms_ok, recv_ms_ok; /* a multishot op of that kind has worked */
+	int stopping;
+	uint64_t stop_deadline_ms;
+
+	srv_pool pool;
+	srv_conn **dirty; /* connections to flush after this batch of completions */
+	uint32_t ndirty;
+
+	srv_timers timers;
+	rp_limits limits;
+	rb_httpdate date;
+	uint64_t now_ms;
+	struct __kernel_timespec tick;
+
+	srv_stats stats;
+
+	pthread_t thread;
+	int setup_rc; /* 0 once the worker is ready; -errno if it could not start */
+	int exit_rc;
+} srv_worker;
+
+typedef struct srv_server {
+	srv_config cfg;
+	int nworkers;
+	srv_worker *workers;
+	pthread_barrier_t ready; /* workers + main: every ring is set up (or failed) */
+} srv_server;
+
+/* The thread body: set up the ring, wait on server->ready, run the loop. */
+void *srv_worker_main(void *arg);
+
+/* Queue output on c and have it flushed at the end of this batch. */
+void srv_worker_mark_dirty(srv_worker *w, srv_conn *c);
+
+/* Start closing c at once (error, reset, timeout): drop its output. */
+void srv_worker_abort(srv_worker *w, srv_conn *c);
+
+#endif

@@ -1,0 +1,199 @@
+/* The endpoints, byte for byte. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static srvp S;
+static void fini(void)
+{
+	srvp_cleanup(&S);
+}
+TestSuite(basic, .fini = fini, .timeout = 60);
+
+Test(basic, plaintext_exact)
+{
+	srvp_start(&S, NULL);
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, tc_get("/plaintext"));
+	tc_expect(fd, 1, 0, TC_PLAINTEXT);
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+
+Test(basic, json_exact)
+{
+	srvp_start(&S, NULL);
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, tc_get("/json"));
+	tc_expect(fd, 1, 0, TC_JSON);
+	/* absolute-form target and a query string route the same way */
+	tc_send_str(fd, "GET http://t/json?x=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+	tc_expect(fd, 1, 0, TC_JSON);
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+
+Test(basic, bytes_deterministic_and_bounded)
+{
+	srvp_start(&S, NULL);
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, tc_get("/bytes/30"));
+	tc_expect(fd, 1, 0,
+		  "HTTP/1.1 200 OK\r\nServer: rbserver\r\nDate: DATE\r\n"
+		  "Content-Type: application/octet-stream\r\nContent-Length: 30\r\n\r\n"
+		  "abcdefghijklmnopqrstuvwxyzabcd");
+	tc_send_str(fd, tc_get("/bytes/0"));
+	tc_expect(fd, 1, 0,
+		  "HTTP/1.1 200 OK\r\nServer: rbserver\r\nDate: DATE\r\n"
+		  "Content-Type: application/octet-stream\r\nContent-Length: 0\r\n\r\n");
+	/* the largest: every byte is 'a' + i % 26.  8 MiB is more than a
+	 * socket's send buffer can grow to (tcp_wmem max, 4 MiB by default)
+	 * plus this client's small receive buffer, so the first send completes
+	 * partly and the remainder is sent first (short_sends) */
+	int small = tc_connect_rcvbuf(S.port, 8192);
+	tc_send_str(small, tc_get("/bytes/8388608"));
+	static char big[8500000];
+	size_t n = tc_read_responses(small, big, sizeof(big), 1, 0);
+	close(small);
+	char *body = strstr(big, "\r\n\r\n");
+	cr_assert(body);
+	body += 4;
+	cr_assert_eq(n - (size_t)(body - big), 8388608u);
+	for (size_t i = 0; i < 8388608; i++)
+		if (body[i] != 'a' + (int)(i % 26))
+			cr_assert_fail("byte %zu is %d", i, body[i]);
+	/* the short-send path (remainder sent first) ran */
+	static char st[65536];
+	cr_assert(tc_stats_fetch(S.port, st, sizeof(st)));
+	cr_assert_geq(tc_stats_sum(st, "short_sends"), 1u, "%s", st);
+	/* beyond the maximum: 400, connection kept */
+	tc_send_str(fd, tc_get("/bytes/8388609"));
+	tc_expect(fd, 1, 0,
+		  "HTTP/1.1 400 Bad Request\r\nServer: rbserver\r\nDate: DATE\r\n"
+		  "Content-Type: text/plain\r\nContent-Length: 52\r\n\r\n"
+		  "400 Bad Request: /bytes/N takes N from 0 to 8388608\n");
+	/* HEAD: the headers a GET would have, no body */
+	tc_send_str(fd, "HEAD /bytes/10 HTTP/1.1\r\nHost: t\r\n\r\n");
+	tc_expect(fd, 1, 1,
+		  "HTTP/1.1 200 OK\r\nServer: rbserver\r\nDate: DATE\r\n"
+		  "Content-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\n");
+	tc_send_str(fd, "HEAD /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+	tc_expect(fd, 1, 1,
+		  "HTTP/1.1 200 OK\r\nServer: rbserver\r\nDate: DATE\r\n"
+		  "Content-Type: text/plain\r\nContent-Length: 13\r\n\r\n");
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+
+#define ECHO_HEAD(n)                                                                               \
+	"HTTP/1.1 200 OK\r\nServer: rbserver\r\nDate: DATE\r\n"                                    \
+	"Content-Type: application/octet-stream\r\nContent-Length: " n "\r\n\r\n"
+
+Test(basic, echo_content_length_and_chunked)
+{
+	srvp_start(&S, NULL);
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world");
+	tc_expect(fd, 1, 0, ECHO_HEAD("11") "hello world");
+	tc_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+			"5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: yes\r\n\r\n");
+	tc_expect(fd, 1, 0, ECHO_HEAD("11") "hello world");
+	/* an empty body */
+	tc_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+	tc_expect(fd, 1, 0, ECHO_HEAD("0"));
+	/* GET on /echo: 405 with Allow, and the connection stays usable */
+	tc_send_str(fd, tc_get("/echo"));
+	tc_expect(fd, 1, 0,
+		  "HTTP/1.1 405 Method Not Allowed\r\nServer: rbserver\r\nDate: DATE\r\n"
+		  "Content-Type: text/plain\r\nContent-Length: 48\r\nAllow: POST, PUT\r\n\r\n"
+		  "405 Method Not Allowed: /echo takes POST or PUT\n");
+	/* a body sent to an endpoint that ignores it is consumed, not parsed */
+	tc_send_str(fd, "POST /plaintext HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n\r\n"
+			"GET /json HTTP/1.1\r\n");
+	tc_send_str(fd, tc_get("/plaintext"));
+	tc_expect(fd, 2, 0,
+		  "HTTP/1.1 405 Method Not Allowed\r\nServer: rbserver\r\nDate: DATE\r\n"
+		  "Content-Type: text/plain\r\nContent-Length: 56\r\nAllow: GET, HEAD\r\n\r\n"
+		  "405 Method Not Allowed: this resource takes GET or HEAD\n"
+		  "HTTP/1.1 200 OK\r\nServer: rbserver\r\nDate: DATE\r\n"
+		  "Content-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!");
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+
+Test(basic, not_found_keeps_connection)
+{
+	srvp_start(&S, NULL);
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, tc_get("/nope"));
+	tc_send_str(fd, tc_get("/plaintext"));
+	char want[1024];
+	snprintf(want, sizeof(want), "%s%s",
+		 "HTTP/1.1 404 Not Found\r\nServer: rbserver\r\nDate: DATE\r\n"
+		 "Content-Type: text/plain\r\nContent-Length: 32\r\n\r\n"
+		 "404 Not Found: no such resource\n",
+		 TC_PLAINTEXT);
+	tc_expect(fd, 2, 0, want);
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+
+Test(basic, stats_and_parser_flag)
+{
+	const char *args[] = {"--parser", "scalar", "--threads", "2", NULL};
+	srvp_start(&S, args);
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, tc_get("/plaintext"));
+	tc_expect(fd, 1, 0, TC_PLAINTEXT);
+	tc_send_str(fd, tc_get("/stats"));
+	static char buf[65536];
+	tc_read_responses(fd, buf, sizeof(buf), 1, 0);
+	cr_assert(strstr(buf, "HTTP/1.1 200 OK\r\n") == buf, "%s", buf);
+	cr_assert(strstr(buf, "Content-Type: application/json\r\n"));
+	cr_assert(strstr(buf, "{\"parser\":\"scalar\",\"workers\":[{\"id\":0,"), "%s", buf);
+	cr_assert(strstr(buf, "{\"id\":1,"), "%s", buf);
+	cr_assert(strstr(buf, "\"enobufs\":"), "%s", buf);
+	cr_assert(strstr(buf, "\"bytes_in\":"), "%s", buf);
+	cr_assert(strstr(buf, "\"connections_open\":1,"), "%s", buf);
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+
+/* Request-target forms, split by ringparse (rp_target_split): absolute-form
+ * routes by its path; "*" is refused by the parse unless the method is
+ * OPTIONS; CONNECT's authority-form is not served. */
+Test(basic, target_forms)
+{
+	srvp_start(&S, NULL);
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, "GET http://x/plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+	tc_expect(fd, 1, 0, TC_PLAINTEXT);
+	/* an absolute-form target without a path means "/": not a resource */
+	tc_send_str(fd, "GET http://x?q=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+	tc_expect(fd, 1, 0,
+		  "HTTP/1.1 404 Not Found\r\nServer: rbserver\r\nDate: DATE\r\n"
+		  "Content-Type: text/plain\r\nContent-Length: 32\r\n\r\n"
+		  "404 Not Found: no such resource\n");
+	tc_send_str(fd, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+	tc_expect(fd, 1, 0,
+		  "HTTP/1.1 404 Not Found\r\nServer: rbserver\r\nDate: DATE\r\n"
+		  "Content-Type: text/plain\r\nContent-Length: 32\r\n\r\n"
+		  "404 Not Found: no such resource\n");
+	tc_send_str(fd, "CONNECT x:80 HTTP/1.1\r\nHost: x:80\r\n\r\n");
+	static char buf[4096];
+	size_t n = tc_read_responses(fd, buf, sizeof(buf), 1, 0);
+	cr_assert(n && strncmp(buf, "HTTP/1.1 501 Not Implemented\r\n", 30) == 0, "%s", buf);
+	close(fd);
+	/* GET * : 400 from the parse, and the connection is closed */
+	fd = tc_connect(S.port);
+	tc_send_str(fd, "GET * HTTP/1.1\r\nHost: x\r\n\r\n");
+	n = tc_read_eof(fd, buf, sizeof(buf), NULL);
+	cr_assert(n && strncmp(buf, "HTTP/1.1 400 Bad Request\r\n", 26) == 0, "%s", buf);
+	cr_assert(strstr(buf, "Connection: close\r\n"), "%s", buf);
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0);
+}

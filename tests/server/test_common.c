@@ -1,0 +1,119 @@
+/* common/: the HTTP date, ring setup with probing, the buffer ring, CPUs. */
+#include "rb_bufring.h"
+#include "rb_clock.h"
+#include "rb_cpu.h"
+#include "rb_httpdate.h"
+#include "rb_ring.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+Test(common, httpdate_format)
+{
+	char s[RB_HTTPDATE_LEN + 1];
+	rb_httpdate_format(784111777, s); /* RFC 9110's example */
+	cr_assert_str_eq(s, "Sun, 06 Nov 1994 08:49:37 GMT");
+	rb_httpdate_format(0, s);
+	cr_assert_str_eq(s, "Thu, 01 Jan 1970 00:00:00 GMT");
+	rb_httpdate d = {0};
+	cr_assert_eq(rb_httpdate_refresh(&d), 1);
+	cr_assert_eq(strlen(d.str), RB_HTTPDATE_LEN);
+	cr_assert_eq(rb_httpdate_refresh(&d) + rb_httpdate_refresh(&d) <= 1, 1);
+}
+
+Test(common, clocks_monotonic)
+{
+	uint64_t a = rb_now_ns(), b = rb_now_ns();
+	cr_assert_geq(b, a);
+	cr_assert_gt(rb_now_ms_coarse(), 0u);
+}
+
+Test(common, cpus_and_pinning)
+{
+	int n = rb_cpu_count();
+	cr_assert_geq(n, 1);
+	int cpu = rb_cpu_nth(0);
+	cr_assert_eq(rb_cpu_pin(cpu), 0);
+	cr_assert_eq(rb_cpu_nth(n), cpu, "wraps around");
+}
+
+Test(common, ring_probe_and_buffer_ring)
+{
+	struct io_uring ring;
+	rb_ring_info info;
+	rb_ring_opts o = {.sq_entries = 8, .cq_entries = 64, .single_thread = 1, .name = "test"};
+	cr_assert_eq(rb_ring_init(&ring, &o, &info), 0);
+	cr_assert_geq(info.cq_entries, 64u);
+	cr_assert(info.flags & IORING_SETUP_CQSIZE);
+	char names[128];
+	rb_ring_flag_names(info.flags, names, sizeof(names));
+	cr_assert(strstr(names, "cqsize"), "%s", names);
+
+	rb_bufring b;
+	cr_assert_eq(rb_bufring_init(&b, &ring, 3, 6, 64), -EINVAL, "not a power of two");
+	cr_assert_eq(rb_bufring_init(&b, &ring, 3, 4, 64), 0);
+	cr_assert_eq(rb_bufring_ptr(&b, 2), b.base + 128);
+
+	/* a recv that selects a buffer from group 3 */
+	int sv[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(write(sv[1], "ping", 4), 4);
+	struct io_uring_sqe *sqe = rb_ring_sqe(&ring);
+	io_uring_prep_recv(sqe, sv[0], NULL, 64, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = 3;
+	struct io_uring_cqe *cqe;
+	cr_assert_eq(io_uring_submit_and_wait(&ring, 1), 1);
+	cr_assert_eq(io_uring_peek_cqe(&ring, &cqe), 0);
+	cr_assert_eq(cqe->res, 4);
+	cr_assert(cqe->flags & IORING_CQE_F_BUFFER);
+	uint16_t bid = rb_bufring_bid(cqe);
+	cr_assert_lt(bid, 4);
+	cr_assert(memcmp(rb_bufring_ptr(&b, bid), "ping", 4) == 0);
+	io_uring_cqe_seen(&ring, cqe);
+	rb_bufring_put(&b, bid);
+	rb_bufring_commit(&b);
+	cr_assert_eq(b.pending, 0);
+	close(sv[0]);
+	close(sv[1]);
+	rb_bufring_free(&b, &ring);
+	io_uring_queue_exit(&ring);
+}
+
+/* The fallback ladder, walked by pretending the kernel refuses flags: each
+ * refused flag is dropped with one log line, and TASKRUN_FLAG (moot with
+ * DEFER_TASKRUN) is asked for once DEFER_TASKRUN is gone. */
+Test(common, ring_fallback_ladder)
+{
+	struct io_uring ring;
+	rb_ring_info info;
+	rb_ring_opts o = {.sq_entries = 8, .single_thread = 1, .name = "ladder"};
+	cr_assert_eq(rb_ring_init(&ring, &o, &info), 0);
+	cr_assert(info.flags & IORING_SETUP_DEFER_TASKRUN);
+	cr_assert_not(info.flags & IORING_SETUP_TASKRUN_FLAG);
+	io_uring_queue_exit(&ring);
+
+	o.refuse = IORING_SETUP_DEFER_TASKRUN;
+	cr_assert_eq(rb_ring_init(&ring, &o, &info), 0);
+	cr_assert_not(info.flags & IORING_SETUP_DEFER_TASKRUN);
+	unsigned want = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_TASKRUN_FLAG |
+			IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL;
+	cr_assert_eq(info.flags & want, want, "flags %#x", info.flags);
+	io_uring_queue_exit(&ring);
+
+	/* TASKRUN_FLAG refused too: dropped, not asked for again */
+	o.refuse = IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+	cr_assert_eq(rb_ring_init(&ring, &o, &info), 0);
+	cr_assert_not(info.flags & (IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG));
+	cr_assert(info.flags & IORING_SETUP_COOP_TASKRUN, "flags %#x", info.flags);
+	io_uring_queue_exit(&ring);
+
+	/* everything optional refused: a plain ring */
+	o.refuse = ~0u & ~IORING_SETUP_CQSIZE;
+	cr_assert_eq(rb_ring_init(&ring, &o, &info), 0);
+	cr_assert_eq(info.flags & ~IORING_SETUP_CQSIZE, 0u, "flags %#x", info.flags);
+	io_uring_queue_exit(&ring);
+}
