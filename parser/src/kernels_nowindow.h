@@ -13,7 +13,7 @@ typedef struct k_win {
 
 static inline void k_win_init(k_win *w)
 {
-	(void)w;
+	w->unused = 0;
 }
 
 static inline void k_win_preload(k_win *w, const k_ctx *kc, const char *at, const char *begin,
