@@ -117,9 +117,9 @@ static int rbp_verify_all(const rbp_subject *subjects, size_t nsubjects, const r
 	return 0;
 }
 
-static void rbp_time_file(const rbp_subject *subjects, size_t nsubjects, const char *buf,
-			  size_t len, const rbp_bench_cfg *cfg, rbp_result *results,
-			  double *samples, const char *progress_name)
+/* Calibrate and warm every subject on one file. */
+static void rbp_prepare_file(const rbp_subject *subjects, size_t nsubjects, const char *buf,
+			     size_t len, const rbp_bench_cfg *cfg, rbp_result *results)
 {
 	uint64_t min_ns = (uint64_t)(cfg->min_time_ms * 1e6);
 	uint64_t warmup_ns = (uint64_t)(cfg->warmup_ms * 1e6);
@@ -128,28 +128,41 @@ static void rbp_time_file(const rbp_subject *subjects, size_t nsubjects, const c
 		results[s].iterations = rbp_calibrate(&subjects[s], buf, len, min_ns);
 		rbp_warm_up(&subjects[s], buf, len, results[s].iterations, warmup_ns);
 	}
+}
+
+/* One sample of every subject on every file per round, files and subjects
+ * interleaved: a burst of noise on this shared machine then touches one
+ * sample of many results instead of every sample of one. */
+static void rbp_time_all(const rbp_subject *subjects, size_t nsubjects, const rbp_corpus *corpus,
+			 char *const *bufs, const rbp_bench_cfg *cfg, rbp_result *results,
+			 double *samples)
+{
+	size_t nfiles = corpus->count;
+
 	for (unsigned round = 0; round < cfg->runs; round++) {
-		if (progress_name)
-			fprintf(stderr, "\r\033[Kbench %s: round %u/%u", progress_name, round + 1,
-				cfg->runs);
-		/* Rotate who goes first so no subject always follows the same one. */
-		for (size_t k = 0; k < nsubjects; k++) {
-			size_t s = (k + round) % nsubjects;
-			uint64_t iters = results[s].iterations;
-			uint64_t t = rbp_sample(&subjects[s], buf, len, iters);
-			samples[s * cfg->runs + round] =
-				(double)t / ((double)iters * results[s].messages);
+		if (cfg->progress)
+			fprintf(stderr, "\r\033[Kbench: round %u/%u", round + 1, cfg->runs);
+		for (size_t f = 0; f < nfiles; f++) {
+			/* Rotate who goes first so no subject always follows the same one. */
+			for (size_t k = 0; k < nsubjects; k++) {
+				size_t s = (k + round) % nsubjects;
+				rbp_result *r = &results[f * nsubjects + s];
+				uint64_t t = rbp_sample(&subjects[s], bufs[f], corpus->files[f].len,
+							r->iterations);
+				samples[(f * nsubjects + s) * cfg->runs + round] =
+					(double)t / ((double)r->iterations * r->messages);
+			}
 		}
 	}
-	for (size_t s = 0; s < nsubjects; s++)
-		rbp_summarise(&results[s], &samples[s * cfg->runs], cfg->runs);
+	for (size_t i = 0; i < nfiles * nsubjects; i++)
+		rbp_summarise(&results[i], &samples[i * cfg->runs], cfg->runs);
 }
 
 int rbp_bench_run(const rbp_subject *subjects, size_t nsubjects, const rbp_corpus *corpus,
 		  const rbp_bench_cfg *cfg, rbp_result *results)
 {
 	char **bufs = calloc(corpus->count, sizeof(*bufs));
-	double *samples = calloc(nsubjects * cfg->runs, sizeof(*samples));
+	double *samples = calloc(corpus->count * nsubjects * cfg->runs, sizeof(*samples));
 	int rc = 0;
 
 	if (!bufs || !samples) {
@@ -172,13 +185,10 @@ int rbp_bench_run(const rbp_subject *subjects, size_t nsubjects, const rbp_corpu
 	rc = rbp_verify_all(subjects, nsubjects, corpus, bufs, results);
 	if (rc)
 		goto out;
-	for (size_t f = 0; f < corpus->count; f++) {
-		char label[128];
-		snprintf(label, sizeof(label), "%s (%zu/%zu)", corpus->files[f].name, f + 1,
-			 corpus->count);
-		rbp_time_file(subjects, nsubjects, bufs[f], corpus->files[f].len, cfg,
-			      &results[f * nsubjects], samples, cfg->progress ? label : NULL);
-	}
+	for (size_t f = 0; f < corpus->count; f++)
+		rbp_prepare_file(subjects, nsubjects, bufs[f], corpus->files[f].len, cfg,
+				 &results[f * nsubjects]);
+	rbp_time_all(subjects, nsubjects, corpus, bufs, cfg, results, samples);
 	if (cfg->progress)
 		fputs("\r\033[K", stderr);
 out:

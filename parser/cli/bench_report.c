@@ -50,7 +50,7 @@ void rbp_report_table(FILE *f, const rbp_result *results, size_t nsubjects, size
 		fprintf(f, "# NOT pinned (may run on CPUs %s): use --cpu N or taskset\n",
 			si->affinity);
 	fprintf(f,
-		"# %u samples of >= %.2f ms per variant and message, taken in alternation; "
+		"# %u samples of >= %.2f ms per variant and message, taken round-robin over variants and messages; "
 		"ns per message: median, min, max over the samples\n",
 		meta->cfg->runs, meta->cfg->min_time_ms);
 	if (meta->corpus_dir)
