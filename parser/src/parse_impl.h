@@ -264,6 +264,10 @@ static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 	const size_t cap = len < m->limits.max_header_bytes ? len : m->limits.max_header_bytes;
 	const char *const end = buf + cap;
 	rp_resume *r = &m->resume;
+	/* A caller must pass at least the bytes of its last call; fewer cannot
+	 * move the parse on, and must not send a scan behind end. */
+	if (__builtin_expect((size_t)r->scan > cap, 0) && r->stage < RP_ST_DONE)
+		return RP_INCOMPLETE;
 	const char *line = buf + r->line;
 	const char *mark = buf + r->mark;
 	const char *p = buf + r->scan;

@@ -1,5 +1,6 @@
-/* Moving the header array between incomplete parses (see rp_message_init):
- * what a server does when a request spans receives.  Every variant. */
+/* Between incomplete parses: moving the header array (see rp_message_init),
+ * which is what a server does when a request spans receives, and calls with
+ * fewer bytes than before.  Every variant. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -51,5 +52,27 @@ Test(header_move, array_shrunk_below_the_count_is_refused)
 		cr_assert_eq(v->parse_request(&m, req, sizeof req - 1), RP_ERROR, "[%s]", v->name);
 		cr_assert_eq(m.error, RP_E_TOO_MANY_HEADERS, "[%s] %s", v->name,
 			     rp_error_name((rp_error)m.error));
+	}
+}
+
+/* A call with fewer bytes than the last one: nothing to do, nothing read
+ * past the end, and the parse still completes when the bytes come. */
+Test(header_move, shorter_buffer_than_last_call_is_incomplete)
+{
+	for (const rp_variant *const *vp = rp_variants_all(); *vp; vp++) {
+		const rp_variant *v = *vp;
+		if (!v->supported())
+			continue;
+		rp_header h[16], ref_h[16];
+		rp_message m, ref;
+
+		rp_message_init(&m, h, 16, NULL);
+		cr_assert_eq(v->parse_request(&m, req, split), RP_INCOMPLETE, "[%s]", v->name);
+		cr_assert_eq(v->parse_request(&m, req, 10), RP_INCOMPLETE, "[%s]", v->name);
+		cr_assert_eq(v->parse_request(&m, req, 0), RP_INCOMPLETE, "[%s]", v->name);
+		rp_message_init(&ref, ref_h, 16, NULL);
+		cr_assert_eq(v->parse_request(&m, req, sizeof req - 1),
+			     v->parse_request(&ref, req, sizeof req - 1), "[%s]", v->name);
+		cr_assert_eq(m.nheaders, ref.nheaders, "[%s]", v->name);
 	}
 }
