@@ -1,0 +1,72 @@
+/*
+ * One load-generator connection and its in-flight requests.
+ *
+ * Lifecycle: IDLE (no socket; opened when open_at passes) -> CONNECTING ->
+ * OPEN -> CLOSING (operations cancelled, waiting for their completions) ->
+ * IDLE again, generation bumped so a late completion of the old socket is
+ * recognised and ignored.
+ */
+#ifndef LG_CONN_H
+#define LG_CONN_H
+
+#include "ringparse.h"
+
+#include <stdint.h>
+
+enum lg_conn_state {
+	LG_C_IDLE = 0,
+	LG_C_CONNECTING,
+	LG_C_OPEN,
+	LG_C_CLOSING,
+};
+
+enum lg_phase {
+	LG_PH_HEAD = 0, /* reading a status line and header block */
+	LG_PH_BODY,     /* reading the body by c->m.framing */
+};
+
+/* A request in flight: when it was due (the schedule; == sent in closed
+ * loop) and when it was handed to the kernel. */
+typedef struct lg_inflight {
+	uint64_t due_ns;
+	uint64_t sent_ns;
+	uint64_t measured; /* inside the window: counted in sent, then in requests or unanswered */
+} lg_inflight;
+
+typedef struct lg_conn {
+	int fd;
+	uint32_t idx;    /* slot in the worker's array */
+	uint32_t gen;    /* bumped when the socket is closed */
+	uint32_t global; /* connection number across all threads: the schedule's phase */
+	uint8_t state;   /* enum lg_conn_state */
+	uint8_t phase;   /* enum lg_phase */
+	uint8_t connect_inflight, recv_armed, send_inflight, on_dirty;
+	uint8_t opened_before; /* a reconnect counts as reopened */
+	uint8_t used;          /* --close: its one request has been sent */
+
+	/* In-flight requests: a ring of `pipeline` entries in the worker's array. */
+	lg_inflight *ring;
+	uint32_t head, inflight;
+	uint32_t mix_pos; /* the next request of the mix cycle */
+
+	/* The send in progress (one at a time): requests taken from the
+	 * worker's request buffer; a short send continues from send_off. */
+	const char *send_ptr;
+	uint32_t send_len, send_off;
+
+	uint64_t sched_k; /* open loop: requests of this connection due so far */
+	uint64_t sent_k;  /* requests sent (open loop: of the schedule) */
+	uint64_t open_at; /* IDLE: when to (re)connect */
+	uint64_t connect_ns;
+
+	/* Response framing. */
+	rp_message m;
+	uint64_t body_left;
+	rp_chunked *ck; /* allocated on the first chunked response */
+	char *carry;    /* a header block (or chunked trailer) split across receives */
+	uint32_t carry_len, carry_cap;
+
+	struct lg_conn *dirty_next;
+} lg_conn;
+
+#endif

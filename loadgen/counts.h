@@ -1,0 +1,50 @@
+/* What a worker counts: everything the report says, per thread, summed at the end. */
+#ifndef LG_COUNTS_H
+#define LG_COUNTS_H
+
+#include <stdint.h>
+
+/* Error kinds (docs/loadgen.md): a table, so the report names them all. */
+enum lg_err {
+	LG_E_CONNECT = 0,
+	LG_E_RESET,
+	LG_E_READ,
+	LG_E_WRITE,
+	LG_E_CLOSED,
+	LG_E_TIMEOUT,
+	LG_E_PARSE,
+	LG_E_STATUS,
+	LG_E__COUNT
+};
+
+extern const char *const lg_err_names[LG_E__COUNT];
+
+typedef struct lg_counts {
+	uint64_t requests;      /* measured responses, every status */
+	uint64_t sent;          /* measured requests sent */
+	uint64_t unanswered;    /* measured requests sent that got no response in the window */
+	uint64_t in_flight_end; /* of those, still in flight when the window closed */
+	uint64_t bytes_read, bytes_written;
+	uint64_t status[6]; /* by class: [1] 1xx ... [5] 5xx, [0] anything else */
+	uint64_t errors[LG_E__COUNT];
+	uint64_t opened, reopened; /* connections */
+	uint64_t enobufs;          /* receives that found the buffer ring empty */
+} lg_counts;
+
+static inline void lg_counts_add(lg_counts *dst, const lg_counts *src)
+{
+	const uint64_t *s = (const uint64_t *)src;
+	uint64_t *d = (uint64_t *)dst;
+	for (unsigned i = 0; i < sizeof(*src) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}
+
+static inline uint64_t lg_counts_errors(const lg_counts *c)
+{
+	uint64_t n = 0;
+	for (int k = 0; k < LG_E__COUNT; k++)
+		n += c->errors[k];
+	return n;
+}
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * rbload: flags -> workers (one pinned thread and ring each) -> a progress
+ * line once a second -> the summary and the reports.
+ */
+#include "config.h"
+#include "result.h"
+#include "run.h"
+#include "worker.h"
+
+#include "rb_clock.h"
+#include "rb_log.h"
+#include "rb_ring.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+const char *const lg_err_names[LG_E__COUNT] = {
+	[LG_E_CONNECT] = "connect", [LG_E_RESET] = "reset",   [LG_E_READ] = "read",
+	[LG_E_WRITE] = "write",     [LG_E_CLOSED] = "closed", [LG_E_TIMEOUT] = "timeout",
+	[LG_E_PARSE] = "parse",     [LG_E_STATUS] = "status",
+};
+
+/* Every connection is a descriptor: raise the soft limit as far as allowed. */
+static int lg_raise_nofile(uint32_t conns)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	rlim_t need = (rlim_t)conns + 64;
+	if (rl.rlim_cur >= need)
+		return 0;
+	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < need) {
+		fprintf(stderr,
+			"rbload: %u connections need %llu open files, but the limit is %llu "
+			"(hard limit %llu); raise it (ulimit -n) or use fewer connections\n",
+			conns, (unsigned long long)need, (unsigned long long)rl.rlim_cur,
+			(unsigned long long)rl.rlim_max);
+		return -1;
+	}
+	return 0;
+}
+
+static void lg_fmt_count(double v, char *out, size_t len)
+{
+	if (v >= 1e6)
+		snprintf(out, len, "%.2fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(out, len, "%.1fk", v / 1e3);
+	else
+		snprintf(out, len, "%.0f", v);
+}
+
+/* The once-a-second status line (stderr, a terminal). */
+static void lg_progress(const lg_run *run, lg_worker *ws, uint32_t n, uint64_t now,
+			uint64_t *last_req, uint64_t *last_ns)
+{
+	uint64_t req = 0, err = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		req += atomic_load_explicit(&ws[i].live_requests, memory_order_relaxed);
+		err += atomic_load_explicit(&ws[i].live_errors, memory_order_relaxed);
+	}
+	char rate[32];
+	double dt = (double)(now - *last_ns) / 1e9;
+	lg_fmt_count(dt > 0 ? (double)(req - *last_req) / dt : 0, rate, sizeof(rate));
+	*last_req = req;
+	*last_ns = now;
+	if (now < run->measure_start) {
+		fprintf(stderr, "\r\033[K  warm-up: %.1f s left",
+			(double)(run->measure_start - now) / 1e9);
+	} else {
+		double el = (double)(now - run->measure_start) / 1e9;
+		if (run->measure_end != UINT64_MAX)
+			fprintf(stderr,
+				"\r\033[K  %5.1f / %.1f s  %s req/s  %llu responses  %llu errors",
+				el, (double)(run->measure_end - run->measure_start) / 1e9, rate,
+				(unsigned long long)req, (unsigned long long)err);
+		else
+			fprintf(stderr,
+				"\r\033[K  %5.1f s  %s req/s  %llu / %llu responses  %llu errors",
+				el, rate, (unsigned long long)req,
+				(unsigned long long)run->cfg->requests, (unsigned long long)err);
+	}
+	fflush(stderr);
+}
+
+int main(int argc, char **argv)
+{
+	rb_log_set_program("rbload");
+	lg_config cfg;
+	int rc = lg_config_parse(&cfg, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : 2;
+	if (lg_raise_nofile(cfg.connections))
+		return 1;
+
+	/* SIGINT/SIGTERM are taken by main with sigtimedwait; the workers never see them. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* A bad method, path or header is a command-line error: check it once. */
+	{
+		lg_requests probe;
+		char err[512];
+		if (lg_requests_build(&probe, &cfg, err, sizeof(err))) {
+			fprintf(stderr, "rbload: %s (see rbload --help)\n", err);
+			return 2;
+		}
+		lg_requests_free(&probe);
+	}
+
+	uint32_t T = cfg.threads;
+	lg_run run;
+	lg_worker *ws = calloc(T, sizeof(*ws));
+	if (!ws || lg_run_init(&run, &cfg, T)) {
+		fprintf(stderr, "rbload: no memory for %u workers\n", T);
+		return 1;
+	}
+	/* -n: split exactly over the threads. */
+	for (uint32_t i = 0; i < T; i++) {
+		uint32_t nconns = cfg.connections / T + (i < cfg.connections % T);
+		uint64_t quota = UINT64_MAX;
+		if (cfg.requests)
+			quota = cfg.requests / T + (i < cfg.requests % T);
+		if (lg_worker_init(&ws[i], &run, i, i, nconns, quota)) {
+			fprintf(stderr, "rbload: %s\n", ws[i].err);
+			return 1;
+		}
+	}
+	pthread_barrier_init(&lg_start_barrier, NULL, T + 1);
+	for (uint32_t i = 0; i < T; i++) {
+		if ((rc = pthread_create(&ws[i].thread, NULL, lg_worker_main, &ws[i]))) {
+			fprintf(stderr, "rbload: cannot start worker %u: %s\n", i, strerror(rc));
+			return 1;
+		}
+	}
+	pthread_barrier_wait(&lg_start_barrier); /* every worker has its ring */
+	lg_result res;
+	memset(&res, 0, sizeof(res));
+	res.cfg = &cfg;
+	res.run = &run;
+	res.started_at = time(NULL);
+	run.t0 = rb_now_ns() + 1000000; /* 1 ms for the threads to get going */
+	run.measure_start = run.t0 + cfg.warmup_ns;
+	run.measure_end = cfg.duration_ns ? run.measure_start + cfg.duration_ns : UINT64_MAX;
+	pthread_barrier_wait(&lg_start_barrier);
+
+	if (!cfg.quiet && !atomic_load(&run.stop))
+		printf("rbload: %s, %u connection%s on %u thread%s, %s%s\n", cfg.urls[0].text,
+		       cfg.connections, cfg.connections == 1 ? "" : "s", T, T == 1 ? "" : "s",
+		       cfg.mode == LG_MODE_OPEN    ? "open loop"
+		       : cfg.mode == LG_MODE_CLOSE ? "Connection: close"
+						   : "closed loop",
+		       cfg.nurls > 1 ? " (a mix of URLs)" : "");
+	fflush(stdout);
+
+	uint64_t next_progress = run.t0 + 1000000000ull, last_req = 0, last_ns = run.t0;
+	int signals = 0;
+	while (atomic_load(&run.workers_done) < T) {
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000};
+		int sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig > 0) {
+			if (++signals > 1) {
+				fprintf(stderr,
+					"\nrbload: second signal: exiting without a report\n");
+				_exit(130);
+			}
+			res.interrupted = 1;
+			atomic_store(&run.stop, 1);
+		}
+		uint64_t now = rb_now_ns();
+		if (cfg.progress && now >= next_progress) {
+			lg_progress(&run, ws, T, now, &last_req, &last_ns);
+			next_progress += 1000000000ull;
+		}
+	}
+	if (cfg.progress)
+		fprintf(stderr, "\r\033[K");
+	for (uint32_t i = 0; i < T; i++)
+		pthread_join(ws[i].thread, NULL);
+
+	if (run.fatal[0] && !run.ever_connected) {
+		fprintf(stderr, "rbload: %s\n", run.fatal);
+		return 1;
+	}
+	if (run.fatal[0])
+		fprintf(stderr, "rbload: the run stopped early: %s\n", run.fatal);
+
+	/* Sum the workers. */
+	uint64_t end = 0;
+	rb_hist_init(&res.corr, RB_HIST_HOUR_NS);
+	rb_hist_init(&res.uncorr, RB_HIST_HOUR_NS);
+	for (uint32_t i = 0; i < T; i++) {
+		lg_counts_add(&res.counts, &ws[i].counts);
+		rb_hist_merge(&res.corr, &ws[i].corr);
+		rb_hist_merge(&res.uncorr, &ws[i].uncorr);
+		res.cpu_user_s += (double)ws[i].cpu_user_ns / 1e9;
+		res.cpu_sys_s += (double)ws[i].cpu_sys_ns / 1e9;
+		if (ws[i].end_ns > end)
+			end = ws[i].end_ns;
+	}
+	res.duration_s = end > run.measure_start ? (double)(end - run.measure_start) / 1e9 : 0;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	res.max_rss_bytes = ru.ru_maxrss * 1024;
+	lg_env_read(&res.env);
+	rb_ring_flag_names(ws[0].ring_info.flags, res.env.ring_flags, sizeof(res.env.ring_flags));
+	res.env.multishot_recv = ws[0].multishot;
+
+	rc = 0;
+	if (!cfg.quiet)
+		lg_report_human(&res, stdout);
+	if (cfg.json_path && lg_report_json(&res, cfg.json_path))
+		rc = 1;
+	if (cfg.hgrm_path && lg_report_hgrm(&res, cfg.hgrm_path))
+		rc = 1;
+	if (res.counts.requests == 0 && !rc) {
+		fprintf(stderr, "rbload: no response was received from %s in the measured window\n",
+			cfg.peer);
+		rc = 1;
+	}
+
+	rb_hist_free(&res.corr);
+	rb_hist_free(&res.uncorr);
+	for (uint32_t i = 0; i < T; i++)
+		lg_worker_free(&ws[i]);
+	free(ws);
+	lg_run_free(&run);
+	lg_config_free(&cfg);
+	return rc;
+}

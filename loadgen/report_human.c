@@ -1,0 +1,116 @@
+/* The wrk-like summary on standard output. */
+#include "result.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+/* A duration in ns as "812.00us", "1.25ms", "2.10s". */
+static const char *lg_fmt_ns(double ns, char *buf, size_t len)
+{
+	if (ns < 1e3)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.2fus", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+	return buf;
+}
+
+static const char *lg_fmt_bytes(double b, char *buf, size_t len)
+{
+	const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (b >= 1024 && u < 4) {
+		b /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.2f%s" : "%.0f%s", b, unit[u]);
+	return buf;
+}
+
+void lg_report_human(const lg_result *r, FILE *f)
+{
+	const lg_config *cfg = r->cfg;
+	const lg_counts *k = &r->counts;
+	char a[32], b[32], c[32], d[32];
+	int open = cfg->mode == LG_MODE_OPEN;
+
+	fprintf(f, "  %u thread%s, %u connection%s, pipeline %u", cfg->threads,
+		cfg->threads == 1 ? "" : "s", cfg->connections, cfg->connections == 1 ? "" : "s",
+		cfg->pipeline);
+	if (open)
+		fprintf(f, ", open loop at %.0f req/s", cfg->rate);
+	fprintf(f, "; %.2fs measured%s\n", r->duration_s, r->interrupted ? " (interrupted)" : "");
+
+	fprintf(f, "  Latency %s  %10s %10s %10s %10s\n", open ? "(corrected)  " : "", "mean",
+		"stdev", "min", "max");
+	fprintf(f, "          %s  %10s %10s %10s %10s\n", open ? "             " : "",
+		lg_fmt_ns(rb_hist_mean(&r->corr), a, sizeof(a)),
+		lg_fmt_ns(rb_hist_stddev(&r->corr), b, sizeof(b)),
+		lg_fmt_ns((double)rb_hist_min(&r->corr), c, sizeof(c)),
+		lg_fmt_ns((double)rb_hist_max(&r->corr), d, sizeof(d)));
+	if (open) {
+		fprintf(f, "  Latency (uncorrected)  %10s %10s %10s %10s\n",
+			lg_fmt_ns(rb_hist_mean(&r->uncorr), a, sizeof(a)),
+			lg_fmt_ns(rb_hist_stddev(&r->uncorr), b, sizeof(b)),
+			lg_fmt_ns((double)rb_hist_min(&r->uncorr), c, sizeof(c)),
+			lg_fmt_ns((double)rb_hist_max(&r->uncorr), d, sizeof(d)));
+	}
+	fprintf(f, "  Latency distribution%s\n", open ? "  corrected  uncorrected" : "");
+	static const double pct[] = {50, 75, 90, 99, 99.9, 99.99, 100};
+	for (unsigned i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
+		fprintf(f, "    %7.3f%%  %10s", pct[i],
+			lg_fmt_ns((double)rb_hist_value_at_percentile(&r->corr, pct[i]), a,
+				  sizeof(a)));
+		if (open)
+			fprintf(f, "  %10s",
+				lg_fmt_ns((double)rb_hist_value_at_percentile(&r->uncorr, pct[i]),
+					  b, sizeof(b)));
+		fputc('\n', f);
+	}
+	double secs = r->duration_s > 0 ? r->duration_s : 1;
+	fprintf(f, "  %" PRIu64 " requests in %.2fs, %s read, %s written\n", k->requests,
+		r->duration_s, lg_fmt_bytes((double)k->bytes_read, a, sizeof(a)),
+		lg_fmt_bytes((double)k->bytes_written, b, sizeof(b)));
+	fprintf(f, "Requests/sec: %12.2f\n", (double)k->requests / secs);
+	fprintf(f, "Transfer/sec: %12s\n",
+		lg_fmt_bytes((double)k->bytes_read / secs, a, sizeof(a)));
+	if (open)
+		fprintf(f, "Rate:  %.2f req/s requested, %.2f sent\n", cfg->rate,
+			(double)k->sent / secs);
+	if (r->cpu_user_s + r->cpu_sys_s > 0 && k->requests)
+		fprintf(f, "CPU:   %.2fs user, %.2fs sys, %.3f us per request\n", r->cpu_user_s,
+			r->cpu_sys_s, (r->cpu_user_s + r->cpu_sys_s) * 1e6 / (double)k->requests);
+
+	uint64_t errs = lg_counts_errors(k);
+	uint64_t lost = k->unanswered - k->in_flight_end;
+	if (errs || lost) {
+		fprintf(f, "Errors:");
+		for (int e = 0; e < LG_E__COUNT; e++)
+			if (k->errors[e])
+				fprintf(f, " %s %" PRIu64, lg_err_names[e], k->errors[e]);
+		fprintf(f, "%s; %" PRIu64 " request%s lost unanswered\n", errs ? "" : " none", lost,
+			lost == 1 ? "" : "s");
+	}
+	if (k->errors[LG_E_STATUS])
+		fprintf(f, "  Non-2xx or 3xx responses: %" PRIu64 "\n", k->errors[LG_E_STATUS]);
+	if (k->reopened)
+		fprintf(f, "  Connections reopened: %" PRIu64 "\n", k->reopened);
+}
+
+int lg_report_hgrm(const lg_result *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	int rc = rb_hist_write_percentiles(&r->corr, f, RB_HIST_SCALE_MS);
+	if (fclose(f) || rc) {
+		fprintf(stderr, "rbload: --hgrm %s: write failed\n", path);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,175 @@
+/* The JSON report: the schema is in docs/loadgen.md. */
+#include "result.h"
+
+#include "rb_version.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static void lg_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void lg_json_latency(FILE *f, const rb_hist *h)
+{
+	static const struct {
+		const char *key;
+		double p;
+	} pct[] = {{"p50", 50},    {"p75", 75},      {"p90", 90},  {"p99", 99},
+		   {"p999", 99.9}, {"p9999", 99.99}, {"p100", 100}};
+	fprintf(f, "{\"min\": %.3f, \"mean\": %.3f, \"stddev\": %.3f, \"max\": %.3f",
+		(double)rb_hist_min(h) / 1e3, rb_hist_mean(h) / 1e3, rb_hist_stddev(h) / 1e3,
+		(double)rb_hist_max(h) / 1e3);
+	for (unsigned i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+		fprintf(f, ", \"%s\": %.3f", pct[i].key,
+			(double)rb_hist_value_at_percentile(h, pct[i].p) / 1e3);
+	fprintf(f, ", \"count\": %" PRIu64 "}", rb_hist_count(h));
+}
+
+static void lg_json_body(const lg_result *r, FILE *f)
+{
+	const lg_config *cfg = r->cfg;
+	const lg_counts *k = &r->counts;
+	char when[32];
+	struct tm tm;
+	gmtime_r(&r->started_at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	double secs = r->duration_s > 0 ? r->duration_s : 0;
+
+	fprintf(f,
+		"{\n  \"tool\": \"rbload\", \"version\": \"%s\", \"commit\": \"%s%s\", "
+		"\"schema\": 1,\n  \"started_at\": \"%s\",\n",
+		RB_VERSION, RB_GIT_COMMIT, RB_GIT_DIRTY ? "-dirty" : "", when);
+
+	fprintf(f, "  \"config\": {\"urls\": [");
+	for (uint32_t i = 0; i < cfg->nurls; i++) {
+		fprintf(f, i ? ", " : "");
+		lg_json_str(f, cfg->urls[i].text);
+	}
+	fprintf(f, "], \"weights\": [");
+	for (uint32_t i = 0; i < cfg->nurls; i++)
+		fprintf(f, "%s%u", i ? ", " : "", cfg->urls[i].weight);
+	fprintf(f, "], \"method\": ");
+	lg_json_str(f, cfg->method);
+	fprintf(f, ", \"headers\": [");
+	for (uint32_t i = 0; i < cfg->nheaders; i++) {
+		fprintf(f, i ? ", " : "");
+		lg_json_str(f, cfg->headers[i]);
+	}
+	fprintf(f, "], \"body_bytes\": %zu,\n    \"connections\": %u, \"threads\": %u, \"cpus\": [",
+		cfg->body ? cfg->body_len : 0, cfg->connections, cfg->threads);
+	for (uint32_t i = 0; i < cfg->threads; i++)
+		fprintf(f, "%s%d", i ? ", " : "", cfg->cpus[i % cfg->ncpus]);
+	fprintf(f, "], \"pipeline\": %u, \"mode\": \"%s\", \"rate\": ", cfg->pipeline,
+		cfg->mode == LG_MODE_OPEN    ? "open"
+		: cfg->mode == LG_MODE_CLOSE ? "close"
+					     : "closed");
+	if (cfg->mode == LG_MODE_OPEN)
+		fprintf(f, "%.3f", cfg->rate);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\n    \"duration_s\": ");
+	if (cfg->duration_ns)
+		fprintf(f, "%.3f", (double)cfg->duration_ns / 1e9);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"requests_limit\": ");
+	if (cfg->requests)
+		fprintf(f, "%" PRIu64, cfg->requests);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"warmup_s\": %.3f, \"ramp_s\": %.3f, \"timeout_s\": %.3f},\n",
+		(double)cfg->warmup_ns / 1e9, (double)cfg->ramp_ns / 1e9,
+		(double)cfg->timeout_ns / 1e9);
+
+	fprintf(f, "  \"environment\": {\"kernel\": ");
+	lg_json_str(f, r->env.kernel);
+	fprintf(f, ", \"cpu_model\": ");
+	lg_json_str(f, r->env.cpu_model);
+	fprintf(f, ", \"cpus_online\": %ld, \"memory_bytes\": %llu,\n    \"ring_flags\": ",
+		r->env.cpus_online, r->env.memory_bytes);
+	lg_json_str(f, r->env.ring_flags);
+	fprintf(f, ", \"multishot_recv\": %s, \"parser_variant\": ",
+		r->env.multishot_recv ? "true" : "false");
+	lg_json_str(f, r->env.parser_variant);
+	fprintf(f, "},\n");
+
+	fprintf(f, "  \"requests\": %" PRIu64 ",\n  \"sent\": %" PRIu64 ",\n", k->requests,
+		k->sent);
+	fprintf(f, "  \"duration_s\": %.6f,\n  \"requests_per_s\": %.3f,\n", secs,
+		secs > 0 ? (double)k->requests / secs : 0.0);
+	fprintf(f, "  \"interrupted\": %s,\n", r->interrupted ? "true" : "false");
+	fprintf(f, "  \"bytes\": {\"read\": %" PRIu64 ", \"written\": %" PRIu64 "},\n",
+		k->bytes_read, k->bytes_written);
+	fprintf(f, "  \"bytes_read_per_s\": %.3f,\n",
+		secs > 0 ? (double)k->bytes_read / secs : 0.0);
+	fprintf(f,
+		"  \"status\": {\"1xx\": %" PRIu64 ", \"2xx\": %" PRIu64 ", \"3xx\": %" PRIu64
+		", \"4xx\": %" PRIu64 ", \"5xx\": %" PRIu64 ", \"other\": %" PRIu64 "},\n",
+		k->status[1], k->status[2], k->status[3], k->status[4], k->status[5], k->status[0]);
+	fprintf(f, "  \"errors\": {");
+	for (int e = 0; e < LG_E__COUNT; e++)
+		fprintf(f, "%s\"%s\": %" PRIu64, e ? ", " : "", lg_err_names[e], k->errors[e]);
+	fprintf(f, "},\n  \"unanswered\": %" PRIu64 ", \"in_flight_at_end\": %" PRIu64 ",\n",
+		k->unanswered, k->in_flight_end);
+	fprintf(f, "  \"connections\": {\"opened\": %" PRIu64 ", \"reopened\": %" PRIu64 "},\n",
+		k->opened, k->reopened);
+	fprintf(f, "  \"rate\": {\"requested\": ");
+	if (cfg->mode == LG_MODE_OPEN)
+		fprintf(f, "%.3f", cfg->rate);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"achieved\": %.3f},\n", secs > 0 ? (double)k->sent / secs : 0.0);
+	fprintf(f, "  \"cpu\": {\"user_s\": %.6f, \"sys_s\": %.6f, \"us_per_request\": %.6f},\n",
+		r->cpu_user_s, r->cpu_sys_s,
+		k->requests ? (r->cpu_user_s + r->cpu_sys_s) * 1e6 / (double)k->requests : 0.0);
+	fprintf(f, "  \"memory\": {\"max_rss_bytes\": %ld},\n", r->max_rss_bytes);
+	fprintf(f, "  \"ring\": {\"enobufs\": %" PRIu64 "},\n", k->enobufs);
+	fprintf(f, "  \"latency_us\": {\n    \"corrected\": ");
+	lg_json_latency(f, &r->corr);
+	fprintf(f, ",\n    \"uncorrected\": ");
+	lg_json_latency(f, &r->uncorr);
+	fprintf(f, "\n  },\n  \"series\": [");
+	for (uint64_t i = 0; i < r->run->nseries; i++) {
+		const lg_series_point *p = &r->run->series[i];
+		fprintf(f,
+			"%s\n    {\"t\": %" PRIu64 ", \"requests\": %" PRIu64
+			", \"errors\": %" PRIu64
+			", \"p50_us\": %.3f, \"p99_us\": %.3f, \"max_us\": %.3f}",
+			i ? "," : "", i + 1, p->requests, p->errors, (double)p->p50_ns / 1e3,
+			(double)p->p99_ns / 1e3, (double)p->max_ns / 1e3);
+	}
+	fprintf(f, "%s]\n}\n", r->run->nseries ? "\n  " : "");
+}
+
+int lg_report_json(const lg_result *r, const char *path)
+{
+	int to_stdout = strcmp(path, "-") == 0;
+	FILE *f = to_stdout ? stdout : fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "rbload: --json %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	lg_json_body(r, f);
+	int bad = ferror(f);
+	if (to_stdout ? fflush(f) : fclose(f))
+		bad = 1;
+	if (bad) {
+		fprintf(stderr, "rbload: --json %s: write failed\n", path);
+		return -1;
+	}
+	return 0;
+}

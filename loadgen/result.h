@@ -1,0 +1,45 @@
+/* A finished run, summed over the workers: what the reports print. */
+#ifndef LG_RESULT_H
+#define LG_RESULT_H
+
+#include "config.h"
+#include "counts.h"
+#include "run.h"
+
+#include "rb_hist.h"
+
+#include <stdio.h>
+#include <time.h>
+
+typedef struct lg_env {
+	char kernel[128];
+	char cpu_model[128];
+	long cpus_online;
+	unsigned long long memory_bytes;
+	char ring_flags[160];
+	int multishot_recv;
+	const char *parser_variant;
+} lg_env;
+
+typedef struct lg_result {
+	const lg_config *cfg;
+	const lg_run *run;
+	lg_env env;
+	time_t started_at;
+	lg_counts counts;
+	rb_hist corr, uncorr;
+	double duration_s;
+	double cpu_user_s, cpu_sys_s;
+	long max_rss_bytes;
+	int interrupted; /* SIGINT/SIGTERM ended it early */
+} lg_result;
+
+void lg_env_read(lg_env *e);
+
+/* The human summary (stdout), the JSON report, the HdrHistogram text.
+ * Each returns 0 or -1 after printing why. */
+void lg_report_human(const lg_result *r, FILE *f);
+int lg_report_json(const lg_result *r, const char *path);
+int lg_report_hgrm(const lg_result *r, const char *path);
+
+#endif

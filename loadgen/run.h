@@ -1,0 +1,64 @@
+/*
+ * What the threads of one run share: the clock points, the stop flag, the
+ * first fatal error, and the per-second series (workers hand each second's
+ * histogram over under a lock, once a second; nothing else is locked).
+ */
+#ifndef LG_RUN_H
+#define LG_RUN_H
+
+#include "config.h"
+#include "counts.h"
+#include "rb_hist.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define LG_SERIES_SLOTS 4 /* seconds in hand-over at once */
+
+typedef struct lg_series_point {
+	uint64_t requests, errors;
+	uint64_t p50_ns, p99_ns, max_ns;
+} lg_series_point;
+
+typedef struct lg_run {
+	const lg_config *cfg;
+	uint32_t nworkers;
+
+	/* Clock points (CLOCK_MONOTONIC ns), set before the workers start. */
+	uint64_t t0;            /* the schedule's origin: the run starts */
+	uint64_t measure_start; /* t0 + warm-up */
+	uint64_t measure_end;   /* measure_start + duration, or UINT64_MAX */
+
+	atomic_int stop;           /* SIGINT/SIGTERM or a fatal error: finish now */
+	atomic_int ever_connected; /* some connection has been established */
+	atomic_uint workers_done;
+
+	pthread_mutex_t lock; /* the fatal message and the series */
+	char fatal[512];      /* first fatal error, "" if none */
+
+	/* Per-second series: slot k % LG_SERIES_SLOTS collects second k from
+	 * every worker; emitted once each worker has rolled past it or finished. */
+	rb_hist sec_hist[LG_SERIES_SLOTS];
+	lg_series_point sec_acc[LG_SERIES_SLOTS];
+	uint64_t sec_next; /* the next second to emit (1-based) */
+	uint64_t *rolled;  /* per worker: seconds rolled so far */
+	uint8_t *finished; /* per worker */
+	lg_series_point *series;
+	uint64_t nseries, series_cap;
+} lg_run;
+
+int lg_run_init(lg_run *r, const lg_config *cfg, uint32_t nworkers);
+void lg_run_free(lg_run *r);
+
+/* Record the first fatal error and stop the run. */
+void lg_run_fatal(lg_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A worker ends second `sec` (1-based): its interval histogram and error count
+ * go into that second's slot. */
+void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, uint64_t errors);
+
+/* A worker is done: later seconds no longer wait for it. */
+void lg_run_worker_finished(lg_run *r, uint32_t worker);
+
+#endif

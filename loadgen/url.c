@@ -1,0 +1,100 @@
+#include "url.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int lg_url_fail(char *err, size_t errlen, const char *url, const char *why)
+{
+	snprintf(err, errlen, "bad URL '%s': %s", url, why);
+	return -1;
+}
+
+int lg_url_parse(const char *url, lg_url_parts *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	const char *p;
+	if (!strncasecmp(url, "http://", 7))
+		p = url + 7;
+	else if (!strncasecmp(url, "https://", 8))
+		return lg_url_fail(err, errlen, url, "https is not supported; use http://");
+	else
+		return lg_url_fail(err, errlen, url, "it must start with http://");
+
+	const char *auth_end = p + strcspn(p, "/?#");
+	if (*auth_end == '#' || strchr(auth_end, '#'))
+		return lg_url_fail(err, errlen, url, "a fragment (#...) is never sent; remove it");
+	size_t alen = (size_t)(auth_end - p);
+	if (alen == 0)
+		return lg_url_fail(err, errlen, url, "no host");
+	if (alen >= sizeof(out->authority))
+		return lg_url_fail(err, errlen, url, "host too long");
+	if (memchr(p, '@', alen))
+		return lg_url_fail(err, errlen, url, "user information (user@) is not supported");
+	memcpy(out->authority, p, alen);
+
+	const char *host = p, *host_end, *port_s = NULL;
+	if (*p == '[') {
+		host = p + 1;
+		host_end = memchr(p, ']', alen);
+		if (!host_end)
+			return lg_url_fail(err, errlen, url, "unterminated [IPv6 literal]");
+		if (host_end + 1 < auth_end) {
+			if (host_end[1] != ':')
+				return lg_url_fail(err, errlen, url, "junk after ]");
+			port_s = host_end + 2;
+		}
+	} else {
+		host_end = memchr(p, ':', alen);
+		if (host_end)
+			port_s = host_end + 1;
+		else
+			host_end = auth_end;
+	}
+	size_t hlen = (size_t)(host_end - host);
+	if (hlen == 0 || hlen >= sizeof(out->host))
+		return lg_url_fail(err, errlen, url, "no host");
+	memcpy(out->host, host, hlen);
+
+	out->port = 80;
+	if (port_s) {
+		long v = 0;
+		if (port_s == auth_end)
+			return lg_url_fail(err, errlen, url, "empty port");
+		for (const char *q = port_s; q < auth_end; q++) {
+			if (*q < '0' || *q > '9' || v > 65535)
+				return lg_url_fail(err, errlen, url, "the port must be 1 to 65535");
+			v = v * 10 + (*q - '0');
+		}
+		if (v < 1 || v > 65535)
+			return lg_url_fail(err, errlen, url, "the port must be 1 to 65535");
+		out->port = (int)v;
+	}
+
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&out->addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->addr;
+	if (!strcasecmp(out->host, "localhost") ||
+	    inet_pton(AF_INET, out->host, &a4->sin_addr) == 1) {
+		if (!strcasecmp(out->host, "localhost"))
+			a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)out->port);
+		out->addrlen = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, out->host, &a6->sin6_addr) == 1) {
+		if (*p != '[')
+			return lg_url_fail(err, errlen, url,
+					   "an IPv6 address must be in brackets: [::1]");
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)out->port);
+		out->addrlen = sizeof(*a6);
+	} else {
+		return lg_url_fail(err, errlen, url,
+				   "the host must be an IPv4 or [IPv6] literal or localhost "
+				   "(rbload does no DNS lookups)");
+	}
+	out->path = auth_end;
+	return 0;
+}

@@ -1,0 +1,318 @@
+/* The worker thread: set-up, the ring loop, the schedule, timers, the end. */
+#include "worker.h"
+
+#include "rb_clock.h"
+#include "rb_cpu.h"
+#include "rb_log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+pthread_barrier_t lg_start_barrier;
+
+#define LG_RECV_BUFFERS 256u
+#define LG_RECV_BUFFER_SIZE 8192u
+#define LG_SCAN_NS (100ull * 1000000ull) /* timeouts and reconnects, checked this often */
+
+int lg_worker_init(lg_worker *w, lg_run *run, uint32_t id, uint32_t first_conn, uint32_t nconns,
+		   uint64_t quota)
+{
+	const lg_config *cfg = run->cfg;
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	w->run = run;
+	w->cfg = cfg;
+	w->cpu = cfg->cpus[id % cfg->ncpus];
+	w->multishot = 1;
+	w->cancel_fd = 1;
+	w->quota = quota;
+	w->nconns = nconns;
+	w->parse_flags = strcmp(cfg->method, "HEAD") == 0 ? RP_RESPONSE_TO_HEAD : 0;
+	if (cfg->rate > 0)
+		w->ns_per_request = 1e9 / cfg->rate;
+	if (lg_requests_build(&w->req, cfg, w->err, sizeof(w->err)))
+		return -1;
+	w->conns = calloc(nconns, sizeof(*w->conns));
+	w->inflight_mem = calloc((size_t)nconns * cfg->pipeline, sizeof(*w->inflight_mem));
+	if (!w->conns || !w->inflight_mem || rb_hist_init(&w->iv, RB_HIST_HOUR_NS) ||
+	    rb_hist_init(&w->corr, RB_HIST_HOUR_NS) || rb_hist_init(&w->uncorr, RB_HIST_HOUR_NS)) {
+		snprintf(w->err, sizeof(w->err), "worker %u: no memory for %u connections", id,
+			 nconns);
+		return -1;
+	}
+	for (uint32_t i = 0; i < nconns; i++) {
+		lg_conn *c = &w->conns[i];
+		c->fd = -1;
+		c->idx = i;
+		/* Connections are dealt round robin over the threads, so each thread's
+		 * share of the open-loop schedule is evenly spread in time. */
+		c->global = first_conn + i * run->nworkers;
+		c->ring = &w->inflight_mem[(size_t)i * cfg->pipeline];
+		c->mix_pos = c->global % w->req.cycle;
+		rp_message_init(&c->m, NULL, RP_DEFAULT_MAX_HEADERS, NULL);
+	}
+	return 0;
+}
+
+void lg_worker_free(lg_worker *w)
+{
+	for (uint32_t i = 0; w->conns && i < w->nconns; i++) {
+		if (w->conns[i].fd >= 0)
+			close(w->conns[i].fd);
+		free(w->conns[i].carry);
+		free(w->conns[i].ck);
+	}
+	free(w->conns);
+	free(w->inflight_mem);
+	lg_requests_free(&w->req);
+	rb_hist_free(&w->iv);
+	rb_hist_free(&w->corr);
+	rb_hist_free(&w->uncorr);
+	if (w->br_ready)
+		rb_bufring_free(&w->br, &w->ring);
+	if (w->ring_ready)
+		io_uring_queue_exit(&w->ring);
+	w->conns = NULL;
+}
+
+static uint64_t lg_thread_cpu_ns(uint64_t *sys)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_THREAD, &ru);
+	*sys = (uint64_t)ru.ru_stime.tv_sec * 1000000000ull +
+	       (uint64_t)ru.ru_stime.tv_usec * 1000ull;
+	return (uint64_t)ru.ru_utime.tv_sec * 1000000000ull +
+	       (uint64_t)ru.ru_utime.tv_usec * 1000ull;
+}
+
+/* Ring, buffers: in the thread that uses them (SINGLE_ISSUER). */
+static int lg_worker_setup(lg_worker *w)
+{
+	/* Open-loop sends are timed by the ring's wait timeout: the default 50 us
+	 * timer slack would show up as latency in every corrected figure. */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	int rc = rb_cpu_pin(w->cpu);
+	if (rc) {
+		snprintf(w->err, sizeof(w->err), "worker %u: cannot pin to CPU %d: %s", w->id,
+			 w->cpu, strerror(-rc));
+		return -1;
+	}
+	char name[32];
+	snprintf(name, sizeof(name), "worker %u", w->id);
+	uint32_t sq = w->nconns * 2 < 256 ? 256 : w->nconns * 2 > 8192 ? 8192 : w->nconns * 2;
+	uint32_t cq = w->nconns * 4 < 4096 ? 4096 : w->nconns * 4 > 262144 ? 262144 : w->nconns * 4;
+	rb_ring_opts o = {.sq_entries = sq, .cq_entries = cq, .single_thread = 1, .name = name};
+	rc = rb_ring_init(&w->ring, &o, &w->ring_info);
+	if (rc) {
+		snprintf(w->err, sizeof(w->err), "worker %u: io_uring setup failed: %s", w->id,
+			 strerror(-rc));
+		return -1;
+	}
+	w->ring_ready = 1;
+	rc = rb_bufring_init(&w->br, &w->ring, 0, LG_RECV_BUFFERS, LG_RECV_BUFFER_SIZE);
+	if (rc) {
+		snprintf(w->err, sizeof(w->err),
+			 "worker %u: cannot register a provided buffer ring: %s (the kernel "
+			 "needs 5.19 or later)",
+			 w->id, strerror(-rc));
+		return -1;
+	}
+	w->br_ready = 1;
+	return 0;
+}
+
+/* Open-loop schedule: count every request now due against its connection. */
+static void lg_schedule(lg_worker *w)
+{
+	const lg_run *run = w->run;
+	uint64_t C = w->cfg->connections;
+	for (;;) {
+		lg_conn *c = &w->conns[w->sched_i];
+		double idx = (double)w->sched_k * (double)C + c->global;
+		uint64_t due = run->t0 + (uint64_t)(idx * w->ns_per_request);
+		if (due > w->now || due >= run->measure_end) {
+			w->next_due = due;
+			return;
+		}
+		c->sched_k = w->sched_k + 1;
+		if (c->state == LG_C_OPEN)
+			lg_conn_mark_dirty(w, c);
+		if (++w->sched_i == w->nconns) {
+			w->sched_i = 0;
+			w->sched_k++;
+		}
+	}
+}
+
+/* Timeouts (requests and connects) and connections due to (re)open. */
+static void lg_scan(lg_worker *w)
+{
+	const lg_config *cfg = w->cfg;
+	uint64_t next_open = UINT64_MAX;
+	for (uint32_t i = 0; i < w->nconns; i++) {
+		lg_conn *c = &w->conns[i];
+		switch (c->state) {
+		case LG_C_IDLE:
+			if (c->open_at <= w->now && !w->finishing)
+				lg_conn_open(w, c);
+			else if (c->open_at < next_open)
+				next_open = c->open_at;
+			break;
+		case LG_C_CONNECTING:
+			if (w->now - c->connect_ns > cfg->timeout_ns)
+				lg_conn_close(w, c, LG_E_CONNECT);
+			break;
+		case LG_C_OPEN:
+			if (c->inflight && w->now - c->ring[c->head].sent_ns > cfg->timeout_ns)
+				lg_conn_close(w, c, LG_E_TIMEOUT);
+			break;
+		default:
+			break;
+		}
+	}
+	w->next_open = next_open;
+	w->next_scan =
+		w->now + (cfg->timeout_ns / 4 < LG_SCAN_NS ? cfg->timeout_ns / 4 : LG_SCAN_NS);
+}
+
+/* Seconds of the window that have ended go to the series. */
+static void lg_roll(lg_worker *w, uint64_t upto_ns)
+{
+	const lg_run *run = w->run;
+	while (run->measure_start + (w->sec_rolled + 1) * 1000000000ull <= upto_ns &&
+	       run->measure_start + (w->sec_rolled + 1) * 1000000000ull <= run->measure_end) {
+		w->sec_rolled++;
+		uint64_t errors = lg_counts_errors(&w->counts);
+		lg_run_roll(w->run, w->id, w->sec_rolled, &w->iv, errors - w->errors_rolled);
+		w->errors_rolled = errors;
+		rb_hist_roll(&w->corr, &w->iv, NULL);
+	}
+}
+
+static int lg_should_finish(lg_worker *w)
+{
+	const lg_run *run = w->run;
+	if (atomic_load_explicit(&run->stop, memory_order_relaxed))
+		return 1;
+	if (w->now >= run->measure_end)
+		return 1;
+	return w->quota != UINT64_MAX && w->now >= run->measure_start &&
+	       w->counts.sent >= w->quota && w->outstanding == 0;
+}
+
+static void lg_wait(lg_worker *w)
+{
+	const lg_run *run = w->run;
+	uint64_t until = w->next_scan;
+	if (w->next_open < until)
+		until = w->next_open;
+	if (w->cfg->mode == LG_MODE_OPEN && w->next_due < until)
+		until = w->next_due;
+	if (run->measure_end < until)
+		until = run->measure_end;
+	uint64_t sec_end = run->measure_start + (w->sec_rolled + 1) * 1000000000ull;
+	if (sec_end < until)
+		until = sec_end;
+	if (!w->cpu_started && run->measure_start < until)
+		until = run->measure_start;
+	uint64_t rel = until > w->now ? until - w->now : 0;
+	struct __kernel_timespec ts = {.tv_sec = (long long)(rel / 1000000000ull),
+				       .tv_nsec = (long long)(rel % 1000000000ull)};
+	struct io_uring_cqe *cqe;
+	int rc = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+	if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+		lg_run_fatal(w->run, "worker %u: io_uring_submit_and_wait: %s", w->id,
+			     strerror(-rc));
+}
+
+static void lg_loop(lg_worker *w)
+{
+	const lg_run *run = w->run;
+	w->now = rb_now_ns();
+	w->next_open = UINT64_MAX;
+	/* --ramp: connection g of C opens at t0 + ramp * g / C. */
+	for (uint32_t i = 0; i < w->nconns; i++) {
+		lg_conn *c = &w->conns[i];
+		c->open_at = run->t0 +
+			     (uint64_t)((double)w->cfg->ramp_ns * c->global / w->cfg->connections);
+	}
+	lg_scan(w);
+
+	while (!w->finishing) {
+		w->now = rb_now_ns();
+		if (!w->cpu_started && w->now >= run->measure_start) {
+			w->cpu_started = 1;
+			w->cpu_user_ns = lg_thread_cpu_ns(&w->cpu_sys_ns);
+		}
+		if (w->cfg->mode == LG_MODE_OPEN)
+			lg_schedule(w);
+		if (w->now >= w->next_scan || w->now >= w->next_open)
+			lg_scan(w);
+		lg_roll(w, w->now);
+		if (lg_should_finish(w))
+			break;
+
+		while (w->dirty) {
+			lg_conn *c = w->dirty;
+			w->dirty = c->dirty_next;
+			c->on_dirty = 0;
+			lg_conn_flush(w, c);
+		}
+		lg_wait(w);
+
+		w->now = rb_now_ns();
+		unsigned head, n = 0;
+		struct io_uring_cqe *cqe;
+		io_uring_for_each_cqe(&w->ring, head, cqe)
+		{
+			lg_handle_cqe(w, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&w->ring, n);
+		rb_bufring_commit(&w->br);
+		atomic_store_explicit(&w->live_requests, w->counts.requests, memory_order_relaxed);
+		atomic_store_explicit(&w->live_errors, lg_counts_errors(&w->counts),
+				      memory_order_relaxed);
+	}
+
+	/* The end: in -n runs, when the last response came; else now. */
+	w->end_ns = w->now;
+	if (w->quota != UINT64_MAX && w->outstanding == 0 && w->last_response_ns)
+		w->end_ns = w->last_response_ns;
+	if (w->end_ns > run->measure_end)
+		w->end_ns = run->measure_end;
+	if (w->cpu_started) {
+		uint64_t sys, user = lg_thread_cpu_ns(&sys);
+		w->cpu_user_ns = user - w->cpu_user_ns;
+		w->cpu_sys_ns = sys - w->cpu_sys_ns;
+	} else {
+		w->cpu_user_ns = w->cpu_sys_ns = 0;
+	}
+	/* Measured requests still in flight were not answered in the window. */
+	w->counts.unanswered += w->outstanding;
+	w->counts.in_flight_end += w->outstanding;
+	w->outstanding = 0;
+	w->finishing = 1;
+	lg_roll(w, w->end_ns);
+	rb_hist_roll(&w->corr, &w->iv, NULL); /* the last, partial second */
+	lg_run_worker_finished(w->run, w->id);
+}
+
+void *lg_worker_main(void *arg)
+{
+	lg_worker *w = arg;
+	if (lg_worker_setup(w))
+		lg_run_fatal(w->run, "%s", w->err);
+	pthread_barrier_wait(&lg_start_barrier); /* set-up done */
+	pthread_barrier_wait(&lg_start_barrier); /* main set the clock points */
+	if (!atomic_load(&w->run->stop))
+		lg_loop(w);
+	else
+		lg_run_worker_finished(w->run, w->id);
+	return NULL;
+}
