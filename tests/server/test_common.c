@@ -117,3 +117,69 @@ Test(common, ring_fallback_ladder)
 	cr_assert_eq(info.flags & ~IORING_SETUP_CQSIZE, 0u, "flags %#x", info.flags);
 	io_uring_queue_exit(&ring);
 }
+
+Test(common, httpdate_parse_three_forms)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		long long t;
+		const char *why;
+	} rows[] = {
+		{"Sun, 06 Nov 1994 08:49:37 GMT", 1, 784111777, "IMF-fixdate"},
+		{"Sunday, 06-Nov-94 08:49:37 GMT", 1, 784111777, "rfc850"},
+		{"Sun Nov  6 08:49:37 1994", 1, 784111777, "asctime, day padded with a space"},
+		{"Sun Nov 06 08:49:37 1994", 1, 784111777, "asctime, two-digit day"},
+		{"Thu, 01 Jan 1970 00:00:00 GMT", 1, 0, "the epoch"},
+		{"Wed, 31 Dec 1969 23:59:59 GMT", 1, -1, "before the epoch"},
+		{"Tue, 29 Feb 2000 12:00:00 GMT", 1, 951825600, "leap day of a 400th year"},
+		{"Sat, 31 Dec 2016 23:59:60 GMT", 1, 1483228800, "a leap second"},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", 1, 253402300799LL, "the last year"},
+		{"Mon, 29 Feb 1900 00:00:00 GMT", 0, 0, "1900 was not a leap year"},
+		{"Sun, 31 Nov 1994 08:49:37 GMT", 0, 0, "November has 30 days"},
+		{"Sun, 00 Nov 1994 08:49:37 GMT", 0, 0, "day zero"},
+		{"Sun, 06 Nov 1994 24:00:00 GMT", 0, 0, "hour 24"},
+		{"Sun, 06 Nov 1994 08:60:00 GMT", 0, 0, "minute 60"},
+		{"Sun, 06 Nov 1994 08:49:61 GMT", 0, 0, "second 61"},
+		{"sun, 06 Nov 1994 08:49:37 GMT", 0, 0, "case-sensitive day name"},
+		{"Sun, 06 nov 1994 08:49:37 GMT", 0, 0, "case-sensitive month"},
+		{"Sun, 06 Nov 1994 08:49:37 UTC", 0, 0, "only GMT"},
+		{"Sun, 6 Nov 1994 08:49:37 GMT", 0, 0, "one-digit day in IMF-fixdate"},
+		{"Sun, 06 Nov 1994 08:49:37 GMT ", 0, 0, "trailing space"},
+		{"Sunday, 06-Nov-1994 08:49:37 GMT", 0, 0, "four-digit year in rfc850"},
+		{"Sundai, 06-Nov-94 08:49:37 GMT", 0, 0, "bad long day name"},
+		{"Sun Nov  6 08:49:37 1994 GMT", 0, 0, "asctime has no zone"},
+		{"Xyz, 06 Nov 1994 08:49:37 GMT", 0, 0, "bad day name"},
+		{"Sun, 06 Nov 19a4 08:49:37 GMT", 0, 0, "non-digit year"},
+		{"", 0, 0, "empty"},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		time_t t = 12345;
+		int rc = rb_httpdate_parse(rows[i].s, strlen(rows[i].s), 1700000000, &t);
+		cr_expect_eq(rc == 0, rows[i].ok, "%s (%s): rc %d", rows[i].s, rows[i].why, rc);
+		if (rc == 0 && rows[i].ok)
+			cr_expect_eq((long long)t, rows[i].t, "%s (%s): %lld", rows[i].s,
+				     rows[i].why, (long long)t);
+	}
+	/* round trip with the formatter */
+	for (time_t t = -86400 * 400; t < 4102444800; t += 86400 * 37 + 3671) {
+		char s[RB_HTTPDATE_LEN + 1];
+		rb_httpdate_format(t, s);
+		time_t back;
+		cr_assert_eq(rb_httpdate_parse(s, RB_HTTPDATE_LEN, 1700000000, &back), 0, "%s", s);
+		cr_assert_eq(back, t, "%s", s);
+	}
+}
+
+Test(common, httpdate_parse_rfc850_century)
+{
+	/* RFC 9110 5.6.7: a two-digit year more than 50 years ahead is in the
+	 * past century.  now = 2023-11-14 */
+	time_t now = 1700000000, t;
+	cr_assert_eq(rb_httpdate_parse("Tuesday, 01-Jan-73 00:00:00 GMT", 31, now, &t), 0);
+	cr_expect_eq(t, 3250454400, "73 -> 2073 (50 years ahead)");
+	cr_assert_eq(rb_httpdate_parse("Monday, 01-Jan-74 00:00:00 GMT", 30, now, &t), 0);
+	cr_expect_eq(t, 126230400, "74 -> 1974 (2074 is 51 years ahead)");
+	cr_assert_eq(rb_httpdate_parse("Saturday, 01-Jan-00 00:00:00 GMT", 32, now, &t), 0);
+	cr_expect_eq(t, 946684800, "00 -> 2000");
+}
