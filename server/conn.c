@@ -1,4 +1,5 @@
 #include "conn.h"
+#include "static_file.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ static void srv_conn_free_bufs(srv_conn *c)
 	srv_buf_free(&c->out[0]);
 	srv_buf_free(&c->out[1]);
 	srv_buf_free(&c->body);
+	free(c->hdrs);
+	c->hdrs = NULL;
+	srv_static_free(c->st);
+	c->st = NULL;
 }
 
 void srv_pool_free(srv_pool *p)
@@ -41,6 +46,8 @@ void srv_pool_free(srv_pool *p)
 			srv_conn *c = &p->slots[i];
 			if (c->in_use && c->fd >= 0)
 				close(c->fd);
+			if (c->file_open)
+				close(c->file_fd);
 			srv_conn_free_bufs(c);
 		}
 	}
@@ -60,6 +67,8 @@ srv_conn *srv_pool_get(srv_pool *p, int fd)
 	 * worker's dirty list, and must not be added to it a second time (the
 	 * list has room for each slot once). */
 	srv_buf in = c->in, o0 = c->out[0], o1 = c->out[1], body = c->body;
+	rp_header *hdrs = c->hdrs;
+	struct srv_static *st = c->st;
 	uint32_t gen = c->gen;
 	uint8_t on_dirty = c->on_dirty;
 	memset(c, 0, sizeof(*c));
@@ -67,6 +76,8 @@ srv_conn *srv_pool_get(srv_pool *p, int fd)
 	c->out[0] = o0;
 	c->out[1] = o1;
 	c->body = body;
+	c->hdrs = hdrs;
+	c->st = st;
 	c->gen = gen;
 	c->on_dirty = on_dirty;
 	c->idx = idx;
@@ -88,6 +99,10 @@ void srv_pool_put(srv_pool *p, srv_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	if (c->file_open)
+		close(c->file_fd);
+	c->file_open = 0;
+	c->streaming = 0;
 	c->in_use = 0;
 	c->gen++;
 	srv_buf_trim(&c->in, SRV_KEEP_BUF);

@@ -47,7 +47,8 @@ enum srv_route {
 	SRV_R_BYTES,
 	SRV_R_ECHO,
 	SRV_R_STATS,
-	SRV_R_ERROR, /* status set in srv_request.status */
+	SRV_R_ERROR,  /* status set in srv_request.status */
+	SRV_R_STATIC, /* a file under --root: decided in c->st (static_file.h) */
 };
 
 /* What was decided when the header block completed: everything the response
@@ -87,15 +88,24 @@ typedef struct srv_conn {
 	uint8_t paused;        /* too much output queued: recv cancelled, input kept */
 	uint8_t on_dirty;      /* on the worker's dirty list */
 	uint8_t oom;           /* an allocation failed: close */
+	uint8_t file_open;     /* file_fd is open (a static response not yet fully queued) */
+	uint8_t streaming;     /* the file's body is being queued as sends drain */
+	uint8_t stream_resume; /* the stream ended: parse the requests held behind it */
+	int file_fd;
 
 	/* Timeout list links (timeouts.c). */
 	struct srv_conn *t_prev, *t_next;
 	uint64_t deadline_ms;
 
-	/* Request parsing. */
-	rp_message m; /* parsed without a header array: nothing reads header values */
+	/* Request parsing.  With --root, header lines are stored in the
+	 * worker's shared array while a header block is parsed in one go; one
+	 * that spans receives moves them to hdrs (allocated on first need,
+	 * kept with the slot). */
+	rp_message m;
+	rp_header *hdrs; /* SRV_MAX_HEADERS entries, or NULL */
 	rp_chunked chunked;
 	srv_request req;
+	struct srv_static *st; /* static-file state, allocated on first use, kept */
 
 	srv_buf in;     /* bytes carried between receives (a partial request) */
 	srv_buf out[2]; /* out[sending] is being sent; the other collects responses */

@@ -1,6 +1,7 @@
 #include "endpoints.h"
 #include "http_response.h"
 #include "routes.h"
+#include "static_file.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -107,6 +108,9 @@ void srv_endpoint_respond(srv_worker *w, srv_conn *c)
 		break;
 	case SRV_R_STATS:
 		srv_stats_json(w, c);
+		break;
+	case SRV_R_STATIC:
+		srv_static_respond(w, c);
 		break;
 	case SRV_R_ERROR:
 		srv_resp_error(w, c, r->status, r->detail, 0, r->extra);

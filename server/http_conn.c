@@ -2,6 +2,7 @@
 #include "endpoints.h"
 #include "http_response.h"
 #include "routes.h"
+#include "static_file.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,10 @@ static void srv_headers_done(srv_worker *w, srv_conn *c, const char *buf)
 	}
 
 	srv_route(r, m, buf);
+	/* Not a built-in endpoint: with --root, the path names a file. */
+	if (r->route == SRV_R_NOT_FOUND && w->root.fd >= 0 &&
+	    (m->target_form == RP_TARGET_ORIGIN || m->target_form == RP_TARGET_ABSOLUTE))
+		srv_static_prepare(w, c, buf);
 	r->keep_body = r->route == SRV_R_ECHO;
 	srv_buf_reset(&c->body);
 
@@ -130,27 +135,47 @@ static size_t srv_body(srv_worker *w, srv_conn *c, const char *p, size_t len)
 	return pos;
 }
 
+/* The header block continues in a later receive: its lines so far move
+ * from the worker's shared array (the next connection parses into it) to
+ * the connection's own, as rp_message_init() allows.  Returns -1 when out
+ * of memory. */
+static int srv_keep_headers(srv_worker *w, srv_conn *c)
+{
+	rp_message *m = &c->m;
+	if (!m->headers || m->headers != w->hdr_array)
+		return 0;
+	if (!c->hdrs && !(c->hdrs = malloc(SRV_MAX_HEADERS * sizeof(*c->hdrs))))
+		return -1;
+	memcpy(c->hdrs, m->headers, m->nheaders * sizeof(*c->hdrs));
+	m->headers = c->hdrs;
+	m->max_headers = SRV_MAX_HEADERS;
+	return 0;
+}
+
 /* Parse and answer as many requests as src holds.  Returns the bytes used:
  * what is left (from the start of an unfinished message) must be offered
  * again with more bytes after it. */
 static size_t srv_run(srv_worker *w, srv_conn *c, const char *src, size_t len)
 {
 	size_t pos = 0;
-	while (pos < len && !c->input_done && !c->paused && !c->oom) {
+	/* A file being streamed answers the request before the next: those
+	 * wait (in c->in) until its body is queued. */
+	while (pos < len && !c->input_done && !c->paused && !c->streaming && !c->oom) {
 		if (c->phase == SRV_PH_IDLE) {
-			/* No header array: ringparse still validates and counts
-			 * every line (and sets flags, framing, host_index), and
-			 * nothing here reads header values.  A feature that
-			 * needs them parses into a worker array and moves it
-			 * per rp_message_init()'s comment when a header block
-			 * spans receives. */
-			rp_message_init(&c->m, NULL, SRV_MAX_HEADERS, &w->limits);
+			/* Without --root hdr_array is NULL: ringparse still
+			 * validates and counts every line (and sets flags,
+			 * framing, host_index) but stores none, as nothing
+			 * reads a header value. */
+			rp_message_init(&c->m, w->hdr_array, SRV_MAX_HEADERS, &w->limits);
 			c->phase = SRV_PH_HEAD;
 		}
 		if (c->phase == SRV_PH_HEAD) {
 			int64_t n = rp_parse_request(&c->m, src + pos, len - pos);
-			if (n == RP_INCOMPLETE)
+			if (n == RP_INCOMPLETE) {
+				if (srv_keep_headers(w, c))
+					c->oom = 1;
 				break;
+			}
 			if (n == RP_ERROR) {
 				SRV_STAT_ADD(&w->stats, parse_errors, 1);
 				memset(&c->req, 0, sizeof(c->req));
@@ -174,7 +199,7 @@ void srv_http_input(srv_worker *w, srv_conn *c, const char *data, size_t len)
 {
 	if (c->input_done || c->closing)
 		return;
-	if (c->in.len == 0 && !c->paused) {
+	if (c->in.len == 0 && !c->paused && !c->streaming) {
 		/* Fast path: parse in place in the receive buffer. */
 		size_t used = srv_run(w, c, data, len);
 		if (used < len) {
@@ -192,7 +217,7 @@ void srv_http_input(srv_worker *w, srv_conn *c, const char *data, size_t len)
 		c->oom = 1;
 		return;
 	}
-	if (!c->paused)
+	if (!c->paused && !c->streaming)
 		srv_http_resume(w, c);
 }
 

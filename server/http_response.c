@@ -10,6 +10,10 @@ const char *srv_reason(int status)
 		return "Continue";
 	case 200:
 		return "OK";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
 	case 304:
 		return "Not Modified";
 	case 400:
@@ -22,10 +26,14 @@ const char *srv_reason(int status)
 		return "Method Not Allowed";
 	case 408:
 		return "Request Timeout";
+	case 412:
+		return "Precondition Failed";
 	case 413:
 		return "Content Too Large";
 	case 414:
 		return "URI Too Long";
+	case 416:
+		return "Range Not Satisfiable";
 	case 417:
 		return "Expectation Failed";
 	case 431:

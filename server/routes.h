@@ -1,4 +1,5 @@
-/* Request target -> built-in handler.  Static files are not routed yet. */
+/* Request target -> built-in handler.  A path no built-in endpoint claims
+ * is a static file when --root is given (http_conn.c, static_file.h). */
 #ifndef SRV_ROUTES_H
 #define SRV_ROUTES_H
 

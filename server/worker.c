@@ -5,19 +5,20 @@
  * completion (with DEFER_TASKRUN this is also where the kernel runs our task
  * work, so completions arrive in batches); handle every completion; give the
  * batch's receive buffers back in one commit; then flush each connection
- * that got output: one send carries every response of the batch.
- *
- * user_data = op << 56 | slot << 32 | generation (see conn.h).
+ * that got output: one send carries every response of the batch (flush.c).
+ * Queuing operations and the connection lifecycle are in conn_ops.c.
  */
 #include "worker.h"
 #include "http_conn.h"
 #include "http_response.h"
+#include "ops.h"
 
 #include "rb_clock.h"
 #include "rb_cpu.h"
 #include "rb_log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -28,15 +29,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum {
-	SRV_OP_ACCEPT = 1,
-	SRV_OP_RECV,
-	SRV_OP_SEND,
-	SRV_OP_CANCEL, /* result ignored: the cancelled request reports itself */
-	SRV_OP_TICK,
-	SRV_OP_EVENT,
-};
-
 /* After the last response of a closing connection, read (and drop) what the
  * client still sends for this long, so our response is not destroyed by a
  * reset caused by unread data. */
@@ -44,79 +36,7 @@ enum {
 /* Shutdown: connections still busy this long after SIGTERM are closed. */
 #define SRV_DRAIN_MS 5000
 
-static inline uint64_t srv_ud(int op, const srv_conn *c)
-{
-	return (uint64_t)op << 56 | (c ? (uint64_t)c->idx << 32 | c->gen : 0);
-}
-
-static struct io_uring_sqe *srv_sqe(srv_worker *w)
-{
-	struct io_uring_sqe *sqe = rb_ring_sqe(&w->ring);
-	if (!sqe) {
-		/* The kernel takes nothing: the loop cannot make progress. */
-		rb_log("worker %d: submission queue stuck; exiting", w->id);
-		abort();
-	}
-	return sqe;
-}
-
-/* ---- arming operations ------------------------------------------------ */
-
-static void srv_arm_accept(srv_worker *w)
-{
-	struct io_uring_sqe *sqe = srv_sqe(w);
-	if (w->single_accept)
-		io_uring_prep_accept(sqe, w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	else
-		io_uring_prep_multishot_accept(sqe, w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_ACCEPT, NULL));
-	w->accept_armed = 1;
-	w->accept_retry = 0;
-}
-
-static void srv_arm_recv(srv_worker *w, srv_conn *c)
-{
-	struct io_uring_sqe *sqe = srv_sqe(w);
-	if (w->single_recv) /* one buffer per submission; the flush re-arms */
-		io_uring_prep_recv(sqe, c->fd, NULL, w->cfg->recv_buffer_size, 0);
-	else /* multishot wants length 0: each completion fills one buffer */
-		io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = w->bufs.bgid;
-	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_RECV, c));
-	c->recv_armed = 1;
-}
-
-static void srv_cancel_recv(srv_worker *w, srv_conn *c)
-{
-	if (!c->recv_armed || c->cancel_sent)
-		return;
-	struct io_uring_sqe *sqe = srv_sqe(w);
-	io_uring_prep_cancel64(sqe, srv_ud(SRV_OP_RECV, c), 0);
-	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_CANCEL, NULL));
-	c->cancel_sent = 1;
-}
-
-/* A send can wait forever on a client that does not read: aborting cancels
- * it, so the slot (and its output) is released now.  A send the kernel is
- * already running completes by itself (the cancel then fails harmlessly). */
-static void srv_cancel_send(srv_worker *w, srv_conn *c)
-{
-	if (!c->send_inflight || c->send_cancel)
-		return;
-	struct io_uring_sqe *sqe = srv_sqe(w);
-	io_uring_prep_cancel64(sqe, srv_ud(SRV_OP_SEND, c), 0);
-	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_CANCEL, NULL));
-	c->send_cancel = 1;
-}
-
-static void srv_send(srv_worker *w, srv_conn *c, const char *p, size_t n)
-{
-	struct io_uring_sqe *sqe = srv_sqe(w);
-	io_uring_prep_send(sqe, c->fd, p, n, MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_SEND, c));
-	c->send_inflight = 1;
-}
+/* ---- the worker's own operations ------------------------------------- */
 
 static void srv_arm_tick(srv_worker *w)
 {
@@ -132,136 +52,6 @@ static void srv_arm_event(srv_worker *w)
 	struct io_uring_sqe *sqe = srv_sqe(w);
 	io_uring_prep_read(sqe, w->event_fd, &w->event_val, sizeof(w->event_val), 0);
 	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_EVENT, NULL));
-}
-
-/* ---- connection lifecycle --------------------------------------------- */
-
-/* The one place a connection is released: closing, and no operation that
- * names it is still in flight. */
-static void srv_release_if_done(srv_worker *w, srv_conn *c)
-{
-	if (!c->in_use || !c->closing || c->recv_armed || c->send_inflight)
-		return;
-	srv_timer_clear(&w->timers, c);
-	srv_pool_put(&w->pool, c);
-	SRV_STAT_SUB(&w->stats, conns_open, 1);
-}
-
-void srv_worker_abort(srv_worker *w, srv_conn *c)
-{
-	if (c->closing)
-		return;
-	c->closing = 1;
-	c->input_done = 1;
-	srv_timer_clear(&w->timers, c);
-	srv_cancel_recv(w, c);
-	srv_cancel_send(w, c);
-	srv_release_if_done(w, c);
-}
-
-void srv_worker_mark_dirty(srv_worker *w, srv_conn *c)
-{
-	if (c->on_dirty)
-		return;
-	c->on_dirty = 1;
-	w->dirty[w->ndirty++] = c;
-}
-
-/* Which timeout applies now (timeouts.h). */
-static void srv_timer_update(srv_worker *w, srv_conn *c)
-{
-	srv_timers *t = &w->timers;
-	if (c->closing)
-		srv_timer_clear(t, c);
-	else if (c->lingering)
-		srv_timer_set(t, c, SRV_T_LINGER, w->now_ms, 0);
-	else if (c->send_inflight || c->paused)
-		srv_timer_set(t, c, SRV_T_WRITE, w->now_ms, 0);
-	else if (c->phase == SRV_PH_HEAD)
-		srv_timer_set(t, c, SRV_T_HEAD, w->now_ms, 0); /* never extended: slowloris */
-	else if (c->phase == SRV_PH_BODY)
-		srv_timer_set(t, c, SRV_T_BODY, w->now_ms, 1); /* extended on each event */
-	else
-		srv_timer_set(t, c, SRV_T_IDLE, w->now_ms, 0);
-}
-
-/* Everything a connection needs after a batch: resume paused input, send
- * queued output (one send for the whole batch), finish closing, keep the
- * recv armed (or cancelled while paused), pick the timeout. */
-static void srv_flush(srv_worker *w, srv_conn *c)
-{
-	if (!c->in_use)
-		return;
-	if (c->closing) {
-		srv_release_if_done(w, c);
-		return;
-	}
-	if (c->oom) {
-		rb_log("worker %d: out of memory on a connection; closing it", w->id);
-		SRV_STAT_ADD(&w->stats, errors, 1);
-		srv_worker_abort(w, c);
-		return;
-	}
-	if (c->paused && srv_conn_pending(c)->len == 0) {
-		c->paused = 0;
-		srv_http_resume(w, c);
-		if (c->oom || c->closing) {
-			srv_flush(w, c);
-			return;
-		}
-	}
-	/* The client half-closed: answer what it sent, then close. */
-	if (c->peer_eof && !c->paused)
-		c->close_after = 1;
-
-	if (!c->send_inflight) {
-		srv_buf *s = &c->out[c->sending];
-		if (s->off == s->len) {
-			srv_buf_reset(s);
-			if (srv_conn_pending(c)->len) {
-				c->sending ^= 1;
-				s = &c->out[c->sending];
-			}
-		}
-		if (s->len > s->off) {
-			srv_send(w, c, s->data + s->off, s->len - s->off);
-		} else if (c->close_after) {
-			if (c->peer_eof) {
-				srv_worker_abort(w, c);
-				return;
-			}
-			/* Our FIN goes after the last response; keep reading until
-			 * the client closes too (or SRV_LINGER_MS). */
-			shutdown(c->fd, SHUT_WR);
-			c->close_after = 0;
-			c->lingering = 1;
-			c->input_done = 1;
-		}
-	}
-	if (c->paused)
-		srv_cancel_recv(w, c);
-	else if (!c->recv_armed && !c->peer_eof)
-		srv_arm_recv(w, c);
-	/* Idle with nothing queued: give back output grown by a large
-	 * response, so idle keep-alive connections stay small. */
-	if (!c->send_inflight && srv_conn_queued(c) == 0 && c->phase == SRV_PH_IDLE) {
-		srv_buf_trim(&c->out[0], SRV_IDLE_KEEP_BUF);
-		srv_buf_trim(&c->out[1], SRV_IDLE_KEEP_BUF);
-		srv_buf_trim(&c->body, SRV_IDLE_KEEP_BUF);
-	}
-	srv_timer_update(w, c);
-}
-
-static void srv_flush_dirty(srv_worker *w)
-{
-	/* A connection is on the list at most once; flushing it may mark it
-	 * again only while on_dirty is still set, which is a no-op. */
-	for (uint32_t i = 0; i < w->ndirty; i++) {
-		srv_conn *c = w->dirty[i];
-		srv_flush(w, c);
-		c->on_dirty = 0;
-	}
-	w->ndirty = 0;
 }
 
 /* ---- completions -------------------------------------------------------- */
@@ -425,7 +215,7 @@ static void srv_start_stopping(srv_worker *w)
 		if (!c->in_use || c->closing)
 			continue;
 		if (c->phase == SRV_PH_IDLE && !c->send_inflight && srv_conn_queued(c) == 0 &&
-		    !c->lingering) {
+		    !c->lingering && !c->streaming) {
 			srv_worker_abort(w, c); /* idle: nothing in flight */
 		} else if (c->phase == SRV_PH_IDLE) {
 			/* Answered requests finish sending; queued ones are dropped. */
@@ -491,9 +281,42 @@ static void srv_handle(srv_worker *w, const struct io_uring_cqe *cqe)
 
 /* ---- setup, loop, teardown ---------------------------------------------- */
 
+/* --root: the directory every static file is opened beneath, the scratch
+ * path, and header values for the parser to keep.  Without --root the
+ * parser keeps no header (the built-in endpoints read none). */
+static int srv_worker_setup_root(srv_worker *w)
+{
+	if (!w->cfg->root)
+		return 0;
+	w->root.fd = open(w->cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (w->root.fd < 0) {
+		int rc = -errno;
+		rb_log("worker %d: --root '%s': %s", w->id, w->cfg->root, strerror(errno));
+		return rc;
+	}
+	w->root.worker_id = w->id;
+	const char *nr = getenv("RBSERVER_NO_OPENAT2");
+	if (nr && nr[0] == '1') {
+		w->root.walk = 1;
+		rb_log("worker %d: RBSERVER_NO_OPENAT2=1: static files opened one path component "
+		       "at a time, following no symlinks",
+		       w->id);
+	}
+	/* a decoded path is never longer than the target; room for
+	 * "/index.html" and the NUL */
+	w->path_cap = w->limits.max_target + 16u;
+	w->path = malloc(w->path_cap);
+	if (!w->path)
+		return -ENOMEM;
+	w->hdr_array = w->hdr_store;
+	w->boundary_state = rb_now_ns() ^ ((uint64_t)w->id << 48) ^ (uint64_t)(uintptr_t)w;
+	return 0;
+}
+
 static int srv_worker_setup(srv_worker *w)
 {
 	const srv_config *cfg = w->cfg;
+	w->root.fd = -1;
 	int rc = rb_cpu_pin(w->cpu);
 	if (rc)
 		rb_log("worker %d: cannot pin to CPU %d (%s); running unpinned", w->id, w->cpu,
@@ -545,6 +368,9 @@ static int srv_worker_setup(srv_worker *w)
 	w->timers.duration_ms[SRV_T_LINGER] = SRV_LINGER_MS;
 	w->now_ms = rb_now_ms_coarse();
 	rb_httpdate_refresh(&w->date);
+	rc = srv_worker_setup_root(w);
+	if (rc)
+		return rc;
 	/* Hidden switch for tests: the single-shot paths a kernel without
 	 * multishot accept/recv would get. */
 	const char *nm = getenv("RBSERVER_NO_MULTISHOT");
@@ -608,6 +434,11 @@ static void srv_worker_teardown(srv_worker *w)
 	srv_pool_free(&w->pool);
 	free(w->dirty);
 	w->dirty = NULL;
+	free(w->path);
+	w->path = NULL;
+	if (w->root.fd >= 0)
+		close(w->root.fd);
+	w->root.fd = -1;
 	if (w->listen_fd >= 0)
 		close(w->listen_fd);
 	w->listen_fd = -1;

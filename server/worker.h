@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "static_open.h"
 #include "stats.h"
 #include "timeouts.h"
 
@@ -50,6 +51,18 @@ typedef struct srv_worker {
 
 	srv_timers timers;
 	rp_limits limits;
+	/* Header lines of the request being parsed: with --root (header
+	 * values are read) this is hdr_store, shared by the worker's
+	 * connections; without it NULL, and ringparse stores nothing. */
+	rp_header *hdr_array;
+	rp_header hdr_store[SRV_MAX_HEADERS];
+
+	/* Static files (--root). */
+	srv_root root; /* root.fd -1 without --root */
+	char *path;    /* a normalised path, path_cap bytes */
+	size_t path_cap;
+	uint64_t boundary_state; /* multipart boundaries */
+
 	rb_httpdate date;
 	uint64_t now_ms;
 	struct __kernel_timespec tick;

@@ -1,0 +1,47 @@
+/*
+ * The operations a worker keeps in flight, how a completion names its
+ * operation and connection, and the helpers that queue them (conn_ops.c).
+ *
+ * user_data = op << 56 | slot << 32 | generation (see conn.h).
+ */
+#ifndef SRV_OPS_H
+#define SRV_OPS_H
+
+#include "worker.h"
+
+#include <stdint.h>
+
+enum {
+	SRV_OP_ACCEPT = 1,
+	SRV_OP_RECV,
+	SRV_OP_SEND,
+	SRV_OP_CANCEL, /* result ignored: the cancelled request reports itself */
+	SRV_OP_TICK,
+	SRV_OP_EVENT,
+};
+
+static inline uint64_t srv_ud(int op, const srv_conn *c)
+{
+	return (uint64_t)op << 56 | (c ? (uint64_t)c->idx << 32 | c->gen : 0);
+}
+
+/* A submission queue entry; aborts the process if the kernel takes none
+ * (the loop could not make progress). */
+struct io_uring_sqe *srv_sqe(srv_worker *w);
+
+void srv_arm_accept(srv_worker *w);
+void srv_arm_recv(srv_worker *w, srv_conn *c);
+void srv_cancel_recv(srv_worker *w, srv_conn *c);
+void srv_cancel_send(srv_worker *w, srv_conn *c);
+void srv_send(srv_worker *w, srv_conn *c, const char *p, size_t n);
+
+/* The one place a connection is released: closing, and no operation that
+ * names it is still in flight. */
+void srv_release_if_done(srv_worker *w, srv_conn *c);
+
+/* After a batch (flush.c): resume paused input, continue a file being
+ * streamed, send queued output (one send for the whole batch), finish
+ * closing, keep the recv armed (or cancelled), pick the timeout. */
+void srv_flush_dirty(srv_worker *w);
+
+#endif

@@ -1,0 +1,351 @@
+/*
+ * Deciding a static response (see static_file.h): path, open beneath the
+ * root, validators, preconditions, Range; and queuing its head.
+ */
+#include "static_file.h"
+#include "fmt.h"
+#include "http_cond.h"
+#include "http_path.h"
+#include "http_response.h"
+#include "mime.h"
+#include "static_open.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SRV_HDR(m, buf, lit, from) rp_find_header(m, buf, lit, sizeof(lit) - 1, from)
+
+static void srv_static_error(srv_request *r, int status, const char *detail)
+{
+	r->route = SRV_R_ERROR;
+	r->status = (uint16_t)status;
+	r->detail = detail;
+	r->extra = NULL;
+}
+
+/* An open (or stat) that failed: what the client is told.  Whether a path
+ * leads outside the root (EXDEV) or nowhere, it is not here: 404. */
+static void srv_static_open_error(srv_worker *w, srv_request *r, int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+	case ELOOP:
+	case EXDEV:
+	case ENAMETOOLONG:
+		srv_static_error(r, 404, "no such file");
+		break;
+	case EACCES:
+	case EPERM:
+		srv_static_error(r, 403, "permission denied");
+		break;
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+		SRV_STAT_ADD(&w->stats, errors, 1);
+		srv_static_error(r, 503, "out of file descriptors or memory");
+		break;
+	default:
+		SRV_STAT_ADD(&w->stats, errors, 1);
+		srv_static_error(r, 500, "cannot open the file");
+		break;
+	}
+}
+
+/* Append a header line (name and value, CRLF added) to st->extra, which
+ * stays NUL-terminated (the NUL not counted) for srv_resp_head(). */
+static int srv_extra(srv_static *st, const char *name, const char *v, size_t vlen)
+{
+	size_t nlen = strlen(name);
+	if (srv_buf_reserve(&st->extra, nlen + vlen + 3))
+		return -1;
+	srv_buf_append(&st->extra, name, nlen);
+	srv_buf_append(&st->extra, v, vlen);
+	srv_buf_append(&st->extra, "\r\n", 2);
+	st->extra.data[st->extra.len] = '\0';
+	return 0;
+}
+
+/* The ETag: size, modification time in nanoseconds and inode, in hex.  A
+ * file rewritten in place within the same nanosecond with the same size
+ * keeps its tag; nothing cheaper tells those apart. */
+static size_t srv_etag_make(const struct stat *sb, char *out)
+{
+	char *p = out;
+	*p++ = '"';
+	p = srv_put_hex(p, (uint64_t)sb->st_size);
+	*p++ = '-';
+	p = srv_put_hex(p,
+			(uint64_t)sb->st_mtim.tv_sec * 1000000000u + (uint64_t)sb->st_mtim.tv_nsec);
+	*p++ = '-';
+	p = srv_put_hex(p, (uint64_t)sb->st_ino);
+	*p++ = '"';
+	*p = '\0';
+	return (size_t)(p - out);
+}
+
+/* A boundary no file is likely to contain: a per-worker sequence mixed
+ * (splitmix64) from a seed taken at start-up. */
+static void srv_boundary_make(srv_worker *w, char *out)
+{
+	uint64_t z = (w->boundary_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	static const char digits[] = "0123456789abcdef";
+	memcpy(out, "rbserver", 8);
+	for (int i = 0; i < 16; i++)
+		out[8 + i] = digits[(z >> (60 - 4 * i)) & 15];
+	out[SRV_BOUNDARY_LEN] = '\0';
+}
+
+/* 301 to the directory's URL with a slash: the raw target path (as the
+ * client sent it, syntax checked by the parser, so safe in a header), not
+ * the decoded one, and the query if any. */
+static int srv_static_redirect(srv_static *st, const char *buf, const rp_target_parts *tp)
+{
+	const char *path = tp->path.len ? rp_ptr(buf, tp->path) : "/";
+	size_t plen = tp->path.len ? tp->path.len : 1;
+	size_t qlen = tp->query.len;
+	srv_buf *x = &st->extra;
+	if (srv_buf_reserve(x, sizeof("Location: /?\r\n") + plen + qlen))
+		return -1;
+	srv_buf_append(x, "Location: ", 10);
+	srv_buf_append(x, path, plen);
+	srv_buf_append(x, "/", 1);
+	if (qlen) {
+		srv_buf_append(x, "?", 1);
+		srv_buf_append(x, rp_ptr(buf, tp->query), qlen);
+	}
+	srv_buf_append(x, "\r\n", 2);
+	x->data[x->len] = '\0';
+	st->status = 301;
+	return 0;
+}
+
+/* Open w->path (a normalised relative path) and stat it: the descriptor,
+ * or -errno. */
+static int srv_static_open(srv_worker *w, struct stat *sb)
+{
+	int fd = srv_open_beneath(&w->root, w->path);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, sb)) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* The Range field, once the preconditions passed: sets st->status to 206
+ * or 416 (or leaves 200) and the ranges. */
+static void srv_static_range(srv_worker *w, srv_conn *c, const char *buf, const srv_validators *v)
+{
+	const rp_message *m = &c->m;
+	srv_static *st = c->st;
+	int i = SRV_HDR(m, buf, "Range", 0);
+	/* RFC 9110 14.2: only GET has range semantics; a Range on two lines
+	 * is not one ranges-specifier, and is ignored. */
+	if (i < 0 || m->method_id != RP_M_GET || SRV_HDR(m, buf, "Range", (uint32_t)i + 1) >= 0 ||
+	    !srv_if_range_holds(m, buf, v, w->date.sec))
+		return;
+	rp_span s = m->headers[i].value;
+	unsigned n;
+	srv_range_result rr = srv_range_parse(rp_ptr(buf, s), s.len, st->size, st->ranges, &n);
+	if (rr == SRV_RANGE_IGNORE)
+		return;
+	if (rr == SRV_RANGE_UNSATISFIABLE) {
+		st->status = 416;
+		return;
+	}
+	st->status = 206;
+	st->nranges = n;
+	st->multipart = n > 1;
+	if (!st->multipart) {
+		st->clen = st->ranges[0].last - st->ranges[0].first + 1;
+		return;
+	}
+	srv_boundary_make(w, st->boundary);
+	char *p = srv_put_str(st->mp_ctype, "multipart/byteranges; boundary=");
+	p = srv_put_str(p, st->boundary);
+	*p = '\0';
+	char tmp[SRV_PART_HEAD_MAX];
+	st->clen = srv_static_part_end(st, tmp);
+	for (unsigned k = 0; k < n; k++)
+		st->clen += srv_static_part_head(st, k, tmp) + st->ranges[k].last -
+			    st->ranges[k].first + 1;
+}
+
+/* ETag, Last-Modified, Accept-Ranges, Content-Range as the status needs. */
+static int srv_static_headers(srv_static *st, const srv_validators *v)
+{
+	char line[80];
+	if (st->status == 416) {
+		char *p = srv_put_str(line, "bytes */");
+		p = srv_put_dec(p, st->size);
+		return srv_extra(st, "Content-Range: ", line, (size_t)(p - line));
+	}
+	if (st->status == 412)
+		return 0;
+	char date[RB_HTTPDATE_LEN + 1];
+	rb_httpdate_format(v->last_modified, date);
+	if (srv_extra(st, "ETag: ", v->etag, v->etag_len) ||
+	    srv_extra(st, "Last-Modified: ", date, RB_HTTPDATE_LEN))
+		return -1;
+	if (st->status == 304)
+		return 0;
+	if (srv_extra(st, "Accept-Ranges: ", "bytes", 5))
+		return -1;
+	if (st->status == 206 && !st->multipart) {
+		char *p = srv_put_str(line, "bytes ");
+		p = srv_put_dec(p, st->ranges[0].first);
+		*p++ = '-';
+		p = srv_put_dec(p, st->ranges[0].last);
+		*p++ = '/';
+		p = srv_put_dec(p, st->size);
+		return srv_extra(st, "Content-Range: ", line, (size_t)(p - line));
+	}
+	return 0;
+}
+
+void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf)
+{
+	const rp_message *m = &c->m;
+	srv_request *r = &c->req;
+	if (m->method_id != RP_M_GET && m->method_id != RP_M_HEAD) {
+		srv_static_error(r, 405, "static files take GET or HEAD");
+		r->extra = "Allow: GET, HEAD\r\n";
+		return;
+	}
+	if (!c->st && !(c->st = calloc(1, sizeof(*c->st)))) {
+		c->oom = 1;
+		srv_static_error(r, 503, "out of memory");
+		return;
+	}
+	if (c->file_open) { /* a request refused before its response */
+		close(c->file_fd);
+		c->file_open = 0;
+	}
+	srv_static *st = c->st;
+	srv_buf_reset(&st->extra);
+	st->status = 200;
+	st->multipart = 0;
+	st->nranges = 0;
+
+	rp_target_parts tp;
+	rp_target_split(m, buf, &tp);
+	size_t rel_len;
+	int dir;
+	srv_path_err pe = srv_path_normalize(tp.path.len ? rp_ptr(buf, tp.path) : "/",
+					     tp.path.len ? tp.path.len : 1, w->path,
+					     w->path_cap - sizeof("/index.html"), &rel_len, &dir);
+	if (pe != SRV_PATH_OK) {
+		srv_static_error(r, 400, srv_path_err_text(pe));
+		return;
+	}
+	struct stat sb;
+	int fd = srv_static_open(w, &sb);
+	if (fd >= 0 && S_ISDIR(sb.st_mode)) {
+		close(fd);
+		if (!dir) {
+			if (srv_static_redirect(st, buf, &tp)) {
+				c->oom = 1;
+				return;
+			}
+			r->route = SRV_R_STATIC;
+			return;
+		}
+		/* A directory is served by its index.html, found from the root
+		 * again so the same containment applies. */
+		if (rel_len == 1 && w->path[0] == '.')
+			rel_len = 0;
+		else
+			w->path[rel_len++] = '/';
+		memcpy(w->path + rel_len, "index.html", sizeof("index.html"));
+		rel_len += sizeof("index.html") - 1;
+		fd = srv_static_open(w, &sb);
+	}
+	if (fd < 0) {
+		srv_static_open_error(w, r, -fd);
+		return;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		srv_static_error(r, 403, "not a regular file");
+		return;
+	}
+
+	st->size = (uint64_t)sb.st_size;
+	st->clen = st->size;
+	st->ctype = srv_mime_type(w->path, rel_len);
+	srv_validators v = {.etag = st->etag,
+			    .etag_len = srv_etag_make(&sb, st->etag),
+			    .last_modified = sb.st_mtim.tv_sec};
+	int cs = srv_cond_evaluate(m, buf, &v, w->date.sec);
+	if (cs)
+		st->status = (uint16_t)cs;
+	else
+		srv_static_range(w, c, buf, &v);
+	if (srv_static_headers(st, &v)) {
+		close(fd);
+		c->oom = 1;
+		return;
+	}
+	r->route = SRV_R_STATIC;
+	if ((st->status == 200 || st->status == 206) && !r->head) {
+		c->file_fd = fd;
+		c->file_open = 1;
+	} else {
+		close(fd);
+	}
+}
+
+void srv_static_respond(srv_worker *w, srv_conn *c)
+{
+	srv_static *st = c->st;
+	const char *extra = st->extra.len ? st->extra.data : NULL;
+	switch (st->status) {
+	case 301:
+		srv_resp_error(w, c, 301, "a directory: its URL ends in /", 0, extra);
+		return;
+	case 304:
+		/* Content-Length as the 200 would have it (RFC 9110 8.6) */
+		srv_resp_head(w, c, 304, NULL, st->size, extra);
+		return;
+	case 412:
+		srv_resp_error(w, c, 412, "a precondition does not hold", 0, NULL);
+		return;
+	case 416:
+		srv_resp_error(w, c, 416, "no satisfiable range", 0, extra);
+		return;
+	}
+	srv_resp_head(w, c, st->status, st->multipart ? st->mp_ctype : st->ctype, st->clen, extra);
+	if (!c->file_open || c->oom)
+		return;
+	if (st->status == 206 && !st->multipart) {
+		st->off = st->ranges[0].first;
+		st->left = st->clen;
+	} else if (st->status == 200) {
+		st->off = 0;
+		st->left = st->size;
+	} else {
+		st->left = 0; /* multipart: the first part's header comes first */
+	}
+	st->part = 0;
+	st->closed = 0;
+	c->streaming = 1;
+	/* A file that fits is queued whole now, so pipelined requests for
+	 * small files go out in the batch's one send. */
+	srv_static_fill(w, c);
+}
+
+void srv_static_free(srv_static *st)
+{
+	if (!st)
+		return;
+	srv_buf_free(&st->extra);
+	free(st);
+}
