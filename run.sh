@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: the main job. Checks and installs what ringbench needs, builds it (Release, build/),
-# runs the benchmarks pinned to one CPU and writes their results under results/.
-# Stages run in the order of STAGES below; today that is the parser benchmark. The server and
-# load-generator stages join the list when rbserver and rbload exist.
+# runs the main benchmark suite (bench/suites/main.toml) with bench/rbbench: rbserver and rbload
+# pinned to disjoint CPUs; prints the table and writes the result, its report and its plots
+# under results/main/.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -12,11 +12,10 @@ source "$ROOT/scripts/deps.sh"
 
 BUILD=$ROOT/build
 RESULTS=$ROOT/results
-CPU=""
-VARIANT=all
-CORPUS=""
+SUITE=main
 DO_BUILD=1
-STAGES=(parser)
+WITH_PARSER=0
+BENCH_ARGS=()
 
 usage()
 {
@@ -24,27 +23,35 @@ usage()
 Usage: ./run.sh [options]
 
 The ringbench main job:
-  1. checks the Debian packages the build needs, installing missing ones with apt-get when run
+  1. checks the Debian packages it needs, installing missing ones with apt-get when run
      as root (or with password-less sudo); otherwise prints the apt-get command and exits 2;
   2. builds Release into build/ (cmake, all CPUs);
-  3. parser: runs bench/parser/run.sh: 'rbparse bench' on every variant and corpus message,
-     pinned with taskset to one CPU, then (when libhttp-parser-dev is installed) the nodejs
-     http-parser baseline on the same messages; prints the tables and writes
-        results/parser/<UTC time>-<commit>-ringparse.json
-        results/parser/<UTC time>-<commit>-http-parser.json
-     each the 'rbparse bench --json' object plus the commit, date and command line
+  3. runs 'bench/rbbench run main': rbserver and rbload pinned to disjoint CPUs (the first half
+     of the CPUs this shell may use for the server, the rest for the load generator),
+     /plaintext unpipelined at 16, 64 and 256 connections and pipelined 16, a 1 KiB and a
+     64 KiB static file; a warm-up and 3 repetitions per configuration (about a minute on
+     2 CPUs); prints the table and writes
+        results/main/<UTC time>-<commit>.json   the result (schema: results/README.md)
+        results/main/<UTC time>-<commit>.md     the report, linking its plots
+        results/main/<UTC time>-<commit>/       the plots (PNG) and latency histograms (.hgrm)
 
 Options:
-  --cpu N            CPU to pin the benchmark to (default: the last CPU this shell may use)
-  --variant V        parser variant to time, or 'all' (default: all; 'rbparse variants' lists them)
-  --corpus NAME|FILE corpus for rbparse bench (default: rbparse's own)
-  --results DIR      where result files go (default: results/ in the repository)
-  --no-build         use the existing build/ as it is
-  --no-install       never run apt-get (same as RB_NO_INSTALL=1)
-  -h, --help         print this text
+  --suite NAME        run another suite instead of main ('bench/rbbench list' lists them)
+  --with-parser       also run the parser suite: rbparse bench on every variant, and the
+                      nodejs http-parser baseline when libhttp-parser-dev is installed
+  --quick             the suite's short settings (1 s runs, 1 repetition)
+  --reps N            repetitions per configuration (default 3)
+  --duration T        measured time per repetition, e.g. 10s (default 2s)
+  --server-cpus LIST  CPUs for the server, e.g. 0-7
+  --load-cpus LIST    CPUs for the load generator, e.g. 8-15
+  --results DIR       where result files go (default: results/ in the repository)
+  --no-build          use the existing build/ as it is
+  --no-install        never run apt-get (same as RB_NO_INSTALL=1)
+  -h, --help          print this text
 
-Exit status: 0 done; 1 the build or a benchmark failed; 2 a required package is missing and
-could not be installed, or a usage error.
+Exit status: 0 done; 1 the build or a benchmark failed, or a configuration ended in error
+(non-2xx answers, socket errors: the table and the report say which; the result is still
+written); 2 a required package is missing and could not be installed, or a usage error.
 Do not run it beside other measurements: the machine's CPUs are shared.
 EOF
 }
@@ -68,9 +75,14 @@ need_value()
 
 while (($#)); do
 	case $1 in
-	--cpu) need_value "$@"; CPU=$2; shift 2 ;;
-	--variant) need_value "$@"; VARIANT=$2; shift 2 ;;
-	--corpus) need_value "$@"; CORPUS=$2; shift 2 ;;
+	--suite) need_value "$@"; SUITE=$2; shift 2 ;;
+	--with-parser) WITH_PARSER=1; shift ;;
+	--quick) BENCH_ARGS+=(--quick); shift ;;
+	--reps | --duration | --server-cpus | --load-cpus)
+		need_value "$@"
+		BENCH_ARGS+=("$1" "$2")
+		shift 2
+		;;
 	--results) need_value "$@"; RESULTS=$2; shift 2 ;;
 	--no-build) DO_BUILD=0; shift ;;
 	--no-install) export RB_NO_INSTALL=1; shift ;;
@@ -79,19 +91,11 @@ while (($#)); do
 	esac
 done
 
-# The last CPU in this process's affinity list ("0-3,6,8-9" -> 9).
-last_allowed_cpu()
-{
-	local list last
-	list=$(awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$$/status")
-	last=${list##*,}
-	echo "${last##*-}"
-}
-
-if [[ -z $CPU ]]; then
-	CPU=$(last_allowed_cpu)
+if [[ ! -f $ROOT/bench/suites/$SUITE.toml ]]; then
+	suites=("$ROOT"/bench/suites/*.toml)
+	suites=("${suites[@]##*/}")
+	usage_error "no suite '$SUITE' (bench/suites/ has: ${suites[*]%.toml})"
 fi
-[[ $CPU =~ ^[0-9]+$ ]] || usage_error "--cpu needs a CPU number, not '$CPU'"
 mkdir -p "$RESULTS"
 RESULTS=$(realpath "$RESULTS")
 
@@ -101,15 +105,13 @@ stage_deps()
 {
 	rb_section "dependencies"
 	local rc=0
-	rb_deps_ensure "${RB_PKGS_BUILD[@]}" -- "${RB_PKGS_BASELINES[@]}" || rc=$?
+	rb_deps_ensure "${RB_PKGS_BUILD[@]}" "${RB_PKGS_BENCH[@]}" -- "${RB_PKGS_BASELINES[@]}" ||
+		rc=$?
 	if ((rc)); then
 		echo "run.sh: dependencies not satisfied (see above)" >&2
 		exit "$rc"
 	fi
 	command -v taskset >/dev/null 2>&1 || die "taskset not found: apt-get install -y util-linux"
-	taskset -c "$CPU" true 2>/dev/null ||
-		usage_error "cannot pin to CPU $CPU: this shell may use CPUs $(awk \
-			'/^Cpus_allowed_list:/ { print $2 }' "/proc/$$/status")"
 }
 
 stage_build()
@@ -124,34 +126,53 @@ stage_build()
 	cmake --build "$BUILD" -j "$(nproc)" || die "build failed"
 }
 
-stage_parser()
+# stage_bench SUITE [rbbench run options...]: one suite; the progress line goes to stderr, the
+# table to the terminal, the result, report and plots to $RESULTS/SUITE/.
+stage_bench()
 {
-	rb_section "parser: bench/parser/run.sh on CPU $CPU"
-	local args=(-b "$BUILD" -c "$CPU" -o "$RESULTS/parser" -v "$VARIANT")
-	if [[ -n $CORPUS ]]; then
-		args+=(-k "$CORPUS")
-	fi
-	local before after
-	before=$(ls "$RESULTS/parser" 2>/dev/null || true)
-	"$ROOT/bench/parser/run.sh" "${args[@]}" || die "the parser benchmark failed"
-	after=$(ls "$RESULTS/parser")
-	local f
+	local suite=$1
+	shift
+	rb_section "benchmark: bench/rbbench run $suite $*"
+	local log rc=0 f
+	log=$(mktemp)
+	"$ROOT/bench/rbbench" run "$suite" --build "$BUILD" --out "$RESULTS" "$@" | tee "$log" ||
+		rc=${PIPESTATUS[0]}
 	while read -r f; do
-		[[ -n $f ]] && WROTE+=("$RESULTS/parser/$f")
-	done < <(comm -13 <(sort <<<"$before") <(sort <<<"$after"))
+		[[ -n $f ]] && WROTE+=("$f")
+	done < <(sed -n 's/^\(result\|report\): \([^ ]*\).*/\2/p' "$log")
+	rm -f "$log"
+	case $rc in
+	0) ;;
+	1) FAILED+=("$suite") ;;
+	*)
+		echo "run.sh: bench/rbbench run $suite stopped with status $rc" >&2
+		exit "$rc"
+		;;
+	esac
 }
 
 # ---- main --------------------------------------------------------------------------------------
 
 WROTE=()
+FAILED=()
 rb_section "ringbench run: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "stages: deps build ${STAGES[*]}; results in $RESULTS; benchmarks pinned to CPU $CPU"
+stages="deps build $SUITE"
+((WITH_PARSER)) && stages+=" parser"
+echo "stages: $stages; results in $RESULTS"
 stage_deps
 stage_build
-for stage in "${STAGES[@]}"; do
-	"stage_$stage"
-done
+stage_bench "$SUITE" "${BENCH_ARGS[@]}"
+if ((WITH_PARSER)); then
+	stage_bench parser
+fi
 
 rb_section "done"
-echo "wrote:"
-printf '  %s\n' "${WROTE[@]#"$ROOT"/}"
+if ((${#WROTE[@]})); then
+	echo "wrote (each .md report links its plots):"
+	printf '  %s\n' "${WROTE[@]#"$ROOT"/}"
+fi
+if ((${#FAILED[@]})); then
+	echo "run.sh: ${FAILED[*]}: a run failed or some configurations ended in error" \
+		"(see the table and the report)" >&2
+	exit 1
+fi

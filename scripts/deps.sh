@@ -5,6 +5,8 @@
 #   RB_PKGS_TEST   what the Criterion suites need
 #   RB_PKGS_FUZZ   what the libFuzzer build needs (clang 14 on Debian 12)
 #   RB_PKGS_BASELINES  outside parsers the benchmarks time beside ours (optional)
+#   RB_PKGS_BENCH  what the benchmark runner needs: bench/rbbench (Python 3.11 standard library)
+#                  and its plots (gnuplot-nox); used by run.sh and tests/run.sh (tests/bench)
 #   rb_deps_ensure REQUIRED... [-- OPTIONAL...]
 #       Checks the packages with dpkg-query. Missing ones are installed with apt-get (after one
 #       apt-get update) when running as root or with password-less sudo, unless RB_NO_INSTALL=1.
@@ -21,6 +23,8 @@ RB_PKGS_TEST=(libcriterion-dev)
 RB_PKGS_FUZZ=(clang libclang-rt-14-dev libfuzzer-14-dev)
 # shellcheck disable=SC2034
 RB_PKGS_BASELINES=(libhttp-parser-dev) # outside parsers timed beside ours
+# shellcheck disable=SC2034
+RB_PKGS_BENCH=(python3 gnuplot-nox) # bench/rbbench and its plots
 RB_DEPS_MISSING_OPTIONAL=()
 
 rb_section()

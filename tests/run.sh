@@ -93,7 +93,7 @@ if ((DO_FUZZ)); then
 	want_optional=(-- "${RB_PKGS_FUZZ[@]}")
 fi
 rc=0
-rb_deps_ensure "${RB_PKGS_BUILD[@]}" "${RB_PKGS_TEST[@]}" "${want_optional[@]}" || rc=$?
+rb_deps_ensure "${RB_PKGS_BUILD[@]}" "${RB_PKGS_TEST[@]}" "${RB_PKGS_BENCH[@]}" "${want_optional[@]}" || rc=$?
 if ((rc)); then
 	echo "tests/run.sh: dependencies not satisfied (see above)" >&2
 	exit "$rc"

@@ -1,0 +1,180 @@
+"""The Markdown report beside a result (<name>.md, plots in <name>/) and the terminal table."""
+
+import json
+import os
+
+from . import plots
+from .common import fmt_num, fmt_spread, cpu_list_str
+
+
+def load_result(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def artefacts_dir(json_path, result):
+    return os.path.join(os.path.dirname(os.path.abspath(json_path)), result["artefacts"])
+
+
+# ---- tables ------------------------------------------------------------------------------------
+
+def _status(c):
+    return "ok" if c["status"] == "ok" else "ERROR"
+
+
+def http_rows(r):
+    head = ["configuration", "status", "req/s median (min–max)", "p50 µs", "p99 µs", "p99.9 µs",
+            "server CPU-µs/req", "load CPU-µs/req", "errors", "non-2xx"]
+    rows = []
+    for c in r["configurations"]:
+        s = c["summary"]
+        rows.append([c["id"], _status(c), fmt_spread(s["requests_per_s"]),
+                     fmt_spread(s["p50_us"]), fmt_spread(s["p99_us"]), fmt_spread(s["p999_us"]),
+                     fmt_spread(s["server_cpu_us_per_request"]),
+                     fmt_spread(s["load_cpu_us_per_request"]),
+                     str(s["errors"]), str(s["non_2xx"])])
+    return head, rows
+
+
+def parser_rows(r):
+    head = ["variant", "message", "B/msg", "ns/msg median (min–max)", "GB/s", "× scalar",
+            "× http-parser"]
+    rows = []
+    for c in r["configurations"]:
+        s = c["summary"]
+        rows.append([c["params"]["variant"], c["params"]["message"],
+                     fmt_num(c["params"]["bytes_per_msg"]), fmt_spread(s["ns_per_msg"], 4),
+                     fmt_num(s["gb_per_s"]["median"]),
+                     fmt_num(s.get("speedup_vs_scalar")), fmt_num(s.get("speedup_vs_http_parser"))])
+    return head, rows
+
+
+def rows(r):
+    return parser_rows(r) if r["kind"] == "parser" else http_rows(r)
+
+
+def md_table(head, body):
+    esc = lambda s: str(s).replace("|", "\\|")
+    out = ["| " + " | ".join(map(esc, head)) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(map(esc, row)) + " |" for row in body]
+    return "\n".join(out)
+
+
+def text_table(head, body):
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    fmt = lambda row: "  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip()
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in body])
+
+
+def terminal_summary(r):
+    head, body = rows(r)
+    lines = [f"{r['suite']}: {r['description']}",
+             f"commit {r['git']['short']}{' (dirty)' if r['git']['dirty'] else ''} · "
+             f"{r['environment']['cpu_model']} · {r['environment']['kernel']} · "
+             f"{_options_line(r)}", "", text_table(head, body)]
+    bad = [c for c in r["configurations"] if c["status"] == "error"]
+    for c in bad:
+        lines.append(f"ERROR {c['id']}: {'; '.join(c['problems'])}")
+    if r["kind"] == "http" and any(not c["summary"]["latency_valid"] for c in r["configurations"]
+                                   if c["repetitions"]):
+        lines.append("(latency –: the load generator gives no per-request percentiles there: "
+                     "wrk with pipelining, h2load)")
+    return "\n".join(lines)
+
+
+def _options_line(r):
+    o = r["options"]
+    if r["kind"] == "parser":
+        return f"{o['reps']} repetition(s), pinned to CPU {cpu_list_str(o['server_cpus'])}"
+    return (f"{o['reps']} × {o['duration_s']:g} s after a {o['warmup_s']:g} s warm-up; server on "
+            f"CPU {cpu_list_str(o['server_cpus'])}, load generator on CPU "
+            f"{cpu_list_str(o['load_cpus'])}")
+
+
+# ---- the Markdown report -------------------------------------------------------------------------
+
+def write(json_path, result=None):
+    """Writes <name>.md beside the JSON and the plots into its artefacts directory.
+    Returns (md path, plot problems)."""
+    r = result or load_result(json_path)
+    art = artefacts_dir(json_path, r)
+    os.makedirs(art, exist_ok=True)
+    p = plots.Plotter(r, art)
+    made = p.make()
+    md = os.path.splitext(json_path)[0] + ".md"
+    with open(md, "w") as f:
+        f.write(render(r, made, p.problems))
+    return md, p.problems
+
+
+def render(r, made, plot_problems):
+    e = r["environment"]
+    o = r["options"]
+    g = r["git"]
+    L = [f"# {r['suite']}: {r['name']}", "", r["description"], ""]
+    bad = [c for c in r["configurations"] if c["status"] == "error"]
+    if bad:
+        L += [f"**{len(bad)} of {len(r['configurations'])} configurations FAILED** — their "
+              "figures are not results:", ""]
+        L += [f"- `{c['id']}`: {'; '.join(c['problems'])}" for c in bad]
+        L.append("")
+    for s in r["skipped"]:
+        L.append(f"- skipped {s['kind']} {s['what']}: {s['reason']}"
+                 + (f" ({len(s['configurations'])} configurations)" if s["configurations"] else ""))
+    if r["skipped"]:
+        L.append("")
+    L += ["## Results", "", md_table(*rows(r)), ""]
+    if r["kind"] == "http":
+        L += ["Medians over the repetitions, (min–max) when they differ. CPU-µs/req: CPU time "
+              "(user + system) of the process over the measured run divided by the requests "
+              "it completed; server from /proc/PID/stat, load generator from rbload's report "
+              "or wait4. A latency shown as – is one the load generator cannot measure per "
+              "request (wrk with pipelining, h2load).", ""]
+    if made:
+        L += ["## Plots", ""]
+        for title, png in made:
+            L += [f"### {title}", "", f"![{title}]({r['artefacts']}/{png})", ""]
+    if plot_problems:
+        L += ["Plots not made: " + "; ".join(plot_problems), ""]
+    L += ["## Environment", "", md_table(["", ""], [
+        ["commit", f"`{g['commit']}`" + (" (uncommitted changes)" if g["dirty"] else "")],
+        ["date", f"{r['started_at']} – {r['finished_at']} ({r['wall_s']:.0f} s)"],
+        ["command", "`" + " ".join(r["command"]) + "`"],
+        ["CPU", f"{e['cpu_model']} · {e['cores']} CPUs (allowed: "
+                f"{cpu_list_str(e['cpus_allowed'])}){' · virtualised' if e['virtualised'] else ''}"],
+        ["CPU flags", " ".join(e["cpu_flags"])],
+        ["memory", f"{e['memory_bytes'] / 2**30:.1f} GiB" if e["memory_bytes"] else "?"],
+        ["kernel", e["kernel"]], ["OS", e["os"] or "?"],
+        ["governor", json.dumps(e["governor"]) if e["governor"] else "not readable"],
+        ["run", _options_line(r)],
+    ] + [[k, v or "not installed"] for k, v in e["tools"].items()]), ""]
+    if r["kind"] == "http":
+        L += ["## Every repetition", ""]
+        head = ["configuration", "rep", "requests", "req/s", "p50 µs", "p99 µs", "server CPU s",
+                "load CPU s", "busy s (server / load CPUs)", "errors", "non-2xx", "hgrm"]
+        body = []
+        for c in r["configurations"]:
+            for rep in c["repetitions"]:
+                lat = rep["latency_us"] or {}
+                body.append([c["id"], rep["rep"], rep["requests"], fmt_num(rep["requests_per_s"]),
+                             fmt_num(lat.get("p50")) if rep["latency_valid"] else "–",
+                             fmt_num(lat.get("p99")) if rep["latency_valid"] else "–",
+                             f"{rep['server_cpu_s']:.2f}", f"{rep['load_cpu_s']:.2f}",
+                             f"{rep['server_cpus_busy_s']:.2f} / {rep['load_cpus_busy_s']:.2f}",
+                             rep["errors_total"], rep["non_2xx"],
+                             f"[{rep['hgrm']}]({r['artefacts']}/{rep['hgrm']})" if rep["hgrm"] else "–"])
+        L += [md_table(head, body), ""]
+        L += ["## Commands", ""]
+        for c in r["configurations"]:
+            L.append(f"- `{c['id']}`: server `{' '.join(c['server']['command'])}` (threads on "
+                     f"CPUs {c['server']['cpus_allowed']})"
+                     + (f"; load `{' '.join(c['loadgen_command'])}`" if c.get("loadgen_command") else ""))
+        L.append("")
+    else:
+        L += ["## Commands", ""]
+        for cmd in sorted({" ".join(c["command"]) for c in r["configurations"]}):
+            L.append(f"- `{cmd}`")
+        L.append("")
+    L += ["## Suite file", "", f"`{r['suite_file']}`:", "", "```toml", r["suite_text"].rstrip(),
+          "```", ""]
+    return "\n".join(L)

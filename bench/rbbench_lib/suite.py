@@ -1,0 +1,291 @@
+"""Suite files (bench/suites/NAME.toml): loading, checking, expanding into configurations.
+
+A suite is a small declarative file; the format is documented in bench/suites/README.md.
+Every error names the file, the place in it and what is allowed.
+"""
+
+import itertools
+import os
+import re
+import tomllib
+
+from .common import SUITES_DIR, SuiteError, parse_duration
+
+KINDS = ("http", "parser")
+SERVERS = ("rbserver", "nginx", "h2o")
+LOADGENS = ("rbload", "wrk", "h2load")
+# Run-level keys: how long and how often (in [defaults] and [quick]; --duration etc. override).
+RUN_KEYS = ("duration", "warmup", "reps")
+# Parameters of one configuration; a list value in a case is a sweep (cartesian product, in
+# this order).
+PARAM_KEYS = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size",
+              "path", "load_threads", "headers", "timeout")
+SWEEPABLE = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size")
+PARAM_DEFAULTS = {"server": "rbserver", "loadgen": "rbload", "threads": "auto",
+                  "parser": "default", "connections": 64, "pipeline": 1, "size": None,
+                  "path": "/plaintext", "load_threads": "auto", "headers": [], "timeout": "5s"}
+RUN_DEFAULTS = {"duration": "5s", "warmup": "2s", "reps": 3}
+PARSER_KEYS = ("samples", "min_time_ms", "variants", "corpus", "baseline")
+TOP_KEYS = ("description", "kind", "defaults", "quick", "files", "case", "parser")
+# Short names in configuration ids.
+ID_NAMES = {"connections": "c", "pipeline": "p", "threads": "t", "size": "size",
+            "parser": "parser", "server": "", "loadgen": ""}
+
+
+class Suite:
+    def __init__(self, name, path, text, data):
+        self.name = name
+        self.path = path
+        self.text = text
+        self.data = data
+        self.kind = data.get("kind", "http")
+        self.description = data["description"]
+        self.defaults = data.get("defaults", {})
+        self.quick = data.get("quick", {})
+        self.files = data.get("files", {})
+        self.cases = data.get("case", [])
+        self.parser = data.get("parser", {})
+
+    def run_settings(self, quick=False):
+        """{duration (s), warmup (s), reps} from the defaults, with [quick] on top if asked."""
+        s = dict(RUN_DEFAULTS)
+        s.update({k: v for k, v in self.defaults.items() if k in RUN_KEYS})
+        if quick:
+            s.update(self.quick)
+        return {"duration": parse_duration(s["duration"]), "warmup": parse_duration(s["warmup"]),
+                "reps": int(s["reps"])}
+
+
+def suite_path(name_or_path):
+    """A suite name (bench/suites/NAME.toml) or a path to a .toml file."""
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        return name_or_path
+    return os.path.join(SUITES_DIR, name_or_path + ".toml")
+
+
+def list_suites():
+    out = []
+    for f in sorted(os.listdir(SUITES_DIR)):
+        if f.endswith(".toml"):
+            path = os.path.join(SUITES_DIR, f)
+            try:
+                s = load(path)
+                out.append((s.name, s.kind, s.description))
+            except SuiteError as e:
+                out.append((f[:-5], "?", f"BROKEN: {e}"))
+    return out
+
+
+def load(name_or_path):
+    path = suite_path(name_or_path)
+    name = os.path.basename(path)[:-5] if path.endswith(".toml") else os.path.basename(path)
+    if not os.path.isfile(path):
+        known = ", ".join(n for n, _, _ in list_suites()) if os.path.isdir(SUITES_DIR) else ""
+        raise SuiteError(f"no suite '{name_or_path}': {path} does not exist"
+                         + (f" (suites: {known})" if known else ""))
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise SuiteError(f"{path}: not valid TOML: {e}") from None
+    check(path, data)
+    return Suite(name, path, text, data)
+
+
+def _err(path, where, msg):
+    raise SuiteError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}")
+
+
+def _unknown(path, where, table, allowed):
+    for k in table:
+        if k not in allowed:
+            _err(path, where, f"unknown key '{k}' (allowed: {', '.join(allowed)})")
+
+
+def _pos_int(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def _check_value(path, where, key, v):
+    """Checks one parameter value (a scalar; lists are handled by the caller)."""
+    def bad(what):
+        _err(path, where, f"{key} must be {what}, not {v!r}")
+    if key == "server":
+        if v not in SERVERS:
+            bad("one of " + ", ".join(SERVERS))
+    elif key == "loadgen":
+        if v not in LOADGENS:
+            bad("one of " + ", ".join(LOADGENS))
+    elif key in ("connections", "pipeline"):
+        if not _pos_int(v):
+            bad("a positive integer")
+        if key == "pipeline" and v > 1024:
+            bad("at most 1024")
+    elif key in ("threads", "load_threads"):
+        if v != "auto" and not _pos_int(v):
+            bad("a positive integer or \"auto\"")
+    elif key == "parser":
+        if not isinstance(v, str) or not re.fullmatch(r"[a-z0-9_]+", v):
+            bad("a variant name (see 'rbparse variants'), \"default\" or \"all\"")
+    elif key == "size":
+        if not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 8388608):
+            bad("a byte count from 0 to 8388608 (rbserver's /bytes/N limit)")
+    elif key == "path":
+        if not isinstance(v, str) or not v.startswith("/") or any(c in v for c in " \r\n"):
+            bad("a request path starting with '/' (no spaces)")
+    elif key == "headers":
+        if not isinstance(v, list) or not all(isinstance(h, str) and re.fullmatch(
+                r"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]*[^\r\n]*", h) for h in v):
+            bad("a list of 'Name: value' strings")
+    elif key == "timeout":
+        try:
+            parse_duration(v, key)
+        except ValueError as e:
+            _err(path, where, str(e))
+
+
+def _check_params(path, where, table, allow_lists):
+    for k, v in table.items():
+        if k in RUN_KEYS or k == "name":
+            continue
+        if isinstance(v, list) and k != "headers":
+            if not allow_lists or k not in SWEEPABLE:
+                _err(path, where, f"{k} cannot be a list here"
+                     + ("" if not allow_lists else f" (lists sweep only {', '.join(SWEEPABLE)})"))
+            if not v:
+                _err(path, where, f"{k} is an empty list")
+            if len(set(map(repr, v))) != len(v):
+                _err(path, where, f"{k} lists a value twice")
+            for x in v:
+                _check_value(path, where, k, x)
+        else:
+            _check_value(path, where, k, v)
+
+
+def _check_run(path, where, table):
+    for k in RUN_KEYS:
+        if k not in table:
+            continue
+        v = table[k]
+        if k == "reps":
+            if not _pos_int(v):
+                _err(path, where, f"reps must be a positive integer, not {v!r}")
+        else:
+            try:
+                secs = parse_duration(v, k)
+            except ValueError as e:
+                _err(path, where, str(e))
+            if k == "duration" and secs < 1:
+                _err(path, where, f"duration must be at least 1s, not {v!r}")
+
+
+def check(path, data):
+    _unknown(path, "", data, TOP_KEYS)
+    if not isinstance(data.get("description"), str) or not data["description"].strip():
+        _err(path, "", "needs a description = \"...\" line (what the suite measures)")
+    kind = data.get("kind", "http")
+    if kind not in KINDS:
+        _err(path, "kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
+    for t in ("defaults", "quick", "files", "parser"):
+        if t in data and not isinstance(data[t], dict):
+            _err(path, t, "must be a table ([" + t + "])")
+    defaults = data.get("defaults", {})
+    _unknown(path, "[defaults]", defaults, RUN_KEYS + PARAM_KEYS)
+    _check_run(path, "[defaults]", defaults)
+    _check_params(path, "[defaults]", defaults, allow_lists=False)
+    quick = data.get("quick", {})
+    _unknown(path, "[quick]", quick, RUN_KEYS)
+    _check_run(path, "[quick]", quick)
+    for fname, size in data.get("files", {}).items():
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", fname) or fname.startswith("."):
+            _err(path, "[files]", f"file name {fname!r} must be a plain name (letters, digits, . _ -)")
+        if not (isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= 1 << 30):
+            _err(path, "[files]", f"{fname} must be a size in bytes (0 to 1 GiB), not {size!r}")
+    if kind == "parser":
+        if "case" in data:
+            _err(path, "", "a parser suite has a [parser] table, not [[case]] entries")
+        p = data.get("parser", {})
+        _unknown(path, "[parser]", p, PARSER_KEYS)
+        if "samples" in p and not _pos_int(p["samples"]):
+            _err(path, "[parser]", f"samples must be a positive integer, not {p['samples']!r}")
+        if "min_time_ms" in p and not _pos_int(p["min_time_ms"]):
+            _err(path, "[parser]", f"min_time_ms must be a positive integer, not {p['min_time_ms']!r}")
+        if "variants" in p and not (isinstance(p["variants"], str) or
+                                    isinstance(p["variants"], list)):
+            _err(path, "[parser]", "variants must be \"all\" or a list of variant names")
+        if "corpus" in p and not (isinstance(p["corpus"], list) and
+                                  all(isinstance(c, str) for c in p["corpus"])):
+            _err(path, "[parser]", "corpus must be a list of message names")
+        if "baseline" in p and not isinstance(p["baseline"], bool):
+            _err(path, "[parser]", "baseline must be true or false")
+        return
+    if "parser" in data:
+        _err(path, "[parser]", "only a suite with kind = \"parser\" has a [parser] table")
+    cases = data.get("case")
+    if not isinstance(cases, list) or not cases:
+        _err(path, "", "needs at least one [[case]] (name = \"...\", path = \"/...\", ...)")
+    names = set()
+    for i, case in enumerate(cases, 1):
+        where = f"case {i}"
+        name = case.get("name")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+            _err(path, where, "needs name = \"...\" (letters, digits, . _ -)")
+        where = f"case {i} ('{name}')"
+        if name in names:
+            _err(path, where, f"another case is also named '{name}'")
+        names.add(name)
+        _unknown(path, where, case, ("name",) + PARAM_KEYS)
+        _check_params(path, where, case, allow_lists=True)
+        merged = dict(PARAM_DEFAULTS)
+        merged.update({k: v for k, v in defaults.items() if k in PARAM_KEYS})
+        merged.update(case)
+        has_size = merged.get("size") is not None
+        if has_size and "{size}" not in merged["path"]:
+            _err(path, where, "size is set but path has no {size} (e.g. path = \"/bytes/{size}\")")
+        if not has_size and "{size}" in merged["path"]:
+            _err(path, where, "path has {size} but no size is given")
+
+
+def expand(suite, variants=None):
+    """The list of configurations: dicts with id, case and params. variants: the parser
+    variants 'parser = "all"' expands to (rbparse variants), None if unknown."""
+    configs = []
+    base = dict(PARAM_DEFAULTS)
+    base.update({k: v for k, v in suite.defaults.items() if k in PARAM_KEYS})
+    for case in suite.cases:
+        merged = dict(base)
+        merged.update({k: v for k, v in case.items() if k != "name"})
+        if merged.get("parser") == "all":
+            if not variants:
+                raise SuiteError(f"{suite.path}: case '{case['name']}': parser = \"all\" needs "
+                                 "'rbparse variants' (build rbparse first)")
+            merged["parser"] = list(variants)
+        axes = [k for k in SWEEPABLE if isinstance(merged.get(k), list)]
+        for combo in itertools.product(*(merged[k] for k in axes)):
+            p = dict(merged)
+            p.update(dict(zip(axes, combo)))
+            p["path"] = p["path"].replace("{size}", str(p["size"])) if p["size"] is not None \
+                else p["path"]
+            if variants and p["parser"] not in ("default",) and p["parser"] not in variants:
+                raise SuiteError(f"{suite.path}: case '{case['name']}': parser variant "
+                                 f"'{p['parser']}' is not one this CPU runs ({', '.join(variants)})")
+            configs.append({"case": case["name"], "params": p})
+    # Ids: the case, then every parameter that varies in the suite (c and p always).
+    varying = [k for k in SWEEPABLE
+               if len({repr(c["params"].get(k)) for c in configs}) > 1 or k in ("connections", "pipeline")]
+    seen = {}
+    for c in configs:
+        parts = [c["case"]]
+        for k in varying:
+            v = c["params"].get(k)
+            if v is None:
+                continue
+            short = ID_NAMES[k]
+            parts.append(f"{short}={v}" if short else str(v))
+        c["id"] = " ".join(parts)
+        if c["id"] in seen:
+            raise SuiteError(f"{suite.path}: two configurations are the same: {c['id']}")
+        seen[c["id"]] = True
+    return configs
