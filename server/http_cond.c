@@ -137,7 +137,9 @@ int srv_if_range_holds(const rp_message *m, const char *buf, const srv_validator
 		return 0; /* two validators: neither can be trusted */
 	rp_span s = m->headers[i].value;
 	const char *p = rp_ptr(buf, s);
-	if (s.len && (p[0] == '"' || p[0] == 'W')) {
+	/* RFC 9110 13.1.5: an entity-tag starts with DQUOTE or "W/"; a bare
+	 * 'W' starts a date ("Wed, 09 Nov 1994 ..."). */
+	if ((s.len && p[0] == '"') || (s.len >= 2 && p[0] == 'W' && p[1] == '/')) {
 		size_t k = 0;
 		const char *tag;
 		size_t tl;

@@ -63,6 +63,7 @@ srv_range_result srv_range_parse(const char *v, size_t len, uint64_t size, srv_r
 		return SRV_RANGE_IGNORE; /* another unit, or not a ranges-specifier */
 	i++;
 	unsigned specs = 0, kept = 0;
+	int empty_sat = 0; /* a satisfiable suffix-range of an empty representation */
 	for (;;) {
 		/* 1#range-spec: empty elements and OWS around commas are allowed */
 		while (i < len && (srv_ows(v[i]) || v[i] == ','))
@@ -79,6 +80,12 @@ srv_range_result srv_range_parse(const char *v, size_t len, uint64_t size, srv_r
 			if (srv_range_num(v, len, &i, &suffix))
 				return SRV_RANGE_UNSATISFIABLE;
 			sat = suffix > 0 && size > 0;
+			/* RFC 9110 14.1.1: of a zero-length representation, a
+			 * suffix-range with a non-zero length is satisfiable (and
+			 * the only form that is), so no 416 (15.5.17); but no 206
+			 * can carry it (no first-last pair selects zero bytes). */
+			if (suffix > 0 && size == 0)
+				empty_sat = 1;
 			first = suffix < size ? size - suffix : 0;
 			last = size ? size - 1 : 0;
 		} else { /* int-range: first-pos "-" [ last-pos ] */
@@ -105,6 +112,8 @@ srv_range_result srv_range_parse(const char *v, size_t len, uint64_t size, srv_r
 			kept++;
 		}
 	}
+	if (kept == 0 && empty_sat)
+		return SRV_RANGE_IGNORE; /* the whole (empty) representation: 200 */
 	if (specs == 0 || kept == 0)
 		return SRV_RANGE_UNSATISFIABLE;
 	*n = srv_range_coalesce(out, kept);

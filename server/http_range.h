@@ -34,7 +34,10 @@ typedef enum srv_range_result {
 
 /* Parse v[0, len) (the field value, without surrounding whitespace) for a
  * representation of size bytes.  out holds SRV_RANGE_SPECS_MAX entries.
- * Unknown unit or too many range-specs: IGNORE.  Invalid syntax with the
+ * Unknown unit or too many range-specs: IGNORE; so is a satisfiable set
+ * on an empty representation (only a suffix-range like "-5" satisfies one,
+ * RFC 9110 14.1.1, and a 206 cannot express zero bytes: 200 instead, as
+ * 14.2 lets a server ignore Range).  Invalid syntax with the
  * bytes unit, or no satisfiable range: UNSATISFIABLE (RFC 9110 14.2: "invalid
  * or unsatisfiable" gets 416). */
 srv_range_result srv_range_parse(const char *v, size_t len, uint64_t size, srv_range *out,

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,12 @@ static void srv_static_open_error(srv_worker *w, srv_request *r, int err)
 	case EACCES:
 	case EPERM:
 		srv_static_error(r, 403, "permission denied");
+		break;
+	case ENXIO:  /* a UNIX socket, or a FIFO with no writer (O_NONBLOCK) */
+	case ENODEV: /* a device with no driver */
+		/* Not reached when the O_PATH look (srv_static_open) sees the
+		 * type first; left for a file swapped in between. */
+		srv_static_error(r, 403, "not a regular file");
 		break;
 	case EMFILE:
 	case ENFILE:
@@ -101,20 +108,44 @@ static void srv_boundary_make(srv_worker *w, char *out)
 	out[SRV_BOUNDARY_LEN] = '\0';
 }
 
-/* 301 to the directory's URL with a slash: the raw target path (as the
- * client sent it, syntax checked by the parser, so safe in a header), not
- * the decoded one, and the query if any. */
-static int srv_static_redirect(srv_static *st, const char *buf, const rp_target_parts *tp)
+/* A byte that may stand for itself in a path segment (RFC 3986 pchar less
+ * '%': unreserved, sub-delims, ':' and '@'). */
+static int srv_pchar(unsigned char ch)
 {
-	const char *path = tp->path.len ? rp_ptr(buf, tp->path) : "/";
-	size_t plen = tp->path.len ? tp->path.len : 1;
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch && strchr("-._~!$&'()*+,;=:@", ch));
+}
+
+/* 301 to the directory's URL with a slash: "/" + rel + "/", rel being the
+ * normalised path relative to the root (w->path), percent-encoded, and the
+ * query if any (raw, syntax checked by the parser, so safe in a header).
+ * Never the raw target path: "//evil.example/../sub" would give the
+ * network-path reference "//evil.example/../sub/", another host to a
+ * browser.  rel has no empty segment, so the result starts with exactly
+ * one '/'. */
+static int srv_static_redirect(srv_static *st, const char *buf, const rp_target_parts *tp,
+			       const char *rel, size_t rel_len)
+{
+	static const char hex[] = "0123456789ABCDEF";
 	size_t qlen = tp->query.len;
 	srv_buf *x = &st->extra;
-	if (srv_buf_reserve(x, sizeof("Location: /?\r\n") + plen + qlen))
+	if (rel_len == 1 && rel[0] == '.')
+		rel_len = 0; /* the root itself (not reached: "/" is a directory by form) */
+	if (srv_buf_reserve(x, sizeof("Location: //?\r\n") + 3 * rel_len + qlen))
 		return -1;
-	srv_buf_append(x, "Location: ", 10);
-	srv_buf_append(x, path, plen);
-	srv_buf_append(x, "/", 1);
+	srv_buf_append(x, "Location: /", 11);
+	for (size_t i = 0; i < rel_len; i++) {
+		unsigned char ch = (unsigned char)rel[i];
+		if (ch == '/' || srv_pchar(ch)) {
+			x->data[x->len++] = (char)ch;
+		} else {
+			x->data[x->len++] = '%';
+			x->data[x->len++] = hex[ch >> 4];
+			x->data[x->len++] = hex[ch & 15];
+		}
+	}
+	if (rel_len)
+		srv_buf_append(x, "/", 1);
 	if (qlen) {
 		srv_buf_append(x, "?", 1);
 		srv_buf_append(x, rp_ptr(buf, tp->query), qlen);
@@ -126,10 +157,31 @@ static int srv_static_redirect(srv_static *st, const char *buf, const rp_target_
 }
 
 /* Open w->path (a normalised relative path) and stat it: the descriptor,
- * or -errno. */
+ * or -errno.  The name is first opened O_PATH and fstat'ed, and only a
+ * regular file is then opened for reading: a socket (ENXIO), a FIFO or a
+ * device is never opened for real (a device's open can have side effects,
+ * a tape rewinds), and gets its O_PATH descriptor back, which the caller
+ * refuses (403) after its S_ISDIR / S_ISREG checks.  The read open
+ * resolves the name again: sb is from that descriptor, so a file swapped
+ * in between is judged by what was actually opened. */
 static int srv_static_open(srv_worker *w, struct stat *sb)
 {
-	int fd = srv_open_beneath(&w->root, w->path);
+	int pfd = srv_open_beneath(&w->root, w->path, SRV_OPEN_PATH);
+	if (pfd < 0)
+		return pfd;
+	if (fstat(pfd, sb)) {
+		int err = errno;
+		close(pfd);
+		return -err;
+	}
+	if (S_ISLNK(sb->st_mode)) { /* the walk: O_PATH | O_NOFOLLOW opened the link itself */
+		close(pfd);
+		return -ELOOP;
+	}
+	if (!S_ISREG(sb->st_mode))
+		return pfd;
+	close(pfd);
+	int fd = srv_open_beneath(&w->root, w->path, SRV_OPEN_READ);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, sb)) {
@@ -248,10 +300,16 @@ void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf)
 	}
 	struct stat sb;
 	int fd = srv_static_open(w, &sb);
+	if (fd >= 0 && dir && !S_ISDIR(sb.st_mode)) {
+		/* "/hello.txt/": a trailing slash names a directory, and a file
+		 * is not one (what the kernel says of "hello.txt/": ENOTDIR). */
+		close(fd);
+		fd = -ENOTDIR;
+	}
 	if (fd >= 0 && S_ISDIR(sb.st_mode)) {
 		close(fd);
 		if (!dir) {
-			if (srv_static_redirect(st, buf, &tp)) {
+			if (srv_static_redirect(st, buf, &tp, w->path, rel_len)) {
 				c->oom = 1;
 				return;
 			}
@@ -281,9 +339,13 @@ void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf)
 	st->size = (uint64_t)sb.st_size;
 	st->clen = st->size;
 	st->ctype = srv_mime_type(w->path, rel_len);
-	srv_validators v = {.etag = st->etag,
-			    .etag_len = srv_etag_make(&sb, st->etag),
-			    .last_modified = sb.st_mtim.tv_sec};
+	/* RFC 9110 8.8.2.1: Last-Modified is never later than the Date sent
+	 * (the worker's current second): a file dated in the future is sent
+	 * as modified now.  The preconditions and If-Range compare this same
+	 * clamped value; the ETag keeps the real mtime. */
+	time_t lm = sb.st_mtim.tv_sec < w->date.sec ? sb.st_mtim.tv_sec : w->date.sec;
+	srv_validators v = {
+		.etag = st->etag, .etag_len = srv_etag_make(&sb, st->etag), .last_modified = lm};
 	int cs = srv_cond_evaluate(m, buf, &v, w->date.sec);
 	if (cs)
 		st->status = (uint16_t)cs;

@@ -52,6 +52,29 @@ static const struct {
 	{"", SRV_PATH_NOT_ABSOLUTE, NULL, 0, "empty"},
 };
 
+/* The exact 400 body line for each result (srv_path_err_text). */
+static const char *const path_err_text[] = {
+	[SRV_PATH_OK] = "ok",
+	[SRV_PATH_NOT_ABSOLUTE] = "path does not start with /",
+	[SRV_PATH_BAD_ESCAPE] = "bad percent-escape in path",
+	[SRV_PATH_NUL] = "NUL (%00) in path",
+	[SRV_PATH_SLASH] = "encoded slash (%2F) in path",
+	[SRV_PATH_BACKSLASH] = "backslash in path",
+	[SRV_PATH_ABOVE_ROOT] = "path climbs above the root",
+	[SRV_PATH_TOO_LONG] = "path too long",
+};
+
+Test(http_sem, path_err_texts)
+{
+	size_t n = sizeof(path_err_text) / sizeof(path_err_text[0]);
+	cr_assert_eq(n, (size_t)SRV_PATH_TOO_LONG + 1, "a text for every srv_path_err");
+	for (size_t e = 0; e < n; e++)
+		cr_expect_str_eq(srv_path_err_text((srv_path_err)e), path_err_text[e], "error %zu",
+				 e);
+	/* a value outside the enum still gets a line, never NULL */
+	cr_expect_str_eq(srv_path_err_text((srv_path_err)99), "bad path");
+}
+
 Test(http_sem, path_table)
 {
 	for (size_t i = 0; i < sizeof(path_rows) / sizeof(path_rows[0]); i++) {
@@ -69,7 +92,8 @@ Test(http_sem, path_table)
 			cr_expect_eq(dir, path_rows[i].dir, "%s (%s): dir", path_rows[i].in,
 				     path_rows[i].why);
 		}
-		cr_expect_str_neq(srv_path_err_text(e), "", "every error has a text");
+		cr_expect_str_eq(srv_path_err_text(e), path_err_text[path_rows[i].err],
+				 "%s (%s): text", path_rows[i].in, path_rows[i].why);
 	}
 }
 
@@ -123,7 +147,11 @@ static const struct {
 	{"bytes=10-", 10, SRV_RANGE_UNSATISFIABLE, 0, {{0}}, "starts at the end"},
 	{"bytes=-0", 10, SRV_RANGE_UNSATISFIABLE, 0, {{0}}, "empty suffix"},
 	{"bytes=0-", 0, SRV_RANGE_UNSATISFIABLE, 0, {{0}}, "empty file"},
-	{"bytes=-5", 0, SRV_RANGE_UNSATISFIABLE, 0, {{0}}, "suffix of an empty file"},
+	/* RFC 9110 14.1.1: a non-zero suffix-range is satisfiable on an empty
+	 * file, yet no 206 can carry zero bytes: the field is ignored (200) */
+	{"bytes=-5", 0, SRV_RANGE_IGNORE, 0, {{0}}, "suffix of an empty file: 200"},
+	{"bytes=0-,-1", 0, SRV_RANGE_IGNORE, 0, {{0}}, "one satisfiable spec of an empty file"},
+	{"bytes=-0", 0, SRV_RANGE_UNSATISFIABLE, 0, {{0}}, "empty suffix of an empty file"},
 	{"bytes=5-4", 10, SRV_RANGE_UNSATISFIABLE, 0, {{0}}, "last before first: invalid"},
 	{"bytes=a-b", 10, SRV_RANGE_UNSATISFIABLE, 0, {{0}}, "not numbers"},
 	{"bytes=1", 10, SRV_RANGE_UNSATISFIABLE, 0, {{0}}, "no dash"},
@@ -209,7 +237,8 @@ Test(http_sem, etag_list_table)
 
 /* ---- preconditions (RFC 9110 13.2.2), If-Range -------------------------- */
 
-#define LM 784111777 /* Sun, 06 Nov 1994 08:49:37 GMT */
+#define LM 784111777         /* Sun, 06 Nov 1994 08:49:37 GMT */
+#define WED (LM + 3 * 86400) /* Wed, 09 Nov 1994 08:49:37 GMT */
 #define NOW (LM + 3600)
 static const srv_validators V = {"\"abc\"", 5, LM};
 
@@ -283,17 +312,23 @@ static const struct {
 	time_t now;
 	int want;
 	const char *why;
+	time_t lm; /* Last-Modified */
 } if_range_rows[] = {
-	{"", NOW, 1, "no If-Range"},
-	{"If-Range: \"abc\"\r\n", NOW, 1, "same strong tag"},
-	{"If-Range: \"zzz\"\r\n", NOW, 0, "another tag"},
-	{"If-Range: W/\"abc\"\r\n", NOW, 0, "weak tag"},
-	{"If-Range: \"abc\", \"x\"\r\n", NOW, 0, "a list is not one tag"},
-	{"If-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n", NOW, 1, "Last-Modified exactly"},
-	{"If-Range: Sun, 06 Nov 1994 08:49:38 GMT\r\n", NOW, 0, "a later date"},
-	{"If-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n", LM, 0, "Last-Modified is weak: now"},
-	{"If-Range: garbage\r\n", NOW, 0, "neither tag nor date"},
-	{"If-Range: \"abc\"\r\nIf-Range: \"abc\"\r\n", NOW, 0, "two lines"},
+	{"", NOW, 1, "no If-Range", LM},
+	{"If-Range: \"abc\"\r\n", NOW, 1, "same strong tag", LM},
+	{"If-Range: \"zzz\"\r\n", NOW, 0, "another tag", LM},
+	{"If-Range: W/\"abc\"\r\n", NOW, 0, "weak tag", LM},
+	{"If-Range: \"abc\", \"x\"\r\n", NOW, 0, "a list is not one tag", LM},
+	{"If-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n", NOW, 1, "Last-Modified exactly", LM},
+	{"If-Range: Sun, 06 Nov 1994 08:49:38 GMT\r\n", NOW, 0, "a later date", LM},
+	{"If-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n", LM, 0, "Last-Modified is weak: now", LM},
+	{"If-Range: garbage\r\n", NOW, 0, "neither tag nor date", LM},
+	/* a date starting with 'W' is a date, not an entity-tag (13.1.5: W/") */
+	{"If-Range: Wed, 09 Nov 1994 08:49:37 GMT\r\n", WED + 3600, 1, "a Wednesday date", WED},
+	{"If-Range: Wed, 09 Nov 1994 08:49:38 GMT\r\n", WED + 3600, 0, "another Wednesday", WED},
+	{"If-Range: Wednesday, 09-Nov-94 08:49:37 GMT\r\n", WED + 3600, 1, "rfc850 Wednesday", WED},
+	{"If-Range: W/\r\n", NOW, 0, "W/ without a tag", LM},
+	{"If-Range: \"abc\"\r\nIf-Range: \"abc\"\r\n", NOW, 0, "two lines", LM},
 };
 
 Test(http_sem, if_range_table)
@@ -306,7 +341,9 @@ Test(http_sem, if_range_table)
 		rp_message m;
 		rp_header h[32];
 		parse(req, &m, h);
-		int got = srv_if_range_holds(&m, req, &V, if_range_rows[i].now);
+		srv_validators v = V;
+		v.last_modified = if_range_rows[i].lm;
+		int got = srv_if_range_holds(&m, req, &v, if_range_rows[i].now);
 		cr_expect_eq(got, if_range_rows[i].want, "%s (%s): got %d",
 			     if_range_rows[i].headers, if_range_rows[i].why, got);
 	}

@@ -6,12 +6,21 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static srvp S;
@@ -281,6 +290,13 @@ static void traversal_checks(int walk)
 		{"http://t/../secret.txt", 400},
 		{"/sub/../hello.txt", 200},
 		{"/sub/./../hello.txt", 200},
+		/* a trailing slash names a directory: a file is not one */
+		{"/hello.txt/", 404},
+		{"/hello.txt/.", 404},
+		{"/sub/page.css/", 404},
+		{"/sub/index.html/", 404},
+		{"/fifo/", 404},
+		{"/hello.txt/..", 200},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		cr_expect_eq(get_status(rows[i].target), rows[i].status, "%s: %d (walk %d)",
@@ -428,6 +444,13 @@ Test(static, single_ranges)
 	ask(fd, "GET /empty.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-\r\n\r\n", 0);
 	cr_assert_eq(status_of(rbuf), 416);
 	cr_assert_str_eq(hval(rbuf, "Content-Range"), "bytes */0");
+	/* a non-zero suffix of an empty file is satisfiable (RFC 9110 14.1.1),
+	 * not a 416; no 206 can carry zero bytes: the empty 200 */
+	ask(fd, "GET /empty.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=-5\r\n\r\n", 0);
+	cr_assert_eq(status_of(rbuf), 200, "%s", rbuf);
+	cr_assert_str_eq(hval(rbuf, "Content-Length"), "0");
+	cr_assert_null(hval(rbuf, "Content-Range"));
+	cr_assert_str_eq(body_of(rbuf), "");
 	/* ignored (200, whole file): HEAD, another unit, two Range lines, too
 	 * many ranges, a failed precondition's 304 wins over the range */
 	ask(fd, "HEAD /hello.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=0-4\r\n\r\n", 1);
@@ -565,6 +588,163 @@ Test(static, if_range)
 	close(fd);
 	cr_assert_eq(srvp_stop(&S), 0);
 }
+
+/* The directory 301's Location is "/" + the normalised path + "/", never
+ * the raw target: "//evil.example/../sub/" would be another host. */
+Test(static, redirect_location_normalised)
+{
+	start();
+	cr_assert_eq(mkdir(fpath("my dir%"), 0755), 0);
+	static const struct {
+		const char *target, *location;
+	} rows[] = {
+		{"//evil.example/../sub", "/sub/"},
+		{"///evil.example/../sub", "/sub/"},
+		{"http://t//evil.example/../sub", "/sub/"},
+		{"/./sub", "/sub/"},
+		{"//sub", "/sub/"},
+		{"/sub/../sub", "/sub/"},
+		{"//evil.example/../sub?x=1", "/sub/?x=1"},
+		{"/my%20dir%25", "/my%20dir%25/"},
+	};
+	int fd = tc_connect(S.port);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char req[512];
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", rows[i].target);
+		ask(fd, req, 0);
+		cr_expect_eq(status_of(rbuf), 301, "%s", rows[i].target);
+		const char *loc = hval(rbuf, "Location");
+		cr_expect(loc && strcmp(loc, rows[i].location) == 0, "%s: Location %s, want %s",
+			  rows[i].target, loc ? loc : "(none)", rows[i].location);
+	}
+	/* and the Location leads where it says */
+	ask(fd, tc_get("/my%20dir%25/"), 0);
+	cr_assert_eq(status_of(rbuf), 404, "no index.html, but a directory");
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+
+static time_t http_date(const char *v)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	cr_assert(v, "no date");
+	const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	cr_assert(end && *end == '\0', "not an IMF-fixdate: %s", v);
+	return timegm(&tm);
+}
+
+/* RFC 9110 8.8.2.1: Last-Modified is never later than Date, even for a file
+ * dated ten years ahead; If-Range takes the clamped value for a weak one. */
+Test(static, future_mtime_clamped)
+{
+	start();
+	put_file("future.txt", HELLO, strlen(HELLO));
+	time_t future = time(NULL) + 10 * 365 * 86400;
+	struct timespec ts[2] = {{future, 0}, {future, 0}};
+	cr_assert_eq(utimensat(AT_FDCWD, fpath("future.txt"), ts, 0), 0);
+	const char *et = etag_of("future.txt");
+	int fd = tc_connect(S.port);
+	char req[512];
+	/* 200, and 304: both carry Last-Modified (Date not masked here) */
+	for (int k = 0; k < 2; k++) {
+		snprintf(req, sizeof(req), "GET /future.txt HTTP/1.1\r\nHost: t\r\n%s%s%s\r\n",
+			 k ? "If-None-Match: " : "", k ? et : "", k ? "\r\n" : "");
+		tc_send_str(fd, req);
+		tc_read_responses(fd, rbuf, sizeof(rbuf), 1, 0);
+		cr_assert_eq(status_of(rbuf), k ? 304 : 200, "%s", rbuf);
+		time_t lm = http_date(hval(rbuf, "Last-Modified"));
+		time_t date = http_date(hval(rbuf, "Date"));
+		cr_expect_leq(lm, date, "Last-Modified %s later than Date %s",
+			      hval(rbuf, "Last-Modified"), hval(rbuf, "Date"));
+		cr_expect_lt(lm, future, "the future mtime was sent");
+	}
+	/* If-Range with the mtime the file really has: not what we sent */
+	char d[64];
+	struct tm tm;
+	gmtime_r(&future, &tm);
+	strftime(d, sizeof(d), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	snprintf(req, sizeof(req),
+		 "GET /future.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=0-4\r\nIf-Range: %s\r\n\r\n",
+		 d);
+	ask(fd, req, 0);
+	cr_assert_eq(status_of(rbuf), 200, "If-Range compares the clamped Last-Modified");
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+
+/* A UNIX socket (open: ENXIO), a FIFO and a device under the root: 403,
+ * never 500, and the server goes on. */
+Test(static, special_files_forbidden)
+{
+	start();
+	int us = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert(us >= 0);
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	cr_assert_lt(strlen(fpath("sock")), sizeof(sa.sun_path));
+	strcpy(sa.sun_path, fpath("sock"));
+	cr_assert_eq(bind(us, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind: %s", strerror(errno));
+	/* a device (the null device's numbers) where the container allows it */
+	int have_dev = mknod(fpath("null"), S_IFCHR | 0666, makedev(1, 3)) == 0;
+	int fd = tc_connect(S.port);
+	ask(fd, tc_get("/sock"), 0);
+	cr_expect_eq(status_of(rbuf), 403, "a socket: %s", rbuf);
+	ask(fd, "HEAD /sock HTTP/1.1\r\nHost: t\r\n\r\n", 1);
+	cr_expect_eq(status_of(rbuf), 403);
+	ask(fd, tc_get("/fifo"), 0);
+	cr_expect_eq(status_of(rbuf), 403, "a FIFO without a writer");
+	if (have_dev) {
+		ask(fd, tc_get("/null"), 0);
+		cr_expect_eq(status_of(rbuf), 403, "a device");
+	}
+	ask(fd, tc_get("/hello.txt"), 0);
+	cr_assert_str_eq(body_of(rbuf), HELLO, "the same connection goes on");
+	close(fd);
+	cr_assert_eq(get_status("/sock"), 403);
+	close(us);
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+
+#if defined(__x86_64__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef TEST_AUDIT_ARCH
+/* A seccomp profile that answers openat2 with EPERM (as some container
+ * runtimes' defaults do) instead of ENOSYS: the worker falls back to the
+ * walk once, logs it, and serves as without openat2. */
+Test(static, openat2_eperm_falls_back)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	/* this test's process only (Criterion forks one per test); the
+	 * server inherits it across fork and exec */
+	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	cr_assert_eq(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0, "seccomp: %s",
+		     strerror(errno));
+	start();
+	cr_assert_eq(get_status("/hello.txt"), 200, "%s", srvp_log(&S));
+	cr_assert(strstr(srvp_log(&S), "kernel refused openat2 (EPERM)"), "%s", srvp_log(&S));
+	traversal_checks(1);
+	cr_assert_eq(get_status("/sub/"), 200);
+	/* logged once, not per request */
+	const char *l = strstr(srvp_log(&S), "refused openat2");
+	cr_assert_null(strstr(l + 1, "refused openat2"), "%s", srvp_log(&S));
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+#endif
 
 static void check_big_body(const char *resp, size_t n)
 {
