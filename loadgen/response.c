@@ -72,7 +72,7 @@ static void lg_complete(lg_worker *w, lg_conn *c)
 				k->errors[LG_E_STATUS]++;
 			rb_hist_record(&w->iv, (int64_t)(w->now - e->due_ns));
 			rb_hist_record(&w->uncorr, (int64_t)(w->now - e->sent_ns));
-			w->last_response_ns = w->now;
+			w->last_settled_ns = w->now;
 		} else {
 			w->counts.unanswered++; /* answered after the window closed */
 		}

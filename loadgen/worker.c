@@ -280,10 +280,10 @@ static void lg_loop(lg_worker *w)
 				      memory_order_relaxed);
 	}
 
-	/* The end: in -n runs, when the last response came; else now. */
+	/* The end: in -n runs, when the last request was answered or lost; else now. */
 	w->end_ns = w->now;
-	if (w->quota != UINT64_MAX && w->outstanding == 0 && w->last_response_ns)
-		w->end_ns = w->last_response_ns;
+	if (w->quota != UINT64_MAX && w->outstanding == 0 && w->last_settled_ns)
+		w->end_ns = w->last_settled_ns;
 	if (w->end_ns > run->measure_end)
 		w->end_ns = run->measure_end;
 	if (w->cpu_started) {

@@ -47,12 +47,12 @@ typedef struct lg_worker {
 	uint64_t sec_rolled;                             /* seconds of the window rolled so far */
 	atomic_uint_fast64_t live_requests, live_errors; /* for the progress line */
 
-	uint64_t now;         /* the clock, read once per completion batch */
-	uint64_t quota;       /* -n: measured requests this thread sends; UINT64_MAX: none */
-	uint64_t outstanding; /* measured requests in flight */
-	int finishing;        /* no new requests; the loop ends */
-	uint64_t end_ns;      /* when it finished (last response in -n runs) */
-	uint64_t last_response_ns;
+	uint64_t now;             /* the clock, read once per completion batch */
+	uint64_t quota;           /* -n: measured requests this thread sends; UINT64_MAX: none */
+	uint64_t outstanding;     /* measured requests in flight */
+	int finishing;            /* no new requests; the loop ends */
+	uint64_t end_ns;          /* when it finished (in -n runs: the last request settled) */
+	uint64_t last_settled_ns; /* a measured request last answered or lost */
 
 	/* Open loop: the cursor over the schedule (request k of connection i). */
 	double ns_per_request; /* 1e9 / rate */

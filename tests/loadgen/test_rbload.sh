@@ -1,0 +1,403 @@
+#!/usr/bin/env bash
+# rbload end to end: runs rbload against rbtestsrv (a deliberately misbehaving server,
+# tests/loadgen/rbtestsrv.c) and rbserver, and checks its --json report (docs/loadgen.md) with
+# jq: exact counts, pipelined latencies, coordinated-omission correction, the open-loop rate,
+# errors by kind, chunked and close-delimited framing, bad flags and URLs, --hgrm and --json -.
+# One "PASS: name: condition" or "FAIL: name: ..." line per check, then a count; exit 1 if any
+# check failed. About 30 s under ASan; every rbload run is bounded (-n N or -d 1s..3s).
+#
+# usage: tests/loadgen/test_rbload.sh RBLOAD RBTESTSRV RBSERVER|none   (ctest: rbload_e2e)
+set -euo pipefail
+
+if [ $# -ne 3 ]; then
+	echo "usage: $0 RBLOAD RBTESTSRV RBSERVER|none" >&2
+	exit 2
+fi
+RBLOAD=$1
+RBTESTSRV=$2
+RBSERVER=$3
+for b in "$RBLOAD" "$RBTESTSRV"; do
+	[ -x "$b" ] || { echo "test_rbload.sh: $b is not an executable (build first)" >&2; exit 2; }
+done
+if [ "$RBSERVER" != none ] && [ ! -x "$RBSERVER" ]; then
+	echo "test_rbload.sh: $RBSERVER is not an executable" >&2
+	exit 2
+fi
+command -v jq >/dev/null || { echo "test_rbload.sh: needs jq" >&2; exit 2; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_rbload.XXXXXX")
+pids=() # every process started, killed by PID on exit
+passed=0
+failed=0
+
+cleanup()
+{
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pass()
+{
+	passed=$((passed + 1))
+	echo "PASS: $1"
+}
+
+fail()
+{
+	failed=$((failed + 1))
+	echo "FAIL: $1"
+}
+
+# The report's figures that the checks use, on one line (for FAIL messages).
+summary()
+{
+	jq -c '{requests, sent, unanswered, in_flight_at_end, duration_s, errors, status,
+		connections, rate,
+		corrected: (.latency_us.corrected | {min, p50, p99, max}),
+		uncorrected: (.latency_us.uncorrected | {min, p50, p99, max})}' "$1" 2>&1 ||
+		echo "(no JSON report: $(head -c 300 "$1" 2>/dev/null))"
+}
+
+# check NAME FILE JQ_CONDITION: the condition must be true of the JSON report in FILE.
+check()
+{
+	local name=$1 file=$2 cond=$3
+	if [ -s "$file" ] && jq -e "$cond" "$file" >/dev/null 2>&1; then
+		pass "$name: $cond"
+	else
+		fail "$name: $cond is false; report: $(summary "$file")"
+	fi
+}
+
+# check_rc NAME WANT: the last rbload run exited with status WANT.
+check_rc()
+{
+	if [ "$load_rc" = "$2" ]; then
+		pass "$1: exit status $2"
+	else
+		fail "$1: exit status $load_rc, want $2; stderr: $(head -c 400 "$tmp/$1.err")"
+	fi
+}
+
+# check_err NAME REGEX: the last rbload run's stderr matches REGEX (grep -E).
+check_err()
+{
+	if grep -Eq -- "$2" "$tmp/$1.err"; then
+		pass "$1: stderr matches '$2'"
+	else
+		fail "$1: stderr does not match '$2': $(head -c 400 "$tmp/$1.err")"
+	fi
+}
+
+# run_bg CMD...: start CMD in the background, remember its PID in bg_pid and pids.
+run_bg()
+{
+	"$@" &
+	bg_pid=$!
+	pids+=("$bg_pid")
+}
+
+# stop PID: end a process we started and forget it.
+stop()
+{
+	local p=$1 keep=() q
+	kill "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+	for q in "${pids[@]}"; do
+		[ "$q" = "$p" ] || keep+=("$q")
+	done
+	pids=("${keep[@]}")
+}
+
+# load NAME ARGS...: rbload -q --no-progress --json $tmp/NAME.json ARGS (stdout in NAME.out,
+# stderr in NAME.err); sets load_rc and load_ms. A run that hangs is killed after 40 s.
+load()
+{
+	local name=$1 t0
+	shift
+	rm -f "$tmp/$name.json"
+	t0=$(date +%s%N)
+	run_bg timeout -k 5 40 "$RBLOAD" -q --no-progress --json "$tmp/$name.json" "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err"
+	load_rc=0
+	wait "$bg_pid" || load_rc=$?
+	stop "$bg_pid"
+	load_ms=$((($(date +%s%N) - t0) / 1000000))
+}
+
+# start_srv NAME REGEX CMD...: start a server (stdout NAME.out, stderr NAME.err) and wait for
+# its port, the first capture of sed -E REGEX in either; sets srv_pid and port.
+start_srv()
+{
+	local name=$1 re=$2 i
+	shift 2
+	run_bg "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	srv_pid=$bg_pid
+	port=
+	for ((i = 0; i < 200; i++)); do
+		port=$(sed -nE "s/$re/\\1/p" "$tmp/$name.out" "$tmp/$name.err" | head -n 1)
+		[ -n "$port" ] && return 0
+		if ! kill -0 "$srv_pid" 2>/dev/null; then
+			break
+		fi
+		sleep 0.05
+	done
+	echo "test_rbload.sh: $name did not start: $(cat "$tmp/$name.err")" >&2
+	exit 1
+}
+
+# testsrv NAME [rbtestsrv mode flags]: start rbtestsrv on 127.0.0.1, port 0.
+testsrv()
+{
+	local name=$1
+	shift
+	start_srv "$name" '^port ([0-9]+)$' "$RBTESTSRV" --bind 127.0.0.1 --port 0 \
+		--max-seconds 30 "$@"
+	url=http://127.0.0.1:$port/
+}
+
+# The conditions most checks share.
+no_errors='([.errors[]] | add) == 0'
+balanced='.sent == .requests + .unanswered'
+
+# exact_counts NAME N: a -n N run that must have gone perfectly.
+exact_counts()
+{
+	local name=$1 n=$2
+	check_rc "$name" 0
+	check "$name" "$tmp/$name.json" ".requests == $n and .sent == $n and .unanswered == 0"
+	check "$name" "$tmp/$name.json" "$balanced"
+	check "$name" "$tmp/$name.json" "$no_errors"
+	check "$name" "$tmp/$name.json" ".status[\"2xx\"] == $n"
+}
+
+started=$(date +%s)
+
+# ---- 1. exact counts, closed loop ------------------------------------------------------------
+testsrv srv-default
+load counts-testsrv-p1 -c 4 -p 1 -n 2000 "$url"
+exact_counts counts-testsrv-p1 2000
+check counts-testsrv-p1 "$tmp/counts-testsrv-p1.json" \
+	'.config.mode == "closed" and .connections.opened == 4 and .connections.reopened == 0'
+load counts-testsrv-p8 -c 4 -p 8 -n 4000 "$url"
+exact_counts counts-testsrv-p8 4000
+# In closed loop the corrected and uncorrected latencies are the same.
+check counts-testsrv-p8 "$tmp/counts-testsrv-p8.json" \
+	'.latency_us.corrected == .latency_us.uncorrected and .latency_us.corrected.count == 4000'
+
+# ---- 7. --json - on stdout, --hgrm -----------------------------------------------------------
+run_bg timeout -k 5 40 "$RBLOAD" -q --no-progress -c 2 -n 500 --json - --hgrm "$tmp/h.hgrm" \
+	"$url" >"$tmp/stdout.json" 2>"$tmp/stdout.err"
+load_rc=0
+wait "$bg_pid" || load_rc=$?
+stop "$bg_pid"
+check_rc stdout 0
+check "json-stdout" "$tmp/stdout.json" '.tool == "rbload" and .requests == 500'
+if [ -s "$tmp/h.hgrm" ] &&
+	head -n 1 "$tmp/h.hgrm" | grep -Eq '^ +Value +Percentile +TotalCount +1/\(1-Percentile\)' &&
+	grep -Eq '^ *[0-9]+\.[0-9]+ +1\.0+ +500 ' "$tmp/h.hgrm" &&
+	grep -Eq '^#\[Max += +[0-9.]+, Total count += +500\]$' "$tmp/h.hgrm"; then
+	pass "hgrm: a percentile distribution of 500 values, ending at percentile 1.0"
+else
+	fail "hgrm: not a 500-value HdrHistogram percentile distribution: $(head -c 300 "$tmp/h.hgrm" 2>&1)"
+fi
+
+# ---- 3b. open loop: the achieved rate ---------------------------------------------------------
+load rate -R 2000 -c 4 -d 2s "$url"
+check_rc rate 0
+check rate "$tmp/rate.json" '.config.mode == "open" and .rate.requested == 2000'
+check rate "$tmp/rate.json" '(.rate.achieved / 2000 - 1) | fabs < 0.03'
+check rate "$tmp/rate.json" '(.requests_per_s / 2000 - 1) | fabs < 0.03'
+check rate "$tmp/rate.json" "$no_errors and $balanced"
+# A steady server: the corrected tail is small too (the run is under ASan: a loose bound).
+check rate "$tmp/rate.json" '.latency_us.corrected.p99 < 50000'
+
+# ---- 6. bad flags and URLs: exit 2 and a message that names what is wrong ----------------------
+bad_flag()
+{
+	local name=$1 re=$2
+	shift 2
+	load "$name" "$@"
+	check_rc "$name" 2
+	check_err "$name" "$re"
+}
+bad_flag flag-c0 "-c: 0 is out of range; allowed: 1 to" -c 0 "$url"
+bad_flag flag-p0 "-p: 0 is out of range; allowed: 1 to 1024" -p 0 "$url"
+bad_flag flag-p-big "--pipeline: 1025 is out of range" --pipeline 1025 "$url"
+bad_flag flag-d5x "-d: '5x' is not a duration" -d 5x "$url"
+bad_flag flag-rate0 "-R: '0' is not a rate" -R 0 "$url"
+bad_flag flag-unknown "unknown flag '--bogus'" --bogus "$url"
+bad_flag flag-novalue "--json needs a value" "$url" --json
+bad_flag flag-threads "-t 3 is more than -c 2" -t 3 -c 2 "$url"
+bad_flag flag-close-rate "--close and -R: choose one mode" --close -R 10 "$url"
+bad_flag url-none "no URL given" -c 1
+bad_flag url-https "https is not supported" "https://127.0.0.1:$port/"
+bad_flag url-nohost "bad URL 'http:///x': no host" "http:///x"
+bad_flag url-scheme "it must start with http://" "ftp://127.0.0.1/"
+bad_flag url-dns "no DNS lookups" "http://example.com/"
+bad_flag url-port "the port must be 1 to 65535" "http://127.0.0.1:70000/"
+bad_flag url-mixed "names another host or port" "$url" "http://127.0.0.1:1/"
+stop "$srv_pid"
+
+# ---- 1b. exact counts against rbserver /plaintext ---------------------------------------------
+if [ "$RBSERVER" != none ]; then
+	start_srv rbserver '.*listening on [^ ]+ port ([0-9]+):.*' \
+		"$RBSERVER" --bind 127.0.0.1 --port 0 --threads 1
+	load counts-rbserver-p1 -c 4 -p 1 -n 5000 "http://127.0.0.1:$port/plaintext"
+	exact_counts counts-rbserver-p1 5000
+	load counts-rbserver-p8 -c 4 -p 8 -n 20000 "http://127.0.0.1:$port/plaintext"
+	exact_counts counts-rbserver-p8 20000
+	check counts-rbserver-p8 "$tmp/counts-rbserver-p8.json" \
+		'.connections.opened == 4 and .connections.reopened == 0 and .bytes.read > 0'
+	stop "$srv_pid"
+else
+	echo "SKIP: counts against rbserver (no rbserver in this build)"
+fi
+
+# ---- 2. pipelined latencies -------------------------------------------------------------------
+# --delay-ms 20, -c 1 -p 4: the first four take 20, 40, 60, 80 ms, every later one 4 * 20 = 80.
+testsrv srv-delay --delay-ms 20
+load pipeline -c 1 -p 4 -n 40 "$url"
+exact_counts pipeline 40
+check pipeline "$tmp/pipeline.json" \
+	'.latency_us.corrected.p50 >= 72000 and .latency_us.corrected.p50 <= 104000'
+check pipeline "$tmp/pipeline.json" '.latency_us.corrected.min >= 20000'
+check pipeline "$tmp/pipeline.json" '.latency_us.corrected.max <= 104000'
+stop "$srv_pid"
+
+# ---- 3. coordinated omission ------------------------------------------------------------------
+# 2000 req/s on 4 connections; the server answers nothing for 1 s from its 1000th request
+# (0.5 s in). About a third of the requests were due during the stall: the corrected p99 is
+# near 1 s. Uncorrected, only the ~4 requests in flight waited: its p99 stays small, its max
+# is the stall.
+testsrv srv-stall --stall-after 1000 --stall-ms 1000
+load stall -R 2000 -c 4 -d 3s "$url"
+check_rc stall 0
+check stall "$tmp/stall.json" "$no_errors and $balanced"
+check stall "$tmp/stall.json" '.latency_us.corrected.p99 >= 800000'
+check stall "$tmp/stall.json" \
+	'.latency_us.corrected.max >= 900000 and .latency_us.corrected.max <= 1300000'
+check stall "$tmp/stall.json" '.latency_us.uncorrected.p99 < 100000'
+check stall "$tmp/stall.json" \
+	'.latency_us.uncorrected.max >= 900000 and .latency_us.uncorrected.max <= 1300000'
+# The backlog is sent once the stall ends: the schedule is kept.
+check stall "$tmp/stall.json" '(.rate.achieved / 2000 - 1) | fabs < 0.05'
+stop "$srv_pid"
+
+# ---- 4. errors by kind ------------------------------------------------------------------------
+# --reset-after 10: the 11th request on every connection is answered with a RST. With -p 1 each
+# reset loses exactly that one request.
+testsrv srv-reset --reset-after 10
+load reset -c 2 -n 200 "$url"
+check_rc reset 0
+check reset "$tmp/reset.json" "$balanced and .sent == 200"
+check reset "$tmp/reset.json" '.errors.reset > 0 and .connections.reopened > 0'
+check reset "$tmp/reset.json" '.errors.reset == .unanswered and .in_flight_at_end == 0'
+check reset "$tmp/reset.json" '([.errors[]] | add) == .errors.reset'
+check reset "$tmp/reset.json" '.status["2xx"] == .requests and .requests >= 10 * .errors.reset'
+stop "$srv_pid"
+
+# --close-after 5: every 5th response says Connection: close; not an error. 100 requests per
+# connection make 20 sockets: 19 reopens each, one more if the last reconnect completes.
+testsrv srv-close --close-after 5
+load close -c 2 -n 200 "$url"
+exact_counts close 200
+check close "$tmp/close.json" \
+	'.connections.opened == 2 and .connections.reopened >= 38 and .connections.reopened <= 40'
+stop "$srv_pid"
+
+# --drop-prob: the server closes (FIN) with the request unanswered: a "closed" error each.
+testsrv srv-drop --drop-prob 0.05 --seed 7
+load drop -c 2 -n 400 "$url"
+check_rc drop 0
+check drop "$tmp/drop.json" "$balanced and .sent == 400"
+check drop "$tmp/drop.json" '.errors.closed > 0 and .errors.closed == .unanswered'
+check drop "$tmp/drop.json" '([.errors[]] | add) == .errors.closed'
+check drop "$tmp/drop.json" '.errors.closed < 60 and .connections.reopened >= .errors.closed - 2'
+stop "$srv_pid"
+
+# --garbage-after 3: the 4th response on each connection has bare LF line ends: a parse error.
+testsrv srv-garbage --garbage-after 3
+load garbage -c 2 -n 100 "$url"
+check_rc garbage 0
+check garbage "$tmp/garbage.json" "$balanced and .sent == 100"
+check garbage "$tmp/garbage.json" '.errors.parse > 0 and .errors.parse == .unanswered'
+check garbage "$tmp/garbage.json" '([.errors[]] | add) == .errors.parse'
+check garbage "$tmp/garbage.json" '.requests >= 3 * .errors.parse and .requests <= 3 * .errors.parse + 6'
+check_err garbage "malformed response from 127\\.0\\.0\\.1:$port"
+stop "$srv_pid"
+
+# An -n run whose last event is an error ends at that error, not at the last good response:
+# -c 1, 50 ms per response, every 2nd response malformed: good at ~50 and ~150 ms, parse errors
+# at ~100 and ~200 ms; the window must reach the last one (~0.2 s), not stop at ~0.15 s.
+testsrv srv-garbage-end --delay-ms 50 --garbage-after 1
+load garbage_end -c 1 -n 4 "$url"
+check_rc garbage_end 0
+check garbage_end "$tmp/garbage_end.json" '.requests == 2 and .errors.parse == 2 and .unanswered == 2'
+check garbage_end "$tmp/garbage_end.json" '.duration_s >= 0.19 and .duration_s < 1'
+stop "$srv_pid"
+
+# --status 503: complete responses, every one a status error.
+testsrv srv-503 --status 503
+load status -c 2 -n 100 "$url"
+check_rc status 0
+check status "$tmp/status.json" '.requests == 100 and .unanswered == 0'
+check status "$tmp/status.json" '.errors.status == .requests and .status["5xx"] == .requests'
+check status "$tmp/status.json" '([.errors[]] | add) == .errors.status and .status["2xx"] == 0'
+stop "$srv_pid"
+
+# --silent, --timeout 300ms, -d 1s: each connection times out at ~0.3 s and ~0.6-0.75 s (the
+# scan runs every timeout/4); nothing is answered, so the exit status is 1 (with a report).
+testsrv srv-silent --silent
+load silent -c 2 -d 1s --timeout 300ms "$url"
+check_rc silent 1
+check_err silent "no response was received from 127\\.0\\.0\\.1:$port"
+check silent "$tmp/silent.json" '.requests == 0 and .errors.timeout >= 2 and .errors.timeout <= 6'
+check silent "$tmp/silent.json" "$balanced and .unanswered > 0"
+check silent "$tmp/silent.json" '([.errors[]] | add) == .errors.timeout'
+stop "$srv_pid"
+
+# An unreachable port (a server's, once it is gone): exit 1 at once, a message naming the peer.
+testsrv srv-gone
+stop "$srv_pid"
+load unreachable -c 2 -d 5s "$url"
+check_rc unreachable 1
+check_err unreachable "^rbload: cannot connect to 127\\.0\\.0\\.1:$port: Connection refused$"
+if [ "$load_ms" -lt 3000 ]; then
+	pass "unreachable: gave up in ${load_ms} ms (< 3000)"
+else
+	fail "unreachable: took ${load_ms} ms, want < 3000"
+fi
+
+# ---- 5. framing -------------------------------------------------------------------------------
+testsrv srv-chunked --chunked
+load chunked -c 2 -n 300 "$url"
+exact_counts chunked 300
+load chunked-p8 -c 2 -p 8 -n 800 "$url"
+exact_counts chunked-p8 800
+stop "$srv_pid"
+# Chunks larger than a receive buffer (8 KiB), a trailer split across receives.
+testsrv srv-chunked-big --chunked --body-bytes 50000
+load chunked-big -c 2 -p 4 -n 200 "$url"
+exact_counts chunked-big 200
+check chunked-big "$tmp/chunked-big.json" '.bytes.read > 200 * 50000'
+stop "$srv_pid"
+
+# Close-delimited: one response per connection, complete at the server's close.
+testsrv srv-closedelim --close-delimited
+load closedelim -c 2 -n 100 "$url"
+exact_counts closedelim 100
+check closedelim "$tmp/closedelim.json" \
+	'.connections.opened == 2 and .connections.reopened >= 98 and .connections.reopened <= 100'
+stop "$srv_pid"
+
+echo "test_rbload.sh: $passed passed, $failed failed in $(($(date +%s) - started)) s"
+[ "$failed" -eq 0 ]
