@@ -48,6 +48,8 @@ def command(name, params, url, duration, cpus, build_dir, workdir, tag):
                 "--cpus", cpu_list_str(cpus), "-d", f"{duration:g}s", "-p", str(p),
                 "--timeout", f"{parse_duration(params.get('timeout', '5s')):g}s",
                 "--json", files["json"], "--hgrm", files["hgrm"], "-q", "--no-progress"]
+        if params.get("rate") is not None:
+            argv += ["-R", str(params["rate"])]
         argv += headers + [url]
     elif name == "wrk":
         # wrk takes whole seconds; it needs at least one connection per thread
@@ -113,6 +115,11 @@ def _parse_rbload(m, files):
     if cpu.get("user_s") is not None:
         m["own_cpu_s"] = cpu["user_s"] + cpu.get("sys_s", 0)
     m["unanswered"] = j.get("unanswered")
+    rate = j.get("rate") or {}
+    if rate.get("requested") is not None:
+        # open loop: what was asked for against requests sent per second of the window
+        m["rate_requested"] = rate["requested"]
+        m["rate_achieved"] = rate.get("achieved")
     if os.path.exists(files["hgrm"]):
         m["spectrum"] = read_hgrm(files["hgrm"])
 

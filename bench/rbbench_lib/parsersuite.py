@@ -68,7 +68,7 @@ class ParserRun:
                 self.commands[prog] = argv
                 self.progress.start(f"{prog} rep {rep}/{self.settings['reps']}",
                                     self.plan_seconds() / self.steps())
-                status, out, _, _, _ = procs.run_measured(argv, timeout=600, env=env)
+                status, out, _, _, _, _ = procs.run_measured(argv, timeout=600, env=env)
                 self.progress.finish()
                 if status != 0:
                     raise RunError(f"{' '.join(argv)} failed (status {status}): "

@@ -125,7 +125,8 @@ def stop(proc, sig=signal.SIGTERM, grace=5.0):
 
 def run_measured(argv, timeout, stdout_path=None, env=None):
     """Runs argv to completion (our child, so wait4 gives its rusage). Returns (status, output
-    text, user_s, sys_s, elapsed_s); status None when it was killed for running past timeout."""
+    text, user_s, sys_s, elapsed_s, max_rss_bytes); status None when it was killed for running
+    past timeout; max_rss_bytes the peak VmHWM seen (None if never read)."""
     t0 = time.monotonic()
     # a file, not a pipe: polling wait4 must not leave a full pipe blocking the child
     out = open(stdout_path, "w+") if stdout_path else tempfile.TemporaryFile("w+")
@@ -136,11 +137,18 @@ def run_measured(argv, timeout, stdout_path=None, env=None):
         raise RunError(f"cannot run {argv[0]}: {e}") from None
     killed = False
     deadline = t0 + timeout
+    hwm = 0
+    polls = 0
     try:
         while True:
             pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            # Peak RSS from the process's own VmHWM (every 100 ms: it only grows), not wait4's
+            # ru_maxrss, which counts the forked Python image the child started from.
+            if polls % 10 == 0:
+                hwm = max(hwm, _vm_hwm(proc.pid))
+            polls += 1
             if time.monotonic() > deadline:
                 proc.kill()
                 killed = True
@@ -157,4 +165,18 @@ def run_measured(argv, timeout, stdout_path=None, env=None):
     out.seek(0)
     text = out.read()
     out.close()
-    return (None if killed else proc.returncode), text, ru.ru_utime, ru.ru_stime, elapsed
+    return ((None if killed else proc.returncode), text, ru.ru_utime, ru.ru_stime, elapsed,
+            hwm or None)
+
+
+def _vm_hwm(pid):
+    """VmHWM (peak resident set) of a running process in bytes; 0 when unreadable. Under
+    taskset the pid is the tool's own once taskset has exec'd it."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0

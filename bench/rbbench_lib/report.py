@@ -4,7 +4,7 @@ import json
 import os
 
 from . import plots
-from .common import fmt_num, fmt_spread, cpu_list_str
+from .common import cpu_list_str, fmt_num, fmt_spread, spread
 
 
 def load_result(path):
@@ -22,9 +22,14 @@ def _status(c):
     return "ok" if c["status"] == "ok" else "ERROR"
 
 
+def _mb(sp):
+    """Peak RSS in MB (10^6 bytes), the median over the repetitions."""
+    return "–" if not sp else f"{sp['median'] / 1e6:.1f}"
+
+
 def http_rows(r):
     head = ["configuration", "status", "req/s median (min–max)", "p50 µs", "p99 µs", "p99.9 µs",
-            "server CPU-µs/req", "load CPU-µs/req", "errors", "non-2xx"]
+            "server CPU-µs/req", "load CPU-µs/req", "load RSS MB", "errors", "non-2xx"]
     rows = []
     for c in r["configurations"]:
         s = c["summary"]
@@ -32,7 +37,25 @@ def http_rows(r):
                      fmt_spread(s["p50_us"]), fmt_spread(s["p99_us"]), fmt_spread(s["p999_us"]),
                      fmt_spread(s["server_cpu_us_per_request"]),
                      fmt_spread(s["load_cpu_us_per_request"]),
+                     _mb(s.get("load_max_rss_bytes")),
                      str(s["errors"]), str(s["non_2xx"])])
+    return head, rows
+
+
+def open_loop_rows(r):
+    """Requested against achieved rate, per open-loop configuration (rbload -R)."""
+    head = ["configuration", "requested req/s", "achieved req/s median (min–max)",
+            "achieved / requested", "p99 µs corrected", "p99 µs uncorrected"]
+    rows = []
+    for c in r["configurations"]:
+        rate = c["params"].get("rate")
+        reps = [x for x in c.get("repetitions", []) if x.get("rate_achieved") is not None]
+        if rate is None or not reps:
+            continue
+        ach = spread([x["rate_achieved"] for x in reps])
+        unc = spread([(x.get("latency_uncorrected_us") or {}).get("p99") for x in reps])
+        rows.append([c["id"], fmt_num(rate), fmt_spread(ach), f"{ach['median'] / rate:.4f}",
+                     fmt_spread(c["summary"]["p99_us"]), fmt_spread(unc)])
     return head, rows
 
 
@@ -127,9 +150,16 @@ def render(r, made, plot_problems):
     if r["kind"] == "http":
         L += ["Medians over the repetitions, (min–max) when they differ. CPU-µs/req: CPU time "
               "(user + system) of the process over the measured run divided by the requests "
-              "it completed; server from /proc/PID/stat, load generator from rbload's report "
-              "or wait4. A latency shown as – is one the load generator cannot measure per "
-              "request (wrk with pipelining, h2load).", ""]
+              "it completed; server from /proc/PID/stat, load generator from wait4 (the whole "
+              "process, start-up included, the same for every tool). Load RSS: the load "
+              "generator's peak resident memory. A latency shown as – is one the load "
+              "generator cannot measure per request (wrk with pipelining, h2load).", ""]
+        open_loop = open_loop_rows(r)
+        if open_loop[1]:
+            L += ["## Open loop: requested and achieved rate", "", md_table(*open_loop), "",
+                  "Achieved: requests sent per second of the measured window (rbload's "
+                  "`rate.achieved`). Corrected latency counts from when each request was due, "
+                  "uncorrected from when it was sent (coordinated omission).", ""]
     if made:
         L += ["## Plots", ""]
         for title, png in made:

@@ -112,7 +112,7 @@ HTTP_PARAMS = Obj({
     "server": enum("rbserver", "nginx", "h2o"), "loadgen": enum("rbload", "wrk", "h2load"),
     "threads": INT, "parser": STR, "connections": INT, "pipeline": INT, "size": Opt(INT),
     "path": STR, "load_threads": INT, "headers": ListOf(STR), "timeout": ANY,
-})
+}, {"rate": Opt(INT)})
 
 LATENCY = Obj({"min": Opt(NUM), "mean": Opt(NUM), "max": Opt(NUM), "p50": Opt(NUM),
                "p90": Opt(NUM), "p99": Opt(NUM), "p999": Opt(NUM)})
@@ -126,7 +126,9 @@ HTTP_REP = Obj({
     "load_cpu_source": enum("rbload", "rusage"), "load_cpu_us_per_request": Opt(NUM),
     "load_cpu_utilisation": Opt(NUM), "server_cpus_busy_s": NUM, "load_cpus_busy_s": NUM,
     "elapsed_s": NUM, "exit_status": Opt(INT), "tool_error": Opt(STR), "hgrm": Opt(STR),
-}, {"raw": STR, "unanswered": Opt(INT), "latency_uncorrected_us": ANY})
+}, {"raw": STR, "unanswered": Opt(INT), "latency_uncorrected_us": ANY,
+    "load_cpu_own_s": Opt(NUM), "load_max_rss_bytes": Opt(INT),
+    "rate_requested": Opt(NUM), "rate_achieved": Opt(NUM)})
 
 HTTP_SUMMARY = Obj({
     "requests_per_s": OPT_SPREAD, "p50_us": OPT_SPREAD, "p90_us": OPT_SPREAD,
@@ -134,7 +136,7 @@ HTTP_SUMMARY = Obj({
     "server_cpu_us_per_request": OPT_SPREAD, "load_cpu_us_per_request": OPT_SPREAD,
     "server_cpu_utilisation": OPT_SPREAD, "load_cpu_utilisation": OPT_SPREAD,
     "requests": INT, "errors": INT, "non_2xx": INT, "latency_valid": BOOL,
-})
+}, {"load_max_rss_bytes": OPT_SPREAD})
 
 HTTP_CONFIG = Obj({
     "id": STR, "case": STR, "params": HTTP_PARAMS, "status": enum("ok", "error"),

@@ -19,17 +19,18 @@ RUN_KEYS = ("duration", "warmup", "reps")
 # Parameters of one configuration; a list value in a case is a sweep (cartesian product, in
 # this order).
 PARAM_KEYS = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size",
-              "path", "load_threads", "headers", "timeout")
-SWEEPABLE = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size")
+              "path", "load_threads", "headers", "timeout", "rate")
+SWEEPABLE = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size", "rate")
 PARAM_DEFAULTS = {"server": "rbserver", "loadgen": "rbload", "threads": "auto",
                   "parser": "default", "connections": 64, "pipeline": 1, "size": None,
-                  "path": "/plaintext", "load_threads": "auto", "headers": [], "timeout": "5s"}
+                  "path": "/plaintext", "load_threads": "auto", "headers": [], "timeout": "5s",
+                  "rate": None}
 RUN_DEFAULTS = {"duration": "5s", "warmup": "2s", "reps": 3}
 PARSER_KEYS = ("samples", "min_time_ms", "variants", "corpus", "baseline")
 TOP_KEYS = ("description", "kind", "defaults", "quick", "files", "case", "parser")
 # Short names in configuration ids.
 ID_NAMES = {"connections": "c", "pipeline": "p", "threads": "t", "size": "size",
-            "parser": "parser", "server": "", "loadgen": ""}
+            "parser": "parser", "server": "", "loadgen": "", "rate": "R"}
 
 
 class Suite:
@@ -139,6 +140,9 @@ def _check_value(path, where, key, v):
         if not isinstance(v, list) or not all(isinstance(h, str) and re.fullmatch(
                 r"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]*[^\r\n]*", h) for h in v):
             bad("a list of 'Name: value' strings")
+    elif key == "rate":
+        if not _pos_int(v) or v > 100_000_000:
+            bad("a request rate per second from 1 to 100000000 (rbload's -R)")
     elif key == "timeout":
         try:
             parse_duration(v, key)
@@ -246,6 +250,11 @@ def check(path, data):
             _err(path, where, "size is set but path has no {size} (e.g. path = \"/bytes/{size}\")")
         if not has_size and "{size}" in merged["path"]:
             _err(path, where, "path has {size} but no size is given")
+        if merged.get("rate") is not None:
+            lgs = merged["loadgen"] if isinstance(merged["loadgen"], list) else [merged["loadgen"]]
+            if any(lg != "rbload" for lg in lgs):
+                _err(path, where, "rate (open loop) needs loadgen = \"rbload\": wrk and h2load "
+                     "have no constant-rate mode")
 
 
 def expand(suite, variants=None):
