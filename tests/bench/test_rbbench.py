@@ -323,6 +323,10 @@ class SuiteErrors(unittest.TestCase):
          "connections cannot be a list here"),
         ("description='x'\n[[case]]\nname='a'\npipeline = []\n", "pipeline is an empty list"),
         ("description='x'\nkind = 'grpc'\n", "kind: must be one of http, parser"),
+        ("description='x'\n[[case]]\nname='a'\nrate = 0\n",
+         "rate must be a request rate per second from 1 to 100000000"),
+        ("description='x'\n[[case]]\nname='a'\nrate = 1000\nloadgen = ['rbload', 'wrk']\n",
+         "rate (open loop) needs loadgen = \"rbload\""),
     ]
 
     def test_messages(self):
@@ -359,6 +363,18 @@ class SuiteErrors(unittest.TestCase):
         self.assertEqual([c["id"] for c in cs], ["b c=64 p=1 size=1", "b c=64 p=1 size=2",
                                                  "b c=64 p=4 size=1", "b c=64 p=4 size=2"])
         self.assertEqual(cs[1]["params"]["path"], "/bytes/2")
+
+    def test_rate_sweeps_and_reaches_rbload(self):
+        path = write(os.path.join(TMP, "rate.toml"), "description='x'\n[[case]]\nname='r'\n"
+                     "rate=[1000, 5000]\n")
+        cs = suite.expand(suite.load(path))
+        self.assertEqual([c["id"] for c in cs], ["r c=64 p=1 R=1000", "r c=64 p=1 R=5000"])
+        argv, _ = loadgens.command("rbload", cs[1]["params"], "http://127.0.0.1:1/", 1.0, [0],
+                                   BUILD, TMP, "t")
+        self.assertEqual(argv[argv.index("-R") + 1], "5000")
+        argv, _ = loadgens.command("rbload", dict(cs[1]["params"], rate=None),
+                                   "http://127.0.0.1:1/", 1.0, [0], BUILD, TMP, "t")
+        self.assertNotIn("-R", argv)
 
 
 class CommandLine(unittest.TestCase):
