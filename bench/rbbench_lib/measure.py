@@ -3,8 +3,8 @@ configuration, then repetitions in rounds (A B C, A B C, ...) so that noise hits
 
 Per repetition: the load generator's figures, the server's CPU time (utime + stime of the
 server and its children from /proc/PID/stat, before and after the load generator ran), the load
-generator's CPU time (wait4 rusage of the whole process, for every tool) and peak RSS, the busy time of the
-pinned CPUs (/proc/stat: more than the two processes means other load)."""
+generator's CPU time (wait4 rusage of the whole process, for every tool) and peak RSS, the busy
+time of the pinned CPUs (/proc/stat: more than the two processes means other load)."""
 
 import os
 import subprocess

@@ -149,9 +149,9 @@ def render(r, made, plot_problems):
     L += ["## Results", "", md_table(*rows(r)), ""]
     if r["kind"] == "http":
         L += ["Medians over the repetitions, (min–max) when they differ. CPU-µs/req: CPU time "
-              "(user + system) of the process over the measured run divided by the requests "
-              "it completed; server from /proc/PID/stat, load generator from wait4 (the whole "
-              "process, start-up included, the same for every tool). Load RSS: the load "
+              "(user + system) divided by the requests completed; the server's over the load "
+              "generator's run, from /proc/PID/stat; the load generator's over its whole "
+              "process, start-up included, from wait4 (the same for every tool). Load RSS: the load "
               "generator's peak resident memory. A latency shown as – is one the load "
               "generator cannot measure per request (wrk with pipelining, h2load).", ""]
         open_loop = open_loop_rows(r)
