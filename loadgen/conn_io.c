@@ -90,13 +90,11 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 	c->fd = -1;
 	c->gen++;
 	c->state = LG_C_IDLE;
-	c->phase = LG_PH_HEAD;
 	/* A fresh parser state for the next socket: a connection closed in
 	 * the middle of a response (a parse error, a reset, a timeout) left
 	 * c->m as it was, and the next socket's first response was parsed on
 	 * from there (after a parse error: every later response was one). */
-	rp_message_init(&c->m, NULL, RP_DEFAULT_MAX_HEADERS, NULL);
-	c->body_left = 0;
+	lg_message_reset(c);
 	c->carry_len = 0;
 	c->send_len = c->send_off = 0;
 	c->used = 0;

@@ -48,10 +48,11 @@ static int lg_carry_append(lg_conn *c, const char *p, size_t n)
 	return 0;
 }
 
-static void lg_message_reset(lg_conn *c)
+void lg_message_reset(lg_conn *c)
 {
 	rp_message_init(&c->m, NULL, RP_DEFAULT_MAX_HEADERS, NULL);
 	c->phase = LG_PH_HEAD;
+	c->body_left = 0;
 }
 
 /* The response to the oldest request in flight is complete. */

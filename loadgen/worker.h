@@ -91,6 +91,8 @@ void lg_conn_flush(lg_worker *w, lg_conn *c);
 void lg_handle_cqe(lg_worker *w, const struct io_uring_cqe *cqe);
 void lg_conn_input(lg_worker *w, lg_conn *c, const char *p, size_t n);
 void lg_conn_eof(lg_worker *w, lg_conn *c);
+/* Ready c to parse a new response from its first byte (response.c). */
+void lg_message_reset(lg_conn *c);
 
 /* Is now inside the measured window? */
 static inline int lg_in_window(const lg_worker *w)
