@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Parser micro-benchmark: every ringparse variant this CPU runs, on every message
-# of bench/corpus, pinned with taskset to one CPU; then, if it was built, the
-# nodejs http-parser baseline (beside the variants, in the same run).
+# of bench/corpus, pinned with taskset to one CPU; then, where they were built, the
+# baselines, each alternating sample by sample with the variants in its own run:
+# nodejs http-parser (libhttp-parser-dev) and picohttpparser, the parser issue 2's
+# targets are stated against (bench/parser/get-picohttpparser.sh fetches its source).
 #
 # usage: bench/parser/run.sh [-b BUILD_DIR] [-c CPU] [-o OUT_DIR] [-r RUNS] [-v VARIANT] [-k CORPUS]
 #   -b  build directory holding bin/rbparse (default: <repo>/build)
@@ -11,8 +13,8 @@
 #   -v  variant to time, or all (default: all; 'rbparse variants' lists them)
 #   -k  corpus message name or file (default: every message in bench/corpus)
 #
-# Writes OUT_DIR/<UTC time>-<commit>-ringparse.json (and -http-parser.json for the
-# baseline): the `rbparse bench --json` object plus git_commit, git_dirty, date and
+# Writes OUT_DIR/<UTC time>-<commit>-ringparse.json (and -http-parser.json and
+# -picohttpparser.json for the baselines): the `rbparse bench --json` object plus git_commit, git_dirty, date and
 # the command line; prints the tables to the terminal. Build first with
 #   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build
 set -euo pipefail
@@ -45,6 +47,7 @@ fi
 
 rbparse=$build/bin/rbparse
 baseline=$build/bin/rbparse-baseline-http-parser
+pico=$build/bin/rbparse-baseline-picohttpparser
 if [ ! -x "$rbparse" ]; then
 	echo "run.sh: $rbparse not found; build first:" >&2
 	echo "  cmake -S $root -B $build -DCMAKE_BUILD_TYPE=Release && cmake --build $build" >&2
@@ -96,4 +99,9 @@ if [ -x "$baseline" ]; then
 	run http-parser "$baseline" "${select[@]}"
 else
 	echo "(no $baseline: install libhttp-parser-dev and rebuild for the baseline)" >&2
+fi
+if [ -x "$pico" ]; then
+	run picohttpparser "$pico" "${select[@]}"
+else
+	echo "(no $pico: run bench/parser/get-picohttpparser.sh and rebuild for the baseline)" >&2
 fi

@@ -103,7 +103,19 @@ def tool_versions(build_dir, names=None):
     bl = os.path.join(build_dir, "bin", "rbparse-baseline-http-parser")
     if (names is None or "http-parser" in names):
         out["http-parser"] = _http_parser_version() if os.access(bl, os.X_OK) else None
+    bl = os.path.join(build_dir, "bin", "rbparse-baseline-picohttpparser")
+    if (names is None or "picohttpparser" in names):
+        out["picohttpparser"] = _pico_version() if os.access(bl, os.X_OK) else None
     return out
+
+
+def _pico_version():
+    """What bench/parser/get-picohttpparser.sh wrote down about the source it fetched."""
+    try:
+        with open(os.path.join(REPO_ROOT, ".deps", "picohttpparser", "SOURCE")) as f:
+            return f.read().strip() or "unknown"
+    except OSError:
+        return "unknown"
 
 
 def _http_parser_version():

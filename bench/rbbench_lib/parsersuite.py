@@ -1,7 +1,14 @@
 """Measuring a parser suite: `rbparse bench --json` on every variant and corpus message, then
-the nodejs http-parser baseline (build/bin/rbparse-baseline-http-parser, built by CMake when
-libhttp-parser-dev is installed; bench/parser/http_parser_baseline.c), pinned to one CPU.
-Each repetition is one invocation; rbparse takes its own samples inside it."""
+the baselines, pinned to one CPU:
+  - nodejs http-parser (build/bin/rbparse-baseline-http-parser, built by CMake when
+    libhttp-parser-dev is installed; bench/parser/http_parser_baseline.c);
+  - picohttpparser, the parser issue 2's targets are stated against
+    (build/bin/rbparse-baseline-picohttpparser, built when bench/parser/get-picohttpparser.sh
+    has fetched its source; bench/parser/picohttpparser_baseline.c), in two builds: pico-sse42
+    and pico-scalar.
+Each repetition is one invocation; rbparse takes its own samples inside it. A baseline program
+times our variants too, alternating sample by sample with the baseline; the ratios to
+picohttpparser come from those same-program pairs, the noisy machine's fairest comparison."""
 
 import json
 import os
@@ -48,6 +55,16 @@ class ParserRun:
                 progress.note(f"rbbench: skipping {line}")
                 self.skipped.append({"what": "http-parser", "kind": "parser baseline",
                                      "reason": line, "configurations": []})
+            bl = os.path.join(build_dir, "bin", "rbparse-baseline-picohttpparser")
+            if os.access(bl, os.X_OK):
+                self.programs.append(("picohttpparser", bl))
+            else:
+                line = ("picohttpparser baseline not built (run "
+                        "bench/parser/get-picohttpparser.sh and rebuild: it is "
+                        "bench/parser/picohttpparser_baseline.c)")
+                progress.note(f"rbbench: skipping {line}")
+                self.skipped.append({"what": "picohttpparser", "kind": "parser baseline",
+                                     "reason": line, "configurations": []})
 
     def plan_seconds(self):
         # ~0.5 s per program and sample batch on this corpus; a rough figure
@@ -60,6 +77,9 @@ class ParserRun:
         env = dict(os.environ, RINGBENCH_CORPUS=os.path.join(REPO_ROOT, "bench", "corpus"))
         configs = {}
         order = []
+        # (variant, message) -> per-repetition ratios to each picohttpparser build, from the
+        # picohttpparser program's own alternating samples
+        pico_ratios = {}
         self.commands = {}
         for rep in range(1, self.settings["reps"] + 1):
             for prog, exe in self.programs:
@@ -80,9 +100,19 @@ class ParserRun:
                 raw = os.path.join(self.artefacts, f"{prog}.rep{rep}.json")
                 with open(raw, "w") as f:
                     f.write(out)
+                if prog == "picohttpparser":
+                    base = {(r["variant"], r["message"]): r["ns_per_msg"]["median"]
+                            for r in j["results"] if r["variant"].startswith("pico-")}
+                    for r in j["results"]:
+                        for ref in ("pico-sse42", "pico-scalar"):
+                            b = base.get((ref, r["message"]))
+                            if b and r["variant"] != ref:
+                                pico_ratios.setdefault((r["variant"], r["message"], ref),
+                                                       []).append(b / r["ns_per_msg"]["median"])
                 for r in j["results"]:
-                    if prog == "http-parser" and r["variant"] != "http-parser":
-                        continue  # the baseline times our variants too; rbparse's rows count
+                    if prog != "ringparse" and r["variant"] not in ("http-parser", "pico-sse42",
+                                                                     "pico-scalar"):
+                        continue  # a baseline times our variants too; rbparse's rows count
                     cid = f"{r['variant']} {r['message']}"
                     if cid not in configs:
                         configs[cid] = {"id": cid, "case": prog,
@@ -108,6 +138,11 @@ class ParserRun:
                 if r and r is not c:
                     c["summary"][f"speedup_vs_{ref.replace('-', '_')}"] = round(
                         r["summary"]["ns_per_msg"]["median"] / c["summary"]["ns_per_msg"]["median"], 3)
+            for ref in ("pico-sse42", "pico-scalar"):
+                ratios = pico_ratios.get((c["params"]["variant"], c["params"]["message"], ref))
+                if ratios:
+                    c["summary"][f"speedup_vs_{ref.replace('-', '_')}"] = round(
+                        statistics.median(ratios), 3)
         return out
 
 

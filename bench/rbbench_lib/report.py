@@ -61,14 +61,16 @@ def open_loop_rows(r):
 
 def parser_rows(r):
     head = ["variant", "message", "B/msg", "ns/msg median (min–max)", "GB/s", "× scalar",
-            "× http-parser"]
+            "× http-parser", "× pico-sse42", "× pico-scalar"]
     rows = []
     for c in r["configurations"]:
         s = c["summary"]
         rows.append([c["params"]["variant"], c["params"]["message"],
                      fmt_num(c["params"]["bytes_per_msg"]), fmt_spread(s["ns_per_msg"], 4),
                      fmt_num(s["gb_per_s"]["median"]),
-                     fmt_num(s.get("speedup_vs_scalar")), fmt_num(s.get("speedup_vs_http_parser"))])
+                     fmt_num(s.get("speedup_vs_scalar")), fmt_num(s.get("speedup_vs_http_parser")),
+                     fmt_num(s.get("speedup_vs_pico_sse42")),
+                     fmt_num(s.get("speedup_vs_pico_scalar"))])
     return head, rows
 
 

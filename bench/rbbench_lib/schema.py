@@ -152,7 +152,8 @@ PARSER_CONFIG = Obj({
     "repetitions": ListOf(Obj({"rep": INT, "ns_per_msg": NUM, "ns_per_msg_min": NUM,
                                "ns_per_msg_max": NUM, "gb_per_s": NUM, "samples": Opt(INT)})),
     "summary": Obj({"ns_per_msg": SPREAD, "gb_per_s": SPREAD},
-                   {"speedup_vs_scalar": NUM, "speedup_vs_http_parser": NUM}),
+                   {"speedup_vs_scalar": NUM, "speedup_vs_http_parser": NUM,
+                    "speedup_vs_pico_sse42": NUM, "speedup_vs_pico_scalar": NUM}),
 })
 
 RESULT = Obj({
