@@ -16,28 +16,47 @@
 #include "internal.h"
 #include "kernels_scalar.h"
 
+static inline uint64_t rp_load64(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t rp_load32(const char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
 /* p equals lower (lowercase letters, digits, '-') ignoring ASCII case.
  * OR-ing 0x20 folds case; no byte that may stand in a token or a field
  * value folds onto a letter, digit or '-' other than its own capital (the
  * bytes that would, 0x0d and 0x10-0x19, are control characters the grammar
- * has already refused). */
+ * has already refused).  lower is a literal, so with len known its words
+ * fold to immediates.  The tail is a word that overlaps the one before it,
+ * never a partial copy: assembling a short tail on the stack and reloading
+ * it as a word stalled store forwarding, and that was a quarter of the
+ * parse time of a request with Host, Connection and Content-Length. */
 static inline int rp_lower_eq(const char *p, const char *lower, size_t len)
 {
-	uint64_t a, b;
-	while (len >= 8) {
-		memcpy(&a, p, 8);
-		memcpy(&b, lower, 8);
-		if ((a | 0x2020202020202020ull) != b)
-			return 0;
-		p += 8, lower += 8, len -= 8;
+	if (len >= 8) {
+		uint64_t diff = 0;
+		for (size_t i = 0; i + 8 < len; i += 8)
+			diff |= (rp_load64(p + i) | 0x2020202020202020ull) ^ rp_load64(lower + i);
+		diff |= (rp_load64(p + len - 8) | 0x2020202020202020ull) ^ rp_load64(lower + len - 8);
+		return diff == 0;
 	}
-	if (len == 0)
-		return 1;
-	a = b = 0;
-	memcpy(&a, p, len);
-	memcpy(&b, lower, len);
-	uint64_t fold = 0x2020202020202020ull >> (8 * (8 - len));
-	return (a | fold) == b;
+	if (len >= 4) {
+		uint32_t diff = ((rp_load32(p) | 0x20202020u) ^ rp_load32(lower)) |
+				((rp_load32(p + len - 4) | 0x20202020u) ^ rp_load32(lower + len - 4));
+		return diff == 0;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)p[i] | 0x20) != (unsigned char)lower[i])
+			return 0;
+	return 1;
 }
 
 #define LIT_EQ(p, n, lit) ((n) == sizeof(lit) - 1 && rp_lower_eq(p, lit, sizeof(lit) - 1))
