@@ -61,11 +61,24 @@ int rb_ring_init(struct io_uring *ring, const rb_ring_opts *opts, rb_ring_info *
 				 ? -EINVAL
 				 : io_uring_queue_init_params(opts->sq_entries, ring, &p);
 		if (rc == 0) {
+			/* A registered ring fd spares io_uring_enter its file lookup.
+			 * It belongs to the registering thread, so only a ring one
+			 * thread uses may have it; without it enter works as before. */
+			int registered = 0;
+			if (opts->single_thread) {
+				int r = io_uring_register_ring_fd(ring);
+				registered = r == 1;
+				if (!registered)
+					rb_log("%s: kernel refused to register the ring fd (%s); "
+					       "continuing without it",
+					       name, r < 0 ? strerror(-r) : "no slot");
+			}
 			if (info) {
 				info->flags = p.flags;
 				info->features = p.features;
 				info->sq_entries = p.sq_entries;
 				info->cq_entries = p.cq_entries;
+				info->registered_ring_fd = registered;
 			}
 			return 0;
 		}

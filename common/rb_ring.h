@@ -31,6 +31,7 @@ typedef struct rb_ring_info {
 	unsigned flags;    /* the setup flags the kernel accepted */
 	unsigned features; /* io_uring_params.features */
 	unsigned sq_entries, cq_entries;
+	int registered_ring_fd; /* io_uring_register_ring_fd() succeeded */
 } rb_ring_info;
 
 /* Set up ring.  Returns 0 or -errno (after logging why). */

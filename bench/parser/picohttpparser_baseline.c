@@ -27,20 +27,18 @@
 #define PCB_MAX_HEADERS RP_DEFAULT_MAX_HEADERS
 #define PCB_MAX_VARIANTS 16
 
-typedef int (*pcb_parse_fn)(const char *buf, size_t len, const char **method,
-			    size_t *method_len, const char **path, size_t *path_len,
-			    int *minor_version, struct phr_header *headers, size_t *num_headers,
-			    size_t last_len);
+typedef int (*pcb_parse_fn)(const char *buf, size_t len, const char **method, size_t *method_len,
+			    const char **path, size_t *path_len, int *minor_version,
+			    struct phr_header *headers, size_t *num_headers, size_t last_len);
 
 /* The two renamed copies (see CMakeLists.txt in parser/cli). */
-int rbpico_sse42_parse_request(const char *buf, size_t len, const char **method,
-			       size_t *method_len, const char **path, size_t *path_len,
-			       int *minor_version, struct phr_header *headers,
-			       size_t *num_headers, size_t last_len);
+int rbpico_sse42_parse_request(const char *buf, size_t len, const char **method, size_t *method_len,
+			       const char **path, size_t *path_len, int *minor_version,
+			       struct phr_header *headers, size_t *num_headers, size_t last_len);
 int rbpico_scalar_parse_request(const char *buf, size_t len, const char **method,
 				size_t *method_len, const char **path, size_t *path_len,
-				int *minor_version, struct phr_header *headers,
-				size_t *num_headers, size_t last_len);
+				int *minor_version, struct phr_header *headers, size_t *num_headers,
+				size_t last_len);
 
 /* A subject's ctx: which copy it times. */
 typedef struct pcb_build {
@@ -54,9 +52,9 @@ typedef struct pcb_request {
 	const char *method, *path;
 	size_t method_len, path_len, nheaders;
 	int minor;
-	int chunked;      /* Transfer-Encoding was present */
-	size_t body_len;  /* from Content-Length */
-	int bad_length;   /* Content-Length was not all digits */
+	int chunked;     /* Transfer-Encoding was present */
+	size_t body_len; /* from Content-Length */
+	int bad_length;  /* Content-Length was not all digits */
 } pcb_request;
 
 /* Parse one request at buf; returns picohttpparser's result (bytes, -1, -2). */
@@ -86,7 +84,8 @@ static int pcb_parse_one(pcb_parse_fn parse, const char *buf, size_t len, pcb_re
 				n = n * 10 + d;
 			}
 			rq->body_len = n;
-		} else if (h->name_len == 17 && strncasecmp(h->name, "transfer-encoding", 17) == 0) {
+		} else if (h->name_len == 17 &&
+			   strncasecmp(h->name, "transfer-encoding", 17) == 0) {
 			rq->chunked = 1;
 		}
 	}
@@ -114,12 +113,15 @@ static long pcb_verify(const void *ctx, const char *buf, size_t len, char *err, 
 		}
 		off += (size_t)r;
 		if (rq.chunked) {
-			snprintf(err, errlen, "request %ld: chunked bodies are not timed for "
-					      "picohttpparser", n + 1);
+			snprintf(err, errlen,
+				 "request %ld: chunked bodies are not timed for "
+				 "picohttpparser",
+				 n + 1);
 			return -1;
 		}
 		if (rq.bad_length || rq.body_len > len - off) {
-			snprintf(err, errlen, "request %ld: bad Content-Length or short body", n + 1);
+			snprintf(err, errlen, "request %ld: bad Content-Length or short body",
+				 n + 1);
 			return -1;
 		}
 		off += rq.body_len;
@@ -183,10 +185,8 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "rbparse-baseline-picohttpparser: this CPU has no SSE4.2; "
 				"timing pico-scalar only\n");
-	subjects[ns++] = (rbp_subject){.name = "pico-scalar",
-				       .ctx = &pcb_scalar,
-				       .verify = pcb_verify,
-				       .run = pcb_run};
+	subjects[ns++] = (rbp_subject){
+		.name = "pico-scalar", .ctx = &pcb_scalar, .verify = pcb_verify, .run = pcb_run};
 	if (!o.variant || strcmp(o.variant, "none") != 0) {
 		n = rbp_variants_pick(o.variant, variants, PCB_MAX_VARIANTS);
 		if (n < 0)

@@ -81,8 +81,10 @@ def tool_versions(build_dir, names=None):
     """First line of each tool's version output; None when it is not installed."""
     bins = {"rbserver": os.path.join(build_dir, "bin", "rbserver"),
             "rbload": os.path.join(build_dir, "bin", "rbload"),
-            "rbparse": os.path.join(build_dir, "bin", "rbparse")}
+            "rbparse": os.path.join(build_dir, "bin", "rbparse"),
+            "rbfloor": os.path.join(build_dir, "bin", "rbfloor")}
     probes = {"rbserver": ["--version"], "rbload": ["--version"], "rbparse": ["--version"],
+              "rbfloor": ["--version"],
               "wrk": ["-v"], "nginx": ["-v"], "h2o": ["--version"], "h2load": ["--version"],
               "gnuplot": ["--version"]}
     out = {}

@@ -1,4 +1,6 @@
-"""Server adapters: rbserver, nginx, h2o. Each is started pinned, as our child (so its PID and
+"""Server adapters: rbserver, nginx, h2o, and rbfloor (bench/server/floor_server.c: not an HTTP
+server but the kernel floor under rbserver: it answers every request end with a canned
+/plaintext response and parses nothing). Each is started pinned, as our child (so its PID and
 CPU time are ours to read), on a free loopback port, and checked before it is measured.
 
 nginx and h2o reuse bench/server/nginx.conf.in and h2o.conf.in (one `return 200`-style
@@ -20,8 +22,8 @@ INSTALL_HINT = {"nginx": "apt-get install nginx-light", "h2o": "apt-get install 
 
 def available(name, build_dir):
     """None when the server can run, else the reason it cannot (one line)."""
-    if name == "rbserver":
-        exe = os.path.join(build_dir, "bin", "rbserver")
+    if name in ("rbserver", "rbfloor"):
+        exe = os.path.join(build_dir, "bin", name)
         return None if os.access(exe, os.X_OK) else f"{exe} not built"
     if not which(name):
         return f"{name} not installed ({INSTALL_HINT[name]})"
@@ -82,6 +84,13 @@ class Server:
             return argv
         if self.parser != "default":
             raise RunError(f"{self.name} has no parser variants (parser = \"{self.parser}\")")
+        if self.name == "rbfloor":
+            if self.threads != 1:
+                raise RunError(f"rbfloor has one thread (threads = {self.threads})")
+            if self.root:
+                raise RunError("rbfloor serves no files: it answers /plaintext only")
+            return [os.path.join(self.build_dir, "bin", "rbfloor"), "--port", p, "--bind",
+                    "127.0.0.1"]
         if self.name == "nginx":
             with open(os.path.join(TEMPLATES, "nginx.conf.in")) as f:
                 conf = f.read()

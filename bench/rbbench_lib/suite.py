@@ -12,7 +12,7 @@ import tomllib
 from .common import SUITES_DIR, SuiteError, parse_duration
 
 KINDS = ("http", "parser")
-SERVERS = ("rbserver", "nginx", "h2o")
+SERVERS = ("rbserver", "nginx", "h2o", "rbfloor")
 LOADGENS = ("rbload", "wrk", "h2load")
 # Run-level keys: how long and how often (in [defaults] and [quick]; --duration etc. override).
 RUN_KEYS = ("duration", "warmup", "reps")
