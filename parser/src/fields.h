@@ -45,12 +45,14 @@ static inline int rp_lower_eq(const char *p, const char *lower, size_t len)
 		uint64_t diff = 0;
 		for (size_t i = 0; i + 8 < len; i += 8)
 			diff |= (rp_load64(p + i) | 0x2020202020202020ull) ^ rp_load64(lower + i);
-		diff |= (rp_load64(p + len - 8) | 0x2020202020202020ull) ^ rp_load64(lower + len - 8);
+		diff |= (rp_load64(p + len - 8) | 0x2020202020202020ull) ^
+			rp_load64(lower + len - 8);
 		return diff == 0;
 	}
 	if (len >= 4) {
-		uint32_t diff = ((rp_load32(p) | 0x20202020u) ^ rp_load32(lower)) |
-				((rp_load32(p + len - 4) | 0x20202020u) ^ rp_load32(lower + len - 4));
+		uint32_t diff =
+			((rp_load32(p) | 0x20202020u) ^ rp_load32(lower)) |
+			((rp_load32(p + len - 4) | 0x20202020u) ^ rp_load32(lower + len - 4));
 		return diff == 0;
 	}
 	for (size_t i = 0; i < len; i++)
