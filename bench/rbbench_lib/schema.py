@@ -2,6 +2,8 @@
 
 SCHEMA_ID names the layout; a change that drops or renames a key bumps its number."""
 
+from .suite import KINDS, LOADGENS, SERVERS
+
 SCHEMA_ID = "ringbench-result/1"
 
 
@@ -109,7 +111,7 @@ ENVIRONMENT = Obj({
 })
 
 HTTP_PARAMS = Obj({
-    "server": enum("rbserver", "nginx", "h2o"), "loadgen": enum("rbload", "wrk", "h2load"),
+    "server": enum(*SERVERS), "loadgen": enum(*LOADGENS),
     "threads": INT, "parser": STR, "connections": INT, "pipeline": INT, "size": Opt(INT),
     "path": STR, "load_threads": INT, "headers": ListOf(STR), "timeout": ANY,
 }, {"rate": Opt(INT)})
@@ -157,7 +159,7 @@ PARSER_CONFIG = Obj({
 })
 
 RESULT = Obj({
-    "schema": enum(SCHEMA_ID), "suite": STR, "kind": enum("http", "parser"), "name": STR,
+    "schema": enum(SCHEMA_ID), "suite": STR, "kind": enum(*KINDS), "name": STR,
     "description": STR, "suite_file": STR, "suite_text": STR, "command": ListOf(STR),
     "started_at": STR, "finished_at": STR, "wall_s": NUM,
     "git": Obj({"commit": Opt(STR), "short": STR, "dirty": Opt(BOOL)}),

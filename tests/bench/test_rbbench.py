@@ -377,6 +377,55 @@ class SuiteErrors(unittest.TestCase):
         self.assertNotIn("-R", argv)
 
 
+class Floor(unittest.TestCase):
+    """rbfloor, the kernel-floor responder the servers suite runs beside rbserver: one canned
+    response per request end, however the bytes are split; bad flags exit 2."""
+
+    def setUp(self):
+        self.exe = os.path.join(BUILD, "bin", "rbfloor")
+        if not os.access(self.exe, os.X_OK):
+            self.skipTest(f"{self.exe} not built")
+
+    def test_one_response_per_request_end(self):
+        import re
+        import socket
+        import time
+        p = subprocess.Popen([self.exe, "--port", "0"], stderr=subprocess.PIPE, text=True)
+        try:
+            line = p.stderr.readline()
+            m = re.search(r"port (\d+)", line)
+            self.assertTrue(m, line)
+            s = socket.create_connection(("127.0.0.1", int(m.group(1))), timeout=5)
+            req = b"GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n"
+            data = req * 3
+            # split inside the first terminator and between the others
+            for piece in (data[:36], data[36:37], data[37:70], data[70:]):
+                s.sendall(piece)
+                time.sleep(0.02)
+            want = 3 * 133
+            got = b""
+            while len(got) < want:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+            self.assertEqual(got.count(b"HTTP/1.1 200 OK\r\n"), 3, got)
+            self.assertEqual(len(got), want)
+            self.assertTrue(got.endswith(b"\r\n\r\nHello, World!"))
+            s.close()
+        finally:
+            p.terminate()
+            self.assertEqual(p.wait(timeout=5), 0)
+            p.stderr.close()
+
+    def test_bad_flags_exit_2(self):
+        for args in (["--port", "x"], ["--port", "70000"], ["--bogus", "1"], ["--port"], []):
+            r = subprocess.run([self.exe] + args, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn("rbfloor:", r.stderr)
+
+
 class CommandLine(unittest.TestCase):
     def test_bad_flags_exit_2(self):
         for args, msg in ((["run", "main", "--reps", "0"], "--reps: must be a positive"),
