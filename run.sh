@@ -37,8 +37,11 @@ The ringbench main job:
 
 Options:
   --suite NAME        run another suite instead of main ('bench/rbbench list' lists them)
-  --with-parser       also run the parser suite: rbparse bench on every variant, and the
-                      nodejs http-parser baseline when libhttp-parser-dev is installed
+  --with-parser       also run the parser suite: rbparse bench on every variant, the
+                      nodejs http-parser baseline when libhttp-parser-dev is installed, and
+                      picohttpparser (the issue's reference parser), whose source it fetches
+                      from Debian's h2o source package first (bench/parser/get-picohttpparser.sh;
+                      not with --no-install)
   --quick             the suite's short settings (1 s runs, 1 repetition)
   --reps N            repetitions per configuration (default 3)
   --duration T        measured time per repetition, e.g. 10s (default 2s)
@@ -120,6 +123,15 @@ stage_build()
 	if ((!DO_BUILD)); then
 		echo "skipped: --no-build (using build/ as it is)"
 		return
+	fi
+	if ((WITH_PARSER)) && [[ ! -f $ROOT/.deps/picohttpparser/picohttpparser.c ]]; then
+		if [[ ${RB_NO_INSTALL:-0} == 1 ]]; then
+			echo "picohttpparser baseline skipped: --no-install (fetch it with" \
+				"bench/parser/get-picohttpparser.sh)"
+		elif ! "$ROOT/bench/parser/get-picohttpparser.sh"; then
+			echo "run.sh: could not fetch picohttpparser; the parser suite runs without" \
+				"that baseline" >&2
+		fi
 	fi
 	cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DRB_TESTS=OFF -DRB_FUZZ=OFF \
 		-DRB_SANITIZE=OFF -DRB_WERROR=OFF || die "cmake configure failed"
