@@ -93,10 +93,10 @@ void srv_endpoint_respond(srv_worker *w, srv_conn *c)
 
 	switch (r->route) {
 	case SRV_R_PLAINTEXT:
-		srv_resp_simple(w, c, 200, "text/plain", hello, sizeof(hello) - 1, NULL);
+		srv_resp_fixed(w, c, &w->plaintext, "text/plain", hello, sizeof(hello) - 1);
 		break;
 	case SRV_R_JSON:
-		srv_resp_simple(w, c, 200, "application/json", json, sizeof(json) - 1, NULL);
+		srv_resp_fixed(w, c, &w->json, "application/json", json, sizeof(json) - 1);
 		break;
 	case SRV_R_BYTES:
 		srv_bytes(w, c);

@@ -62,22 +62,19 @@ static char *srv_u64_dec(uint64_t v, char *end)
 	return p;
 }
 
-void srv_resp_head(srv_worker *w, srv_conn *c, int status, const char *ctype, uint64_t clen,
-		   const char *extra)
+/* The longest head srv_head_write() writes for these lengths. */
+static size_t srv_head_bound(size_t rlen, size_t ctlen, size_t xlen)
 {
-	srv_buf *out = srv_conn_pending(c);
-	/* Shutting down: this is the connection's last response. */
-	if (w->stopping)
-		c->req.keep_alive = 0;
-	const char *reason = srv_reason(status);
-	size_t rlen = strlen(reason), clen_ct = ctype ? strlen(ctype) : 0;
-	size_t xlen = extra ? strlen(extra) : 0;
-	/* Upper bound of everything below, reserved once. */
-	if (srv_buf_reserve(out, 200 + rlen + clen_ct + xlen + RB_HTTPDATE_LEN)) {
-		c->oom = 1;
-		return;
-	}
-	char *p = out->data + out->len;
+	return 200 + rlen + ctlen + xlen + RB_HTTPDATE_LEN;
+}
+
+/* The status line and header block, at p (srv_head_bound() bytes free);
+ * returns the end.  The one place the head's format lives: srv_resp_head()
+ * and the fixed-response cache both write through it. */
+static char *srv_head_write(char *p, const char *date, int status, const char *reason, size_t rlen,
+			    const char *ctype, size_t ctlen, uint64_t clen, const char *extra,
+			    size_t xlen, int keep_alive, int http10)
+{
 	char num[24];
 
 	memcpy(p, "HTTP/1.1 ", 9);
@@ -92,13 +89,13 @@ void srv_resp_head(srv_worker *w, srv_conn *c, int status, const char *ctype, ui
 	static const char server[] = "\r\nServer: rbserver\r\nDate: ";
 	memcpy(p, server, sizeof(server) - 1);
 	p += sizeof(server) - 1;
-	memcpy(p, w->date.str, RB_HTTPDATE_LEN);
+	memcpy(p, date, RB_HTTPDATE_LEN);
 	p += RB_HTTPDATE_LEN;
 	if (ctype) {
 		memcpy(p, "\r\nContent-Type: ", 16);
 		p += 16;
-		memcpy(p, ctype, clen_ct);
-		p += clen_ct;
+		memcpy(p, ctype, ctlen);
+		p += ctlen;
 	}
 	memcpy(p, "\r\nContent-Length: ", 18);
 	p += 18;
@@ -108,10 +105,10 @@ void srv_resp_head(srv_worker *w, srv_conn *c, int status, const char *ctype, ui
 	p += dl;
 	memcpy(p, "\r\n", 2);
 	p += 2;
-	if (!c->req.keep_alive) {
+	if (!keep_alive) {
 		memcpy(p, "Connection: close\r\n", 19);
 		p += 19;
-	} else if (c->req.http10) {
+	} else if (http10) {
 		/* HTTP/1.0 persists only when both sides say so. */
 		memcpy(p, "Connection: keep-alive\r\n", 24);
 		p += 24;
@@ -121,8 +118,12 @@ void srv_resp_head(srv_worker *w, srv_conn *c, int status, const char *ctype, ui
 		p += xlen;
 	}
 	memcpy(p, "\r\n", 2);
-	p += 2;
-	out->len = (size_t)(p - out->data);
+	return p + 2;
+}
+
+/* What every response does to the counters and the connection's fate. */
+static void srv_resp_account(srv_worker *w, srv_conn *c, int status)
+{
 	SRV_STAT_ADD(&w->stats, requests, 1);
 	if (status >= 400)
 		SRV_STAT_ADD(&w->stats, errors, 1);
@@ -130,6 +131,56 @@ void srv_resp_head(srv_worker *w, srv_conn *c, int status, const char *ctype, ui
 		c->close_after = 1;
 		c->input_done = 1;
 	}
+}
+
+void srv_resp_head(srv_worker *w, srv_conn *c, int status, const char *ctype, uint64_t clen,
+		   const char *extra)
+{
+	srv_buf *out = srv_conn_pending(c);
+	/* Shutting down: this is the connection's last response. */
+	if (w->stopping)
+		c->req.keep_alive = 0;
+	const char *reason = srv_reason(status);
+	size_t rlen = strlen(reason), ctlen = ctype ? strlen(ctype) : 0;
+	size_t xlen = extra ? strlen(extra) : 0;
+	if (srv_buf_reserve(out, srv_head_bound(rlen, ctlen, xlen))) {
+		c->oom = 1;
+		return;
+	}
+	char *p = srv_head_write(out->data + out->len, w->date.str, status, reason, rlen, ctype,
+				 ctlen, clen, extra, xlen, c->req.keep_alive, c->req.http10);
+	out->len = (size_t)(p - out->data);
+	srv_resp_account(w, c, status);
+}
+
+void srv_resp_fixed(srv_worker *w, srv_conn *c, srv_fixed_resp *f, const char *ctype,
+		    const char *body, size_t len)
+{
+	/* The cached bytes are the common case's: HTTP/1.1, persisting, no
+	 * extra header.  Anything else is written afresh. */
+	if (w->stopping || !c->req.keep_alive || c->req.http10) {
+		srv_resp_simple(w, c, 200, ctype, body, len, NULL);
+		return;
+	}
+	if (f->date_sec != w->date.sec || f->head_len == 0) {
+		size_t ctlen = strlen(ctype);
+		if (srv_head_bound(2, ctlen, 0) + len > sizeof(f->bytes)) {
+			srv_resp_simple(w, c, 200, ctype, body, len, NULL);
+			return;
+		}
+		char *p = srv_head_write(f->bytes, w->date.str, 200, "OK", 2, ctype, ctlen, len,
+					 NULL, 0, 1, 0);
+		f->head_len = (uint32_t)(p - f->bytes);
+		memcpy(p, body, len);
+		f->len = f->head_len + (uint32_t)len;
+		f->date_sec = w->date.sec;
+	}
+	size_t n = c->req.head ? f->head_len : f->len;
+	if (srv_buf_append(srv_conn_pending(c), f->bytes, n)) {
+		c->oom = 1;
+		return;
+	}
+	srv_resp_account(w, c, 200);
 }
 
 void srv_resp_simple(srv_worker *w, srv_conn *c, int status, const char *ctype, const void *body,

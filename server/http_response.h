@@ -19,6 +19,12 @@ const char *srv_reason(int status);
 void srv_resp_head(srv_worker *w, srv_conn *c, int status, const char *ctype, uint64_t clen,
 		   const char *extra);
 
+/* Answer with f's bytes (srv_fixed_resp, in worker.h; built from ctype and body when the Date changed),
+ * or, when the response needs other headers (HTTP/1.0, Connection: close,
+ * shutting down), write it like srv_resp_simple(). */
+void srv_resp_fixed(srv_worker *w, srv_conn *c, srv_fixed_resp *f, const char *ctype,
+		    const char *body, size_t len);
+
 /* A whole response: head and, unless HEAD, body. */
 void srv_resp_simple(srv_worker *w, srv_conn *c, int status, const char *ctype, const void *body,
 		     size_t len, const char *extra);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static srvp S;
@@ -20,6 +21,65 @@ Test(basic, plaintext_exact)
 	int fd = tc_connect(S.port);
 	tc_send_str(fd, tc_get("/plaintext"));
 	tc_expect(fd, 1, 0, TC_PLAINTEXT);
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0);
+}
+
+/* The Date of the first response in buf, as seconds since the epoch. */
+static time_t basic_date_of(const char *buf)
+{
+	const char *d = strstr(buf, "\r\nDate: ");
+	cr_assert(d, "no Date in %s", buf);
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = strptime(d + 8, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	cr_assert(end && end[0] == '\r', "not an IMF-fixdate: %.40s", d + 8);
+	return timegm(&tm);
+}
+
+/* /plaintext and /json are answered from bytes kept per worker: the same
+ * bytes whatever came before on the connection (a HEAD, the other endpoint,
+ * HTTP/1.0, Connection: close), and a Date that follows the clock. */
+Test(basic, fixed_responses_cached)
+{
+	srvp_start(&S, NULL);
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+			"HEAD /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+			"GET /json HTTP/1.1\r\nHost: t\r\n\r\n"
+			"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+			"HEAD /json HTTP/1.1\r\nHost: t\r\n\r\n");
+	char want[4096];
+	snprintf(want, sizeof(want), "%s%.*s%s%s%.*s", TC_PLAINTEXT,
+		 (int)(strstr(TC_PLAINTEXT, "\r\n\r\n") + 4 - TC_PLAINTEXT), TC_PLAINTEXT, TC_JSON,
+		 TC_PLAINTEXT, (int)(strstr(TC_JSON, "\r\n\r\n") + 4 - TC_JSON), TC_JSON);
+	tc_expect(fd, 5, 1u << 1 | 1u << 4, want);
+	/* HTTP/1.0 with keep-alive, then a close: written afresh, not cached */
+	tc_send_str(fd, "GET /plaintext HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	static char buf[4096];
+	tc_read_responses(fd, buf, sizeof(buf), 1, 0);
+	cr_assert(strstr(buf, "\r\nConnection: keep-alive\r\n"), "%s", buf);
+	tc_send_str(fd, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+	tc_expect(fd, 1, 0, TC_PLAINTEXT);
+	/* the Date moves on with the clock */
+	tc_send_str(fd, tc_get("/plaintext"));
+	tc_read_responses(fd, buf, sizeof(buf), 1, 0);
+	time_t first = basic_date_of(buf), now = time(NULL);
+	cr_assert(first >= now - 1 && first <= now, "Date %ld, clock %ld", (long)first, (long)now);
+	usleep(2100 * 1000);
+	tc_send_str(fd, tc_get("/plaintext"));
+	tc_read_responses(fd, buf, sizeof(buf), 1, 0);
+	time_t later = basic_date_of(buf);
+	now = time(NULL);
+	cr_assert(later >= first + 2 && later >= now - 1 && later <= now,
+		  "Date %ld after %ld, clock %ld", (long)later, (long)first, (long)now);
+	tc_mask_date(buf, strlen(buf));
+	cr_assert_str_eq(buf, TC_PLAINTEXT);
+	tc_send_str(fd, "GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	int reset = 0;
+	size_t n = tc_read_eof(fd, buf, sizeof(buf), &reset);
+	cr_assert(!reset);
+	cr_assert(n > 0 && strstr(buf, "\r\nConnection: close\r\n"), "%s", buf);
 	close(fd);
 	cr_assert_eq(srvp_stop(&S), 0);
 }
