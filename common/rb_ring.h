@@ -19,7 +19,10 @@ typedef struct rb_ring_opts {
 	unsigned sq_entries; /* submission queue size */
 	unsigned cq_entries; /* completion queue size (IORING_SETUP_CQSIZE); 0: 4x sq */
 	/* The ring is used by exactly one thread (the one that calls
-	 * rb_ring_init): ask for SINGLE_ISSUER + DEFER_TASKRUN. */
+	 * rb_ring_init): ask for SINGLE_ISSUER + DEFER_TASKRUN, and register
+	 * the ring fd, which only that thread may then enter by (another
+	 * thread may still register and unregister through ring->ring_fd,
+	 * and io_uring_queue_exit works from any thread). */
 	int single_thread;
 	const char *name; /* for log lines, e.g. "worker 0" */
 	/* Tests only: setup flags to treat as refused (-EINVAL) without asking

@@ -10,7 +10,7 @@
 #   -f  fetch again even if .deps/picohttpparser exists
 #
 # Needs apt-get and a reachable Debian mirror (deb.debian.org); dpkg-source (dpkg-dev) is not
-# needed, only tar and xz. Prints the directory and the source package version.
+# needed, only tar (and xz-utils for Debian's .tar.xz). Prints the directory and the source package version.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,7 +28,6 @@ if [[ -f $dest/picohttpparser.c && $force == 0 ]]; then
 	exit 0
 fi
 command -v apt-get >/dev/null || { echo "get-picohttpparser.sh: needs apt-get (Debian)" >&2; exit 1; }
-command -v xz >/dev/null || { echo "get-picohttpparser.sh: needs xz (apt-get install xz-utils)" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -52,11 +51,12 @@ if ! apt-get "${apt_opts[@]}" -qq update >"$work/log" 2>&1 ||
 	sed 's/^/  /' "$work/log" >&2
 	exit 1
 fi
-orig=$(ls "$work"/h2o_*.orig.tar.* 2>/dev/null | head -1)
+orig=$(compgen -G "$work/h2o_*.orig.tar.*" | head -1 || true)
 [[ -n $orig ]] || { echo "get-picohttpparser.sh: no h2o_*.orig.tar.* was downloaded" >&2; exit 1; }
 version=$(basename "$orig" | sed -E 's/^h2o_(.*)\.orig\.tar\..*$/\1/')
 tar -xf "$orig" -C "$work" --wildcards '*/deps/picohttpparser/*'
-src=$(ls -d "$work"/h2o-*/deps/picohttpparser)
+src=$(compgen -G "$work/h2o-*/deps/picohttpparser" | head -1 || true)
+[[ -n $src ]] || { echo "get-picohttpparser.sh: $orig holds no deps/picohttpparser" >&2; exit 1; }
 for f in picohttpparser.c picohttpparser.h; do
 	[[ -f $src/$f ]] || { echo "get-picohttpparser.sh: $f is missing from $orig" >&2; exit 1; }
 done

@@ -77,7 +77,8 @@ static int pcb_parse_one(pcb_parse_fn parse, const char *buf, size_t len, pcb_re
 			size_t n = 0;
 			for (size_t k = 0; k < h->value_len; k++) {
 				unsigned d = (unsigned char)h->value[k] - '0';
-				if (d > 9) {
+				/* 18 digits cannot wrap; verify refuses a longer one */
+				if (d > 9 || k >= 18) {
 					rq->bad_length = 1;
 					break;
 				}

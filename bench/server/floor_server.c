@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -78,7 +79,9 @@ static uint64_t fl_ud(enum fl_op op, int fd)
 	return (uint64_t)op << 32 | (uint32_t)fd;
 }
 
-/* The response, FL_BATCH times; the Date field is rewritten in place. */
+/* The response, FL_BATCH times; the Date field is rewritten in place, so
+ * the remainder of a short send still pending when the second turns may
+ * carry a torn Date: harmless for a floor measurement, which reads no Date. */
 static int fl_build(fl_server *s)
 {
 	char one[256];
@@ -327,11 +330,12 @@ int main(int argc, char **argv)
 			printf("rbfloor (ringbench %s)\n", RB_VERSION);
 			return 0;
 		}
-		if (i + 1 >= argc ||
-		    (strcmp(a, "--port") && strcmp(a, "--bind") && strcmp(a, "--cpu"))) {
-			fprintf(stderr, "rbfloor: %s '%s'\n%s",
-				i + 1 >= argc ? "missing value after" : "unknown option", a,
-				fl_usage);
+		if (strcmp(a, "--port") && strcmp(a, "--bind") && strcmp(a, "--cpu")) {
+			fprintf(stderr, "rbfloor: unknown option '%s'\n%s", a, fl_usage);
+			return 2;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "rbfloor: missing value after '%s'\n%s", a, fl_usage);
 			return 2;
 		}
 		const char *v = argv[++i];
@@ -348,11 +352,25 @@ int main(int argc, char **argv)
 
 	fl_server s;
 	memset(&s, 0, sizeof(s));
-	int rc = rb_cpu_pin(cpu >= 0 ? (int)cpu : rb_cpu_nth(0));
+	int pin = cpu >= 0 ? (int)cpu : rb_cpu_nth(0);
+	int rc = rb_cpu_pin(pin);
 	if (rc) {
-		fprintf(stderr, "rbfloor: cannot pin to CPU %ld: %s\n", cpu, strerror(-rc));
+		fprintf(stderr, "rbfloor: cannot pin to CPU %d: %s\n", pin, strerror(-rc));
 		return 1;
 	}
+	/* Room for FL_MAX_FDS connections; without it accept fails with EMFILE. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FL_MAX_FDS) {
+		rl.rlim_cur = rl.rlim_max < FL_MAX_FDS ? rl.rlim_max : FL_MAX_FDS;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* Before the listening line: whoever waits for it may signal at once. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fl_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	rb_httpdate_refresh(&s.date);
 	s.conns = calloc(FL_MAX_FDS, sizeof(*s.conns));
 	s.dirty = calloc(FL_MAX_FDS, sizeof(*s.dirty));
@@ -370,12 +388,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rbfloor: io_uring set-up failed: %s\n", strerror(-rc));
 		return 1;
 	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fl_on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	fl_arm_accept(&s);
 	while (!fl_stop) {
@@ -407,8 +419,9 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "rbfloor: stopping\n");
 	close(s.lfd);
-	rb_bufring_free(&s.br, &s.ring);
+	/* The ring first: receives still armed hold buffers of the ring. */
 	io_uring_queue_exit(&s.ring);
+	rb_bufring_free(&s.br, NULL);
 	free(s.batch);
 	free(s.conns);
 	free(s.dirty);
