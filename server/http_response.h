@@ -19,9 +19,10 @@ const char *srv_reason(int status);
 void srv_resp_head(srv_worker *w, srv_conn *c, int status, const char *ctype, uint64_t clen,
 		   const char *extra);
 
-/* Answer with f's bytes (srv_fixed_resp, in worker.h; built from ctype and body when the Date changed),
- * or, when the response needs other headers (HTTP/1.0, Connection: close,
- * shutting down), write it like srv_resp_simple(). */
+/* Answer with f's bytes (srv_fixed_resp, in worker.h), written from ctype
+ * and body again when the Date has changed; or, when the response needs
+ * other headers (HTTP/1.0, Connection: close, shutting down), write it as
+ * srv_resp_simple() does. */
 void srv_resp_fixed(srv_worker *w, srv_conn *c, srv_fixed_resp *f, const char *ctype,
 		    const char *body, size_t len);
 

@@ -59,6 +59,12 @@ def open_loop_rows(r):
     return head, rows
 
 
+def fmt_ratio(v):
+    """A speedup to two decimals: the targets are ratios such as 1.2, and 1.18 must not read
+    as 1.2."""
+    return "–" if v is None else f"{v:.2f}"
+
+
 def parser_rows(r):
     head = ["variant", "message", "B/msg", "ns/msg median (min–max)", "GB/s", "× scalar",
             "× http-parser", "× pico-sse42", "× pico-scalar"]
@@ -68,9 +74,10 @@ def parser_rows(r):
         rows.append([c["params"]["variant"], c["params"]["message"],
                      fmt_num(c["params"]["bytes_per_msg"]), fmt_spread(s["ns_per_msg"], 4),
                      fmt_num(s["gb_per_s"]["median"]),
-                     fmt_num(s.get("speedup_vs_scalar")), fmt_num(s.get("speedup_vs_http_parser")),
-                     fmt_num(s.get("speedup_vs_pico_sse42")),
-                     fmt_num(s.get("speedup_vs_pico_scalar"))])
+                     fmt_ratio(s.get("speedup_vs_scalar")),
+                     fmt_ratio(s.get("speedup_vs_http_parser")),
+                     fmt_ratio(s.get("speedup_vs_pico_sse42")),
+                     fmt_ratio(s.get("speedup_vs_pico_scalar"))])
     return head, rows
 
 
