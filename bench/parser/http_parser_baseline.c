@@ -169,29 +169,21 @@ static const char hpb_help[] =
 	"the method of 'rbparse bench', alternating with ringparse variants in the same\n"
 	"run; speedups are relative to http-parser. Results name it as variant\n"
 	"\"http-parser\".\n"
-	"\n"
-	"  --variant V               ringparse variants timed beside it: 'all' (the\n"
-	"                            default), 'default', 'none', or names separated by\n"
-	"                            commas\n";
+	"\n" RBP_BASELINE_VARIANT_HELP;
 
 int main(int argc, char **argv)
 {
 	rbp_bench_opts o;
-	const rp_variant *variants[HPB_MAX_VARIANTS];
 	rbp_subject subjects[HPB_MAX_VARIANTS + 1] = {
 		{.name = "http-parser", .ctx = NULL, .verify = hpb_verify, .run = hpb_run},
 	};
-	int n = 0, rc = rbp_bench_opts_parse(&o, argc, argv, argv[0], hpb_help);
+	int n, rc = rbp_bench_opts_parse(&o, argc, argv, argv[0], hpb_help);
 
 	if (rc >= 0)
 		return rc;
-	if (!o.variant || strcmp(o.variant, "none") != 0) {
-		n = rbp_variants_pick(o.variant, variants, HPB_MAX_VARIANTS);
-		if (n < 0)
-			return RBP_EXIT_USAGE;
-	}
-	for (int i = 0; i < n; i++)
-		rbp_subject_ringparse(&subjects[1 + i], variants[i]);
+	n = rbp_subjects_beside(o.variant, &subjects[1], HPB_MAX_VARIANTS);
+	if (n < 0)
+		return RBP_EXIT_USAGE;
 	rc = rbp_bench_execute(&o, subjects, 1 + (size_t)n, "rbparse-baseline-http-parser",
 			       "http-parser");
 	if (fflush(stdout) != 0 || ferror(stdout)) {

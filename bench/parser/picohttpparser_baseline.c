@@ -162,18 +162,14 @@ static const char pcb_help[] =
 	"builds of it are timed: \"pico-sse42\" (-msse4.2, its fast path; skipped on a\n"
 	"CPU without SSE4.2) and \"pico-scalar\" (as Debian builds it). Speedups are\n"
 	"relative to pico-sse42, or pico-scalar when SSE4.2 is missing.\n"
-	"\n"
-	"  --variant V               ringparse variants timed beside it: 'all' (the\n"
-	"                            default), 'default', 'none', or names separated by\n"
-	"                            commas\n";
+	"\n" RBP_BASELINE_VARIANT_HELP;
 
 int main(int argc, char **argv)
 {
 	rbp_bench_opts o;
-	const rp_variant *variants[PCB_MAX_VARIANTS];
 	rbp_subject subjects[PCB_MAX_VARIANTS + 2];
 	size_t ns = 0;
-	int n = 0, rc = rbp_bench_opts_parse(&o, argc, argv, argv[0], pcb_help);
+	int n, rc = rbp_bench_opts_parse(&o, argc, argv, argv[0], pcb_help);
 	int sse42 = __builtin_cpu_supports("sse4.2");
 
 	if (rc >= 0)
@@ -188,13 +184,10 @@ int main(int argc, char **argv)
 				"timing pico-scalar only\n");
 	subjects[ns++] = (rbp_subject){
 		.name = "pico-scalar", .ctx = &pcb_scalar, .verify = pcb_verify, .run = pcb_run};
-	if (!o.variant || strcmp(o.variant, "none") != 0) {
-		n = rbp_variants_pick(o.variant, variants, PCB_MAX_VARIANTS);
-		if (n < 0)
-			return RBP_EXIT_USAGE;
-	}
-	for (int i = 0; i < n; i++)
-		rbp_subject_ringparse(&subjects[ns++], variants[i]);
+	n = rbp_subjects_beside(o.variant, &subjects[ns], PCB_MAX_VARIANTS);
+	if (n < 0)
+		return RBP_EXIT_USAGE;
+	ns += (size_t)n;
 	rc = rbp_bench_execute(&o, subjects, ns, "rbparse-baseline-picohttpparser",
 			       subjects[0].name);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

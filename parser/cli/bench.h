@@ -100,6 +100,18 @@ int rbp_bench_opts_parse(rbp_bench_opts *o, int argc, char **argv, const char *p
 int rbp_bench_execute(const rbp_bench_opts *o, const rbp_subject *subjects, size_t nsubjects,
 		      const char *tool, const char *reference);
 
+/* For the baseline programs: the ringparse variants their --variant V names
+ * ('all' when NULL, 'default', 'none', or a comma list), appended to out as
+ * subjects.  Returns how many (at most cap), or -1 after printing why V is
+ * refused. */
+int rbp_subjects_beside(const char *variant, rbp_subject *out, size_t cap);
+
+/* The --variant paragraph of a baseline program's --help. */
+#define RBP_BASELINE_VARIANT_HELP                                                                  \
+	"  --variant V               ringparse variants timed beside it: 'all' (the\n"             \
+	"                            default), 'default', 'none', or names separated by\n"         \
+	"                            commas\n"
+
 /* A subject that times variant v: every request in the buffer in turn
  * (rp_message_init + parse_request each, skipping Content-Length and chunked
  * bodies), the header array stored as a server would. */

@@ -2,6 +2,9 @@
 #include "bench.h"
 
 #include <inttypes.h>
+#include <string.h>
+
+#include "rbp.h"
 
 /* Chunked body at buf: bytes consumed, or a negative result (RP_ERROR, or
  * RP_INCOMPLETE if the buffer ends first).  *c tells which rule broke. */
@@ -115,4 +118,15 @@ void rbp_subject_ringparse(rbp_subject *s, const rp_variant *v)
 	s->ctx = v;
 	s->verify = rbp_ringparse_verify;
 	s->run = rbp_ringparse_run;
+}
+
+int rbp_subjects_beside(const char *variant, rbp_subject *out, size_t cap)
+{
+	const rp_variant *v[16]; /* more than there are variants */
+	if (variant && strcmp(variant, "none") == 0)
+		return 0;
+	int n = rbp_variants_pick(variant, v, cap < 16 ? cap : 16);
+	for (int i = 0; i < n; i++)
+		rbp_subject_ringparse(&out[i], v[i]);
+	return n;
 }
