@@ -75,16 +75,15 @@ static inline rp_error pi_stray(const char *q, const char *end, rp_error otherwi
 	return otherwise;
 }
 
-/* Names the grammar hands to rp_field() (fields.h): host (4), expect (6), connection
- * (10), content-length (14), transfer-encoding (17).  A length bit and the
- * first letter keep the call off the common path. */
+/* Names the grammar hands to rp_field() (fields.h): host (4), expect (6),
+ * connection (10), content-length (14), transfer-encoding (17).  The first
+ * letter a length may start with keeps the call off the common path; the
+ * index wraps at 32, which only lets a few more names reach rp_field, and
+ * rp_field matches whole names. */
 static inline int pi_maybe_special(const char *name, uint32_t len)
 {
-	const uint32_t lens = 1u << 4 | 1u << 6 | 1u << 10 | 1u << 14 | 1u << 17;
-	if (len >= 32 || !((lens >> len) & 1))
-		return 0;
-	unsigned c = (unsigned char)name[0] | 0x20;
-	return c == 'h' || c == 'e' || c == 'c' || c == 't';
+	static const char first[32] = {[4] = 'h', [6] = 'e', [10] = 'c', [14] = 'c', [17] = 't'};
+	return ((unsigned char)name[0] | 0x20) == (unsigned char)first[len & 31];
 }
 
 /* "HTTP/" DIGIT "." DIGIT, checked as far as the bytes go.  Returns the
@@ -216,14 +215,15 @@ value_scanned:
 		return FAIL(q, RP_E_BARE_CR);
 	}
 	{
-		/* Usually one SP before the value and none after.  *q is CR, so the
-		 * leading loop stops by itself; ve[-1] is at worst the colon. */
+		/* Usually one SP before the value and none after.  The value scan
+		 * let through no control byte but HTAB, so between the colon and q
+		 * a byte at or below SP is OWS; ve[-1] is at worst the colon. */
 		const char *vs = mark + 1, *ve = q;
 		vs += *vs == ' ';
-		if (__builtin_expect(pi_ows(*vs), 0))
-			while (pi_ows(*vs))
+		if (__builtin_expect((unsigned char)*vs <= ' ', 0))
+			while (vs < ve && pi_ows(*vs))
 				vs++;
-		if (__builtin_expect(pi_ows(ve[-1]), 0))
+		if (__builtin_expect((unsigned char)ve[-1] <= ' ', 0))
 			while (ve > vs && pi_ows(ve[-1]))
 				ve--;
 		if (left == 0)
