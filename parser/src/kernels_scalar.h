@@ -64,15 +64,18 @@ static inline const char *ks_scan_regname(const char *p, const char *end)
 	return ks_scan_table(p, end, RP_C_REGNAME);
 }
 
-/* Bytes of x that field values refuse (below 0x20, or 0x7f), plus HTAB,
- * as the top bit of each byte.  Exact per byte, no carries between bytes:
+/* x with the top bit of every byte that field values refuse (below 0x20,
+ * or 0x7f), and of HTAB, cleared, and every other bit set: all ones when
+ * the word holds none.  Exact per byte, no carries between bytes:
  * (x & 0x7f) + 1 maps 0x7f to 0x80 and the controls to 1..0x20; masking
  * with 0x7f sends 0x80 to 0; adding 0x5f lifts everything >= 0x21 to the top
- * bit; bytes >= 0x80 (obs-text) are allowed, so x's own top bit clears. */
-static inline uint64_t ks_value_specials(uint64_t x)
+ * bit; bytes >= 0x80 (obs-text) are allowed, so x's own top bit sets it.
+ * Testing against all ones, rather than the refused bytes against zero,
+ * saves an instruction a word. */
+static inline uint64_t ks_value_ok(uint64_t x)
 {
 	uint64_t c = (((x & 0x7f * RP_ONES) + RP_ONES) & 0x7f * RP_ONES) + 0x5f * RP_ONES;
-	return ~(c | x) & RP_HIGHS;
+	return c | x | 0x7f * RP_ONES;
 }
 
 /* Field values: while 32 bytes remain, four words a trip, each tested on
@@ -81,26 +84,27 @@ static inline uint64_t ks_value_specials(uint64_t x)
  * the word that ended it cost 40 instructions a line); then words, then
  * bytes.  HTAB shows as special and is stepped over here: it is rare in
  * real values. */
-static inline const char *ks_scan_fvalue(const char *p, const char *end)
+__attribute__((returns_nonnull)) static inline const char *ks_scan_fvalue(const char *p,
+									 const char *end)
 {
 	uint64_t a, f;
 	for (;;) {
 		while (end - p >= 32) {
 			memcpy(&a, p, 8);
-			if ((f = ks_value_specials(a)))
+			if ((f = ks_value_ok(a)) != ~0ull)
 				goto found;
 			memcpy(&a, p + 8, 8);
-			if ((f = ks_value_specials(a))) {
+			if ((f = ks_value_ok(a)) != ~0ull) {
 				p += 8;
 				goto found;
 			}
 			memcpy(&a, p + 16, 8);
-			if ((f = ks_value_specials(a))) {
+			if ((f = ks_value_ok(a)) != ~0ull) {
 				p += 16;
 				goto found;
 			}
 			memcpy(&a, p + 24, 8);
-			if ((f = ks_value_specials(a))) {
+			if ((f = ks_value_ok(a)) != ~0ull) {
 				p += 24;
 				goto found;
 			}
@@ -110,12 +114,12 @@ static inline const char *ks_scan_fvalue(const char *p, const char *end)
 			if (end - p < 8)
 				goto tail;
 			memcpy(&a, p, 8);
-			if ((f = ks_value_specials(a)))
+			if ((f = ks_value_ok(a)) != ~0ull)
 				break;
 			p += 8;
 		}
 found:;
-		const char *q = p + (__builtin_ctzll(f) >> 3);
+		const char *q = p + (__builtin_ctzll(~f) >> 3);
 		if (*q != '\t')
 			return q;
 		p = q + 1;
