@@ -246,12 +246,30 @@ static inline int host_ok(const char *v, uint32_t n, const char *host_run)
 	return rp__valid_host(v, n, host_run);
 }
 
-/* A field whose name may shape framing or the connection.  host_run, for
- * a 4-byte name, is where the value's leading reg-name run ends.  Returns
- * RP_OK or the rule broken. */
+/* Host: the one special field in nearly every request, so the field loop
+ * tests for it inline and calls rp_field only for the others.  host_run is
+ * where the value's leading reg-name run ends. */
+static inline int rp_field_is_host(const rp_message *m, const char *name, uint32_t name_len)
+{
+	return name_len == 4 && (m->resume.seen & RP_KIND_MASK) == RP_KIND_REQUEST &&
+	       rp_lower_eq(name, "host", 4);
+}
+
+static inline rp_error rp_field_host(rp_message *m, const char *value, uint32_t value_len,
+				     int32_t index, const char *host_run)
+{
+	/* RFC 9112 3.2: more than one Host, or an invalid one, is a 400. */
+	if (m->host_index >= 0 || !host_ok(value, value_len, host_run))
+		return RP_E_HOST;
+	m->host_index = index;
+	m->flags |= RP_F_HAS_HOST;
+	return RP_OK;
+}
+
+/* A field other than Host whose name may shape framing or the connection.
+ * Returns RP_OK or the rule broken. */
 static inline rp_error rp_field(rp_message *m, const char *name, uint32_t name_len,
-				const char *value, uint32_t value_len, int32_t index,
-				const char *host_run)
+				const char *value, uint32_t value_len)
 {
 	int request = (m->resume.seen & RP_KIND_MASK) == RP_KIND_REQUEST;
 
@@ -267,15 +285,6 @@ static inline rp_error rp_field(rp_message *m, const char *name, uint32_t name_l
 	case 10:
 		if (rp_lower_eq(name, "connection", 10))
 			connection(m, value, value_len);
-		break;
-	case 4:
-		if (request && rp_lower_eq(name, "host", 4)) {
-			/* RFC 9112 3.2: more than one Host, or an invalid one, is a 400. */
-			if (m->host_index >= 0 || !host_ok(value, value_len, host_run))
-				return RP_E_HOST;
-			m->host_index = index;
-			m->flags |= RP_F_HAS_HOST;
-		}
 		break;
 	case 6:
 		/* RFC 9110 10.1.1: a 1.0 request's 100-continue is ignored. */

@@ -85,7 +85,7 @@ static inline uint64_t ks_value_ok(uint64_t x)
  * bytes.  HTAB shows as special and is stepped over here: it is rare in
  * real values. */
 __attribute__((returns_nonnull)) static inline const char *ks_scan_fvalue(const char *p,
-									 const char *end)
+									  const char *end)
 {
 	uint64_t a, f;
 	for (;;) {

@@ -133,9 +133,20 @@ static inline int pi_crlf(const char *p, const char *end, rp_error *e)
  * the field loop set RP_INLINE_FIELDS). */
 #ifdef RP_INLINE_FIELDS
 #define RP_FIELDS_ATTR __attribute__((always_inline)) inline
+#define RP_HOST_ATTR __attribute__((always_inline)) inline
 #else
 #define RP_FIELDS_ATTR __attribute__((noinline))
+#define RP_HOST_ATTR __attribute__((noinline))
 #endif
+
+/* Host, in nearly every request: checked in the field loop where it has
+ * registers to spare, else by a call that keeps the loop's registers. */
+RP_HOST_ATTR static rp_error pi_host(rp_message *m, const char *vs, const char *ve, int32_t index,
+				     const char *host_run)
+{
+	return rp_field_host(m, vs, (uint32_t)(ve - vs), index, host_run);
+}
+
 RP_FIELDS_ATTR static int64_t pi_fields(rp_message *m, const char *buf, const char *end,
 					unsigned stage, const char *line, const char *mark,
 					const char *p, const k_win *start_win)
@@ -234,10 +245,11 @@ value_scanned:
 		pi_span(&hp->value, buf, vs, ve);
 		hp = (rp_header *)((char *)hp + hstride);
 		if (pi_maybe_special(line, nlen) && kind != RP_KIND_TRAILER) {
-			/* For Host, the run of reg-name bytes, found by the kernel. */
-			const char *host_run = nlen == 4 ? k_scan_regname(&kc, vs, end) : NULL;
-			int32_t index = (int32_t)(max_headers - left - 1);
-			e = rp_field(m, line, nlen, vs, (uint32_t)(ve - vs), index, host_run);
+			if (rp_field_is_host(m, line, nlen))
+				e = pi_host(m, vs, ve, (int32_t)(max_headers - left - 1),
+					    k_scan_regname(&kc, vs, end));
+			else
+				e = rp_field(m, line, nlen, vs, (uint32_t)(ve - vs));
 			if (e != RP_OK)
 				return FAIL(vs, e);
 		}
