@@ -75,8 +75,9 @@ static inline rp_error pi_stray(const char *q, const char *end, rp_error otherwi
 	return otherwise;
 }
 
-/* Names the grammar hands to rp_field() (fields.h): host (4), expect (6),
- * connection (10), content-length (14), transfer-encoding (17).  The first
+/* Names that may shape framing or the connection (fields.h): host (4, to
+ * pi_host), expect (6), connection (10), content-length (14) and
+ * transfer-encoding (17), to rp_field.  The first
  * letter a length may start with keeps the call off the common path; the
  * index wraps at 32, which only lets a few more names reach rp_field, and
  * rp_field matches whole names. */
