@@ -77,10 +77,9 @@ static inline rp_error pi_stray(const char *q, const char *end, rp_error otherwi
 
 /* Names that may shape framing or the connection (fields.h): host (4, to
  * pi_host), expect (6), connection (10), content-length (14) and
- * transfer-encoding (17), to rp_field.  The first
- * letter a length may start with keeps the call off the common path; the
- * index wraps at 32, which only lets a few more names reach rp_field, and
- * rp_field matches whole names. */
+ * transfer-encoding (17), to rp_field.  The first letter a length may start
+ * with keeps the call off the common path; the index wraps at 32, which only
+ * lets a few more names through, and the callees match whole names. */
 static inline int pi_maybe_special(const char *name, uint32_t len)
 {
 	static const char first[32] = {[4] = 'h', [6] = 'e', [10] = 'c', [14] = 'c', [17] = 't'};
