@@ -49,11 +49,11 @@ int rb_bufring_init(rb_bufring *b, struct io_uring *ring, uint16_t bgid, uint32_
 
 void rb_bufring_free(rb_bufring *b, struct io_uring *ring)
 {
-	if (!b->br)
-		return;
-	if (ring)
-		io_uring_unregister_buf_ring(ring, b->bgid);
-	munmap(b->br, b->ring_bytes);
-	free(b->base);
+	if (b->br) {
+		if (ring)
+			io_uring_unregister_buf_ring(ring, b->bgid);
+		munmap(b->br, b->ring_bytes);
+	}
+	free(b->base); /* a legacy set (rb_loop) has buffers and no ring */
 	memset(b, 0, sizeof(*b));
 }

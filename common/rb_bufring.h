@@ -35,7 +35,8 @@ int rb_bufring_init(rb_bufring *b, struct io_uring *ring, uint16_t bgid, uint32_
 		    uint32_t size);
 
 /* Unregister (unless ring is NULL: after io_uring_queue_exit there is nothing
- * to unregister) and free; safe on a zeroed or failed rb_bufring. */
+ * to unregister) and free; safe on a zeroed or failed rb_bufring, and on
+ * buffers without a ring (br NULL: rb_loop's legacy provided buffers). */
 void rb_bufring_free(rb_bufring *b, struct io_uring *ring);
 
 /* The bytes of buffer bid. */

@@ -6,32 +6,32 @@
  * Date refreshed each second), and does nothing else: no parsing, no
  * routing, no bodies, no timeouts, no limits.
  *
- * It does with the kernel what rbserver does (common/rb_ring, rb_bufring):
- * one pinned thread and ring (SINGLE_ISSUER + DEFER_TASKRUN), multishot
- * accept, multishot receive into a provided buffer ring, and one send per
- * connection per batch of completions carrying every response owed.  So the
+ * It runs on the loop rbserver runs on (rb_loop_run): the same ring set-up
+ * and fallbacks, the same multishot accept and receive into the same kind of
+ * provided buffers, the same send helper, one send per connection per batch
+ * of completions carrying every response owed.  So the
  * CPU time of rbserver minus rbfloor's, on the same load, is what rbserver
  * spends on HTTP, and rbfloor's is what no server built this way can go
  * below on this machine.  bench/suites/servers.toml runs it as server
  * "rbfloor".
  */
-#include "rb_bufring.h"
 #include "rb_cpu.h"
 #include "rb_httpdate.h"
+#include "rb_listen.h"
 #include "rb_log.h"
-#include "rb_ring.h"
+#include "rb_loop.h"
+#include "rb_signals.h"
 #include "rb_version.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,11 +39,14 @@
 #define FL_BATCH 64u /* responses per send at most */
 #define FL_BUFFERS 1024u
 #define FL_BUFFER_SIZE 4096u
+/* Connections are named by their descriptor in user_data's slot field. */
+_Static_assert(FL_MAX_FDS - 1 <= RB_UD_SLOT_MAX, "rbfloor's descriptors fit the slot field");
 
 enum fl_op {
 	FL_ACCEPT = 1,
 	FL_RECV,
-	FL_SEND
+	FL_SEND,
+	FL_SIGNAL,
 };
 
 typedef struct fl_conn {
@@ -55,9 +58,11 @@ typedef struct fl_conn {
 } fl_conn;
 
 typedef struct fl_server {
-	struct io_uring ring;
-	rb_bufring br;
+	rb_loop loop;
 	int lfd;
+	int sigfd;
+	struct signalfd_siginfo sig; /* the signalfd read lands here */
+	int stop;
 	fl_conn *conns; /* by fd */
 	int *dirty;     /* fds with responses owed and no send in flight */
 	uint32_t ndirty;
@@ -65,19 +70,6 @@ typedef struct fl_server {
 	char *batch; /* FL_BATCH copies of the response */
 	uint32_t resp_len;
 } fl_server;
-
-static volatile sig_atomic_t fl_stop;
-
-static void fl_on_signal(int sig)
-{
-	(void)sig;
-	fl_stop = 1;
-}
-
-static uint64_t fl_ud(enum fl_op op, int fd)
-{
-	return (uint64_t)op << 32 | (uint32_t)fd;
-}
 
 /* The response, FL_BATCH times; the Date field is rewritten in place, so
  * the remainder of a short send still pending when the second turns may
@@ -110,31 +102,17 @@ static void fl_refresh_date(fl_server *s)
 		memcpy(s->batch + (size_t)i * s->resp_len + off, s->date.str, RB_HTTPDATE_LEN);
 }
 
-static struct io_uring_sqe *fl_sqe(fl_server *s)
-{
-	struct io_uring_sqe *sqe = rb_ring_sqe(&s->ring);
-	if (!sqe) {
-		rb_log("rbfloor: no submission queue entry");
-		exit(1);
-	}
-	return sqe;
-}
-
-static void fl_arm_accept(fl_server *s)
-{
-	struct io_uring_sqe *sqe = fl_sqe(s);
-	io_uring_prep_multishot_accept(sqe, s->lfd, NULL, NULL, SOCK_CLOEXEC);
-	io_uring_sqe_set_data64(sqe, fl_ud(FL_ACCEPT, s->lfd));
-}
-
 static void fl_arm_recv(fl_server *s, int fd)
 {
-	struct io_uring_sqe *sqe = fl_sqe(s);
-	io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = s->br.bgid;
-	io_uring_sqe_set_data64(sqe, fl_ud(FL_RECV, fd));
+	rb_loop_arm_recv(&s->loop, fd, rb_ud(FL_RECV, (uint32_t)fd, 0));
 	s->conns[fd].recv_armed = 1;
+}
+
+static void fl_arm_signal(fl_server *s)
+{
+	struct io_uring_sqe *sqe = rb_loop_sqe(&s->loop);
+	io_uring_prep_read(sqe, s->sigfd, &s->sig, sizeof(s->sig), 0);
+	io_uring_sqe_set_data64(sqe, rb_ud(FL_SIGNAL, 0, 0));
 }
 
 static void fl_mark(fl_server *s, int fd)
@@ -155,10 +133,8 @@ static void fl_send(fl_server *s, int fd)
 		c->send_len = k * s->resp_len;
 		c->send_off = 0;
 	}
-	struct io_uring_sqe *sqe = fl_sqe(s);
-	io_uring_prep_send(sqe, fd, s->batch + c->send_off, c->send_len - c->send_off,
-			   MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, fl_ud(FL_SEND, fd));
+	rb_loop_send(&s->loop, fd, s->batch + c->send_off, c->send_len - c->send_off,
+		     rb_ud(FL_SEND, (uint32_t)fd, 0));
 }
 
 /* Closed once neither a receive nor a send is in flight. */
@@ -195,54 +171,64 @@ static uint32_t fl_count(fl_conn *c, const char *p, size_t n)
 	return found;
 }
 
-static void fl_on_cqe(fl_server *s, const struct io_uring_cqe *cqe)
+static void fl_on_accept(fl_server *s, const struct io_uring_cqe *cqe)
 {
-	enum fl_op op = (enum fl_op)(cqe->user_data >> 32);
-	int fd = (int)(uint32_t)cqe->user_data;
 	int res = cqe->res;
-	if (op == FL_ACCEPT) {
-		if (res >= 0) {
-			if ((unsigned)res >= FL_MAX_FDS) {
-				close(res);
-			} else {
-				int one = 1;
-				setsockopt(res, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-				s->conns[res].open = 1;
-				fl_arm_recv(s, res);
-			}
+	rb_loop_refused(&s->loop, RB_ARM_ACCEPT, cqe);
+	if (res >= 0) {
+		if ((unsigned)res >= FL_MAX_FDS) {
+			close(res);
+		} else {
+			int one = 1;
+			setsockopt(res, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			s->conns[res].open = 1;
+			fl_arm_recv(s, res);
 		}
-		if (!(cqe->flags & IORING_CQE_F_MORE) && !fl_stop)
-			fl_arm_accept(s);
-		return;
 	}
+	/* A failed accept (EMFILE) leaves the connection queued: try again. */
+	if (!(cqe->flags & IORING_CQE_F_MORE) && !s->stop)
+		rb_loop_arm_accept(&s->loop, s->lfd, rb_ud(FL_ACCEPT, 0, 0));
+}
+
+static void fl_on_recv(fl_server *s, const struct io_uring_cqe *cqe, int fd)
+{
 	fl_conn *c = &s->conns[fd];
-	if (op == FL_RECV) {
-		if (!(cqe->flags & IORING_CQE_F_MORE))
-			c->recv_armed = 0;
-		if (res > 0) {
-			uint16_t bid = rb_bufring_bid(cqe);
-			if (c->open) {
-				c->owed += fl_count(c, rb_bufring_ptr(&s->br, bid), (size_t)res);
-				fl_mark(s, fd);
-			}
-			rb_bufring_put(&s->br, bid);
-		} else if (res != -ENOBUFS) {
-			fl_close(s, fd); /* end of stream, reset, or cancelled */
-			return;
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		c->recv_armed = 0;
+	int refused = rb_loop_refused(&s->loop, RB_ARM_RECV, cqe);
+	switch (rb_res_kind(cqe->res)) {
+	case RB_RES_OK:
+		if (c->open) {
+			c->owed += fl_count(c, rb_loop_buf(&s->loop, cqe), (size_t)cqe->res);
+			fl_mark(s, fd);
 		}
-		if (c->open && !c->recv_armed)
-			fl_arm_recv(s, fd);
-		else if (!c->open)
-			fl_close(s, fd);
+		rb_loop_buf_put(&s->loop, cqe);
+		break;
+	case RB_RES_NOBUFS:
+		break; /* re-armed below, after the batch's buffers are back */
+	case RB_RES_REFUSED:
+		if (refused)
+			break;
+		/* fall through */
+	default: /* end of stream, reset, cancelled */
+		fl_close(s, fd);
 		return;
 	}
-	/* FL_SEND */
-	if (res < 0 || !c->open) {
+	if (c->open && !c->recv_armed)
+		fl_arm_recv(s, fd);
+	else if (!c->open)
+		fl_close(s, fd);
+}
+
+static void fl_on_send(fl_server *s, const struct io_uring_cqe *cqe, int fd)
+{
+	fl_conn *c = &s->conns[fd];
+	if (cqe->res < 0 || !c->open) {
 		c->send_len = 0;
 		fl_close(s, fd);
 		return;
 	}
-	c->send_off += (uint32_t)res;
+	c->send_off += (uint32_t)cqe->res;
 	if (c->send_off < c->send_len) {
 		fl_send(s, fd); /* short send: the rest */
 		return;
@@ -251,40 +237,46 @@ static void fl_on_cqe(fl_server *s, const struct io_uring_cqe *cqe)
 	fl_mark(s, fd);
 }
 
-static int fl_listen(const char *bind_addr, int port)
+static void fl_handle(void *owner, const struct io_uring_cqe *cqe)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, bind_addr, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
-		len = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, bind_addr, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*a6);
-	} else {
-		fprintf(stderr, "rbfloor: --bind %s: not an IPv4 or IPv6 address\n", bind_addr);
-		return -1;
+	fl_server *s = owner;
+	int fd = (int)rb_ud_slot(cqe->user_data);
+	switch (rb_ud_op(cqe->user_data)) {
+	case FL_ACCEPT:
+		fl_on_accept(s, cqe);
+		break;
+	case FL_RECV:
+		fl_on_recv(s, cqe, fd);
+		break;
+	case FL_SEND:
+		fl_on_send(s, cqe, fd);
+		break;
+	case FL_SIGNAL:
+		s->stop = 1;
+		break;
+	default:
+		break;
 	}
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 4096)) {
-		fprintf(stderr, "rbfloor: cannot listen on %s port %d: %s\n", bind_addr, port,
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+}
+
+/* One send per connection for everything this batch owes it. */
+static uint64_t fl_before_wait(void *owner)
+{
+	fl_server *s = owner;
+	for (uint32_t i = 0; i < s->ndirty; i++) {
+		int fd = s->dirty[i];
+		s->conns[fd].dirty = 0;
+		if (s->conns[fd].open && s->conns[fd].send_len == 0 && s->conns[fd].owed)
+			fl_send(s, fd);
 	}
-	len = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &len);
-	port = ntohs(ss.ss_family == AF_INET ? a4->sin_port : a6->sin6_port);
-	fprintf(stderr, "rbfloor: listening on %s port %d\n", bind_addr, port);
-	return fd;
+	s->ndirty = 0;
+	/* Wake at least once a second for the Date. */
+	return s->stop ? RB_LOOP_STOP : 1000000000ull;
+}
+
+static void fl_after_wait(void *owner)
+{
+	fl_refresh_date(owner);
 }
 
 static const char fl_usage[] =
@@ -318,6 +310,7 @@ static int fl_int_arg(const char *flag, const char *v, long lo, long hi, long *o
 
 int main(int argc, char **argv)
 {
+	rb_log_set_program("rbfloor");
 	const char *bind_addr = "127.0.0.1";
 	long port = -1, cpu = -1;
 	for (int i = 1; i < argc; i++) {
@@ -350,14 +343,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (rb_faults_init())
+		return 2;
 	fl_server s;
 	memset(&s, 0, sizeof(s));
 	int pin = cpu >= 0 ? (int)cpu : rb_cpu_nth(0);
 	int rc = rb_cpu_pin(pin);
-	if (rc) {
-		fprintf(stderr, "rbfloor: cannot pin to CPU %d: %s\n", pin, strerror(-rc));
-		return 1;
-	}
+	if (rc)
+		rb_log("cannot pin to CPU %d (%s); running unpinned", pin, strerror(-rc));
 	/* Room for FL_MAX_FDS connections; without it accept fails with EMFILE. */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FL_MAX_FDS) {
@@ -365,65 +358,53 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	/* Before the listening line: whoever waits for it may signal at once. */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fl_on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sigset_t stop;
+	rb_signals_block(&stop);
+	s.sigfd = signalfd(-1, &stop, SFD_CLOEXEC);
+	if (s.sigfd < 0) {
+		rb_log("signalfd: %s", strerror(errno));
+		return 1;
+	}
 	rb_httpdate_refresh(&s.date);
 	s.conns = calloc(FL_MAX_FDS, sizeof(*s.conns));
 	s.dirty = calloc(FL_MAX_FDS, sizeof(*s.dirty));
 	if (!s.conns || !s.dirty || fl_build(&s)) {
-		fprintf(stderr, "rbfloor: out of memory\n");
+		rb_log("out of memory");
 		return 1;
 	}
-	s.lfd = fl_listen(bind_addr, (int)port);
-	if (s.lfd < 0)
-		return 1;
-	rb_ring_opts o = {
-		.sq_entries = 4096, .cq_entries = 16384, .single_thread = 1, .name = "rbfloor"};
-	if ((rc = rb_ring_init(&s.ring, &o, NULL)) ||
-	    (rc = rb_bufring_init(&s.br, &s.ring, 0, FL_BUFFERS, FL_BUFFER_SIZE))) {
-		fprintf(stderr, "rbfloor: io_uring set-up failed: %s\n", strerror(-rc));
+	int bound = 0;
+	s.lfd = rb_listen(bind_addr, (int)port, 0, &bound);
+	if (s.lfd < 0) {
+		rb_log("cannot listen on %s port %ld: %s", bind_addr, port,
+		       s.lfd == -EINVAL ? "not an IPv4 or IPv6 address" : strerror(-s.lfd));
 		return 1;
 	}
-
-	fl_arm_accept(&s);
-	while (!fl_stop) {
-		/* The wait ends at least every 100 ms, to see a signal and the clock. */
-		struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = 100000000};
-		struct io_uring_cqe *cqe;
-		rc = io_uring_submit_and_wait_timeout(&s.ring, &cqe, 1, &ts, NULL);
-		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
-			fprintf(stderr, "rbfloor: io_uring_submit_and_wait: %s\n", strerror(-rc));
-			return 1;
-		}
-		fl_refresh_date(&s);
-		unsigned head, n = 0;
-		io_uring_for_each_cqe(&s.ring, head, cqe)
-		{
-			fl_on_cqe(&s, cqe);
-			n++;
-		}
-		io_uring_cq_advance(&s.ring, n);
-		rb_bufring_commit(&s.br);
-		/* One send per connection for everything this batch owes it. */
-		for (uint32_t i = 0; i < s.ndirty; i++) {
-			int fd = s.dirty[i];
-			s.conns[fd].dirty = 0;
-			if (s.conns[fd].open && s.conns[fd].send_len == 0 && s.conns[fd].owed)
-				fl_send(&s, fd);
-		}
-		s.ndirty = 0;
+	rb_loop_opts o = {.name = "ring",
+			  .sq_entries = 4096,
+			  .cq_entries = 16384,
+			  .recv_buffers = FL_BUFFERS,
+			  .recv_buffer_size = FL_BUFFER_SIZE};
+	if ((rc = rb_loop_init(&s.loop, &o))) {
+		rb_log("io_uring set-up failed: %s", strerror(-rc));
+		rb_loop_exit(&s.loop);
+		return 1;
 	}
-	fprintf(stderr, "rbfloor: stopping\n");
+	rb_log("listening on %s port %d", bind_addr, bound);
+	rb_loop_arm_accept(&s.loop, s.lfd, rb_ud(FL_ACCEPT, 0, 0));
+	fl_arm_signal(&s);
+	rb_loop_hooks hooks = {
+		.before_wait = fl_before_wait, .after_wait = fl_after_wait, .handle = fl_handle};
+	rc = rb_loop_run(&s.loop, &hooks, &s);
+	rb_log("stopping");
 	close(s.lfd);
-	/* The ring first: receives still armed hold buffers of the ring. */
-	io_uring_queue_exit(&s.ring);
-	rb_bufring_free(&s.br, NULL);
+	/* The ring first: receives still armed hold buffers of the loop. */
+	rb_loop_exit(&s.loop);
+	for (unsigned fd = 0; fd < FL_MAX_FDS; fd++)
+		if (s.conns[fd].open || s.conns[fd].recv_armed || s.conns[fd].send_len)
+			close((int)fd);
+	close(s.sigfd);
 	free(s.batch);
 	free(s.conns);
 	free(s.dirty);
-	return 0;
+	return rc ? 1 : 0;
 }
