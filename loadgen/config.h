@@ -1,5 +1,5 @@
 /*
- * rbload's command line, parsed (flags.c holds every flag, default and
+ * rbload's command line, parsed (lg_config_parse holds every flag, default and
  * range; docs/loadgen.md is the user's reference).
  */
 #ifndef LG_CONFIG_H
@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* -c: connections in all, so at most this many on one worker (-t 1); each
+ * is named by its index in user_data's slot field (lg_ud). */
+#define LG_MAX_CONNECTIONS 1000000u
 #define LG_MAX_URLS 64
 #define LG_MAX_HEADERS 64
 #define LG_MAX_CPUS 1024

@@ -9,7 +9,7 @@
 #ifndef LG_CONN_H
 #define LG_CONN_H
 
-#include "ringparse.h"
+#include "response.h"
 
 #include <stdint.h>
 
@@ -18,11 +18,6 @@ enum lg_conn_state {
 	LG_C_CONNECTING,
 	LG_C_OPEN,
 	LG_C_CLOSING,
-};
-
-enum lg_phase {
-	LG_PH_HEAD = 0, /* reading a status line and header block */
-	LG_PH_BODY,     /* reading the body by c->m.framing */
 };
 
 /* A request in flight: when it was due (the schedule; == sent in closed
@@ -35,14 +30,14 @@ typedef struct lg_inflight {
 
 typedef struct lg_conn {
 	int fd;
-	uint32_t idx;    /* slot in the worker's array */
-	uint32_t gen;    /* bumped when the socket is closed */
+	uint32_t idx;    /* slot in the worker's array: user_data's slot */
+	uint32_t gen;    /* bumped when the socket is closed: user_data's generation */
 	uint32_t global; /* connection number across all threads: the schedule's phase */
 	uint8_t state;   /* enum lg_conn_state */
-	uint8_t phase;   /* enum lg_phase */
 	uint8_t connect_inflight, recv_armed, send_inflight, on_dirty;
-	uint8_t opened_before; /* a reconnect counts as reopened */
-	uint8_t used;          /* --close: its one request has been sent */
+	uint8_t recv_multishot; /* the receive in flight was armed multishot */
+	uint8_t opened_before;  /* a reconnect counts as reopened */
+	uint8_t used;           /* --close: its one request has been sent */
 
 	/* In-flight requests: a ring of `pipeline` entries in the worker's array. */
 	lg_inflight *ring;
@@ -59,12 +54,7 @@ typedef struct lg_conn {
 	uint64_t open_at; /* IDLE: when to (re)connect */
 	uint64_t connect_ns;
 
-	/* Response framing. */
-	rp_message m;
-	uint64_t body_left;
-	rp_chunked *ck; /* allocated on the first chunked response */
-	char *carry;    /* a header block (or chunked trailer) split across receives */
-	uint32_t carry_len, carry_cap;
+	lg_rx rx; /* response framing */
 
 	struct lg_conn *dirty_next;
 } lg_conn;

@@ -1,18 +1,52 @@
-/* Connection lifecycle and the ring operations: connect, receive, send, close. */
-#include "worker.h"
+/* Connections: connect, receive, send, close, and the responses' accounting. */
+#include "conn_io.h"
 
-#include "rb_clock.h"
+#include "response.h"
+
 #include "rb_log.h"
+#include "rb_loop.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define LG_RETRY_NS (100ull * 1000000ull) /* after a failed connect */
+
+/* user_data: rb_ud(op, the connection's index in the worker, its generation).
+ * Cancellations the loop may drop go as RB_OP_LOOP (rb_loop_cancel_ud); a
+ * cancel by descriptor has an op of its own, since its -EINVAL says the
+ * kernel has no IORING_ASYNC_CANCEL_FD and closing must do without. */
+enum lg_op {
+	LG_OP_CONNECT = 1,
+	LG_OP_RECV,
+	LG_OP_SEND,
+	LG_OP_CANCEL_FD,
+};
+_Static_assert(LG_MAX_CONNECTIONS <= RB_UD_SLOT_MAX + 1,
+	       "every connection of a worker is named by user_data's slot field");
+
+static inline uint64_t lg_ud(enum lg_op op, const lg_conn *c)
+{
+	return rb_ud(op, c->idx, c->gen);
+}
+
+void lg_conn_init(lg_worker *w, lg_conn *c, uint32_t idx, uint32_t global)
+{
+	c->fd = -1;
+	c->idx = idx;
+	c->global = global;
+	c->ring = &w->inflight_mem[(size_t)idx * w->cfg->pipeline];
+	c->mix_pos = global % w->req.cycle;
+	lg_rx_init(&c->rx, w->parse_flags);
+}
+
+void lg_conn_free(lg_conn *c)
+{
+	lg_rx_free(&c->rx);
+}
 
 /* Count an error of `kind` if it happened inside the window. */
 static void lg_count_error(lg_worker *w, int kind)
@@ -33,14 +67,8 @@ void lg_conn_mark_dirty(lg_worker *w, lg_conn *c)
 
 static void lg_arm_recv(lg_worker *w, lg_conn *c)
 {
-	struct io_uring_sqe *sqe = rb_ring_sqe(&w->ring);
-	if (w->multishot)
-		io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
-	else
-		io_uring_prep_recv(sqe, c->fd, NULL, w->br.size, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = w->br.bgid;
-	io_uring_sqe_set_data64(sqe, lg_ud(LG_OP_RECV, c));
+	c->recv_multishot = !w->loop.single[RB_ARM_RECV];
+	rb_loop_arm_recv(&w->loop, c->fd, lg_ud(LG_OP_RECV, c));
 	c->recv_armed = 1;
 }
 
@@ -61,7 +89,7 @@ void lg_conn_open(lg_worker *w, lg_conn *c)
 	c->state = LG_C_CONNECTING;
 	c->connect_ns = w->now;
 	c->connect_inflight = 1;
-	struct io_uring_sqe *sqe = rb_ring_sqe(&w->ring);
+	struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&cfg->addr, cfg->addrlen);
 	io_uring_sqe_set_data64(sqe, lg_ud(LG_OP_CONNECT, c));
 }
@@ -90,12 +118,10 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 	c->fd = -1;
 	c->gen++;
 	c->state = LG_C_IDLE;
-	/* A fresh parser state for the next socket: a connection closed in
-	 * the middle of a response (a parse error, a reset, a timeout) left
-	 * c->m as it was, and the next socket's first response was parsed on
-	 * from there (after a parse error: every later response was one). */
-	lg_message_reset(c);
-	c->carry_len = 0;
+	/* A fresh framing state for the next socket: one closed in the middle
+	 * of a response (a parse error, a reset, a timeout) must not leave
+	 * its state to the next socket's first response. */
+	lg_rx_reset(&c->rx);
 	c->send_len = c->send_off = 0;
 	c->used = 0;
 	if (c->open_at < w->now)
@@ -104,8 +130,6 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 		w->next_open = c->open_at;
 }
 
-/* Close c (err_kind: an lg_err to count, or -1 for an orderly close).  The
- * socket is closed once its operations have completed. */
 void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind)
 {
 	if (c->state == LG_C_CLOSING || c->state == LG_C_IDLE)
@@ -118,17 +142,104 @@ void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind)
 	if (c->connect_inflight || c->recv_armed || c->send_inflight) {
 		/* shutdown ends a receive and a send; a connect needs the cancel */
 		shutdown(c->fd, SHUT_RDWR);
-		if (w->cancel_fd || c->connect_inflight) {
-			struct io_uring_sqe *sqe = rb_ring_sqe(&w->ring);
-			if (w->cancel_fd)
-				io_uring_prep_cancel_fd(sqe, c->fd, IORING_ASYNC_CANCEL_ALL);
-			else
-				io_uring_prep_cancel64(sqe, lg_ud(LG_OP_CONNECT, c), 0);
-			io_uring_sqe_set_data64(sqe, (uint64_t)LG_OP_CANCEL << 56);
+		if (w->cancel_fd) {
+			struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
+			io_uring_prep_cancel_fd(sqe, c->fd, IORING_ASYNC_CANCEL_ALL);
+			io_uring_sqe_set_data64(sqe, rb_ud(LG_OP_CANCEL_FD, 0, 0));
+		} else if (c->connect_inflight) {
+			rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_CONNECT, c));
 		}
 		return;
 	}
 	lg_conn_finalize(w, c);
+}
+
+/* A receive or send failed (kind k, not RB_RES_OK): a reset is counted as
+ * one whichever operation saw it, anything else as `other`. */
+static void lg_conn_failed(lg_worker *w, lg_conn *c, enum rb_res_kind k, int other)
+{
+	lg_conn_close(w, c, k == RB_RES_RESET ? LG_E_RESET : other);
+}
+
+/* A protocol error: logged once per kind and thread, counted, closed. */
+static void lg_conn_protocol_error(lg_worker *w, lg_conn *c)
+{
+	static _Thread_local uint8_t logged[LG_RX_E__COUNT];
+	unsigned e = c->rx.error;
+	if (e < LG_RX_E__COUNT && !logged[e]) {
+		logged[e] = 1;
+		rb_log("malformed response from %s: %s (logged once)", w->cfg->peer,
+		       lg_rx_error_message(e));
+	}
+	lg_conn_close(w, c, LG_E_PARSE);
+}
+
+/* The response to the oldest request in flight is complete (rx.status);
+ * last: the server closes after it. */
+static void lg_conn_complete(lg_worker *w, lg_conn *c, int last)
+{
+	const lg_config *cfg = w->cfg;
+	lg_inflight *e = &c->ring[c->head];
+	c->head = (c->head + 1) % cfg->pipeline;
+	c->inflight--;
+	if (e->measured) {
+		w->outstanding--;
+		if (w->now < w->run->measure_end) {
+			lg_counts *k = &w->counts;
+			uint16_t st = c->rx.status;
+			k->requests++;
+			k->status[st >= 100 && st < 600 ? st / 100 : 0]++;
+			if (st < 200 || st >= 400)
+				k->errors[LG_E_STATUS]++;
+			rb_hist_record(&w->iv, (int64_t)(w->now - e->due_ns));
+			rb_hist_record(&w->uncorr, (int64_t)(w->now - e->sent_ns));
+			w->last_settled_ns = w->now;
+		} else {
+			w->counts.unanswered++; /* answered after the window closed */
+		}
+	}
+	if (last || cfg->mode == LG_MODE_CLOSE) {
+		/* The server said this is the last response (or --close): what is
+		 * still in flight was never going to be answered; not an error. */
+		lg_conn_close(w, c, -1);
+		return;
+	}
+	lg_conn_mark_dirty(w, c);
+}
+
+/* A receive's bytes: framed one response at a time. */
+static void lg_conn_input(lg_worker *w, lg_conn *c, const char *p, size_t n)
+{
+	while (n > 0 && c->state == LG_C_OPEN) {
+		size_t used;
+		lg_rx_rc rc = lg_rx_feed(&c->rx, p, n, c->inflight > 0, &used);
+		p += used;
+		n -= used;
+		switch (rc) {
+		case LG_RX_MORE:
+			return;
+		case LG_RX_KEEP:
+			lg_conn_complete(w, c, 0);
+			break;
+		case LG_RX_LAST:
+			lg_conn_complete(w, c, 1);
+			return;
+		case LG_RX_ERROR:
+			lg_conn_protocol_error(w, c);
+			return;
+		}
+	}
+}
+
+/* The server closed its side. */
+static void lg_conn_eof(lg_worker *w, lg_conn *c)
+{
+	if (lg_rx_eof(&c->rx) == LG_RX_LAST) {
+		lg_conn_complete(w, c, 1); /* a close-delimited response; closes */
+		return;
+	}
+	/* With nothing in flight: an idle keep-alive connection closed, reopen. */
+	lg_conn_close(w, c, c->inflight > 0 ? LG_E_CLOSED : -1);
 }
 
 static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
@@ -138,6 +249,8 @@ static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
 		lg_conn_finalize(w, c);
 		return;
 	}
+	/* A connect completes with 0 or -errno; every failure, whatever its
+	 * kind, is a connect error. */
 	if (res < 0) {
 		if (!atomic_load(&w->run->ever_connected)) {
 			lg_run_fatal(w->run, "cannot connect to %s: %s", w->cfg->peer,
@@ -151,7 +264,6 @@ static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
 	}
 	atomic_store_explicit(&w->run->ever_connected, 1, memory_order_relaxed);
 	c->state = LG_C_OPEN;
-	c->phase = LG_PH_HEAD;
 	if (w->now >= w->run->measure_start) {
 		if (c->opened_before)
 			w->counts.reopened++;
@@ -167,27 +279,41 @@ static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
 
 static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 {
-	int res = cqe->res;
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		c->recv_armed = 0;
-	if (res > 0) {
-		uint16_t bid = rb_bufring_bid(cqe);
-		if (c->state == LG_C_OPEN) {
+	int refused = rb_loop_refused(&w->loop, RB_ARM_RECV, cqe);
+	int open = c->state == LG_C_OPEN;
+	enum rb_res_kind k = rb_res_kind(cqe->res);
+	switch (k) {
+	case RB_RES_OK:
+		if (open) {
 			if (lg_in_window(w))
-				w->counts.bytes_read += (uint64_t)res;
-			lg_conn_input(w, c, rb_bufring_ptr(&w->br, bid), (size_t)res);
+				w->counts.bytes_read += (uint64_t)cqe->res;
+			lg_conn_input(w, c, rb_loop_buf(&w->loop, cqe), (size_t)cqe->res);
 		}
-		rb_bufring_put(&w->br, bid);
-	} else if (res == 0) {
-		if (c->state == LG_C_OPEN)
+		rb_loop_buf_put(&w->loop, cqe);
+		break;
+	case RB_RES_EOF:
+		if (open)
 			lg_conn_eof(w, c);
-	} else if (res == -ENOBUFS) {
-		w->counts.enobufs++; /* the ring ran dry: not the connection's fault */
-	} else if (res == -EINVAL && w->multishot && c->state == LG_C_OPEN) {
-		rb_log("kernel refused multishot recv (-EINVAL); using single-shot recv");
-		w->multishot = 0;
-	} else if (res != -ECANCELED && c->state == LG_C_OPEN) {
-		lg_conn_close(w, c, res == -ECONNRESET || res == -EPIPE ? LG_E_RESET : LG_E_READ);
+		break;
+	case RB_RES_NOBUFS:
+		w->counts.enobufs++; /* the buffers ran dry, not the connection's fault: re-armed */
+		break;
+	case RB_RES_CANCELED:
+		break; /* we are closing it */
+	case RB_RES_REFUSED:
+		/* Multishot refused: the first refusal switches the loop to
+		 * single-shot; receives armed multishot before it are refused
+		 * too, and are re-armed single-shot as well. */
+		if (refused || (c->recv_multishot && w->loop.single[RB_ARM_RECV]))
+			break;
+		/* fall through */
+	case RB_RES_RESET:
+	case RB_RES_ERROR:
+		if (open)
+			lg_conn_failed(w, c, k, LG_E_READ);
+		break;
 	}
 	if (c->state == LG_C_OPEN && !c->recv_armed)
 		lg_arm_recv(w, c);
@@ -197,10 +323,8 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 
 static void lg_submit_send(lg_worker *w, lg_conn *c)
 {
-	struct io_uring_sqe *sqe = rb_ring_sqe(&w->ring);
-	io_uring_prep_send(sqe, c->fd, c->send_ptr + c->send_off, c->send_len - c->send_off,
-			   MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, lg_ud(LG_OP_SEND, c));
+	rb_loop_send(&w->loop, c->fd, c->send_ptr + c->send_off, c->send_len - c->send_off,
+		     lg_ud(LG_OP_SEND, c));
 	c->send_inflight = 1;
 }
 
@@ -213,8 +337,12 @@ static void lg_on_send(lg_worker *w, lg_conn *c, int res)
 	}
 	if (c->state != LG_C_OPEN)
 		return;
-	if (res < 0) {
-		lg_conn_close(w, c, res == -ECONNRESET || res == -EPIPE ? LG_E_RESET : LG_E_WRITE);
+	enum rb_res_kind k = rb_res_kind(res);
+	switch (k) {
+	case RB_RES_OK:
+		break;
+	default: /* a reset, or anything else (a send of n > 0 bytes never says 0) */
+		lg_conn_failed(w, c, k, LG_E_WRITE);
 		return;
 	}
 	if (lg_in_window(w))
@@ -228,7 +356,24 @@ static void lg_on_send(lg_worker *w, lg_conn *c, int res)
 	lg_conn_mark_dirty(w, c);
 }
 
-/* Send as many requests as c may have in flight now, in one send. */
+/* The kernel refused a cancel by descriptor: close with shutdown alone
+ * (and a cancel by user_data for a connect) from now on. */
+static void lg_on_cancel_fd(lg_worker *w, int res)
+{
+	switch (rb_res_kind(res)) {
+	case RB_RES_REFUSED:
+		if (w->cancel_fd) {
+			rb_log("%s: kernel refused IORING_ASYNC_CANCEL_FD; closing with shutdown "
+			       "only",
+			       w->name);
+			w->cancel_fd = 0;
+		}
+		break;
+	default: /* the count cancelled, or -ENOENT: nothing was left to cancel */
+		break;
+	}
+}
+
 void lg_conn_flush(lg_worker *w, lg_conn *c)
 {
 	const lg_config *cfg = w->cfg;
@@ -278,24 +423,19 @@ void lg_conn_flush(lg_worker *w, lg_conn *c)
 	lg_submit_send(w, c);
 }
 
-void lg_handle_cqe(lg_worker *w, const struct io_uring_cqe *cqe)
+void lg_conn_handle(lg_worker *w, const struct io_uring_cqe *cqe)
 {
 	uint64_t ud = cqe->user_data;
-	enum lg_op op = (enum lg_op)(ud >> 56);
-	if (op == LG_OP_CANCEL) {
-		if (cqe->res == -EINVAL && w->cancel_fd) {
-			rb_log("kernel refused IORING_ASYNC_CANCEL_FD; closing with shutdown only");
-			w->cancel_fd = 0;
-		}
+	unsigned op = rb_ud_op(ud);
+	if (op == LG_OP_CANCEL_FD) {
+		lg_on_cancel_fd(w, cqe->res);
 		return;
 	}
-	uint32_t idx = (uint32_t)ud;
-	uint32_t gen = (uint32_t)(ud >> 32) & 0xffffff;
+	uint32_t idx = rb_ud_slot(ud);
 	lg_conn *c = idx < w->nconns ? &w->conns[idx] : NULL;
-	if (!c || (c->gen & 0xffffff) != gen) {
-		/* a socket already closed: nothing waits for this; give the buffer back */
-		if (op == LG_OP_RECV && (cqe->flags & IORING_CQE_F_BUFFER))
-			rb_bufring_put(&w->br, rb_bufring_bid(cqe));
+	if (!c || c->gen != rb_ud_gen(ud)) {
+		/* a socket already closed: nothing waits for this; give its buffer back */
+		rb_loop_buf_put(&w->loop, cqe);
 		return;
 	}
 	switch (op) {

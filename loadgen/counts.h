@@ -28,7 +28,9 @@ typedef struct lg_counts {
 	uint64_t status[6]; /* by class: [1] 1xx ... [5] 5xx, [0] anything else */
 	uint64_t errors[LG_E__COUNT];
 	uint64_t opened, reopened; /* connections */
-	uint64_t enobufs;          /* receives that found the buffer ring empty */
+	uint64_t enobufs;          /* receives that found the receive buffers empty */
+	/* The event loop's own (rb_loop_stats), over the whole run. */
+	uint64_t cq_overflows, sq_full, stashed, faults_hit;
 } lg_counts;
 
 static inline void lg_counts_add(lg_counts *dst, const lg_counts *src)

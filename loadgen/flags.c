@@ -23,7 +23,7 @@ static void lg_usage(FILE *f)
 		"io_uring HTTP/1.1 load generator with HDR latency histograms (ringbench %s).\n"
 		"\n"
 		"Load:\n"
-		"  -c, --connections N   connections in total, 1 to 1000000 (default 10)\n"
+		"  -c, --connections N   connections in total, 1 to %u (default 10)\n"
 		"  -t, --threads N       worker threads, each pinned to one CPU, 1 to 1024\n"
 		"                        (default: CPUs this process may use, here %d, at most N\n"
 		"                        connections)\n"
@@ -59,10 +59,14 @@ static void lg_usage(FILE *f)
 		"      --no-progress     stderr is a terminal)\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         the version\n"
+		"Environment:\n"
+		"  RB_FAULTS=LIST        force io_uring fallbacks and faults, for tests: a comma\n"
+		"                        list of fault names (docs/loadgen.md)\n"
 		"\n"
 		"Exit status: 0 after a run (errors are in the report), 1 when the server could\n"
 		"not be reached or nothing was answered, 2 for a bad command line.\n",
-		RB_VERSION, rb_cpu_count(), LG_MAX_PIPELINE, LG_MAX_HEADERS, LG_MAX_MIX);
+		RB_VERSION, LG_MAX_CONNECTIONS, rb_cpu_count(), LG_MAX_PIPELINE, LG_MAX_HEADERS,
+		LG_MAX_MIX);
 }
 
 static int lg_flag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -367,7 +371,7 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 
 		rc = 0;
 		if (!strcmp(name, "--connections")) {
-			rc = lg_flag_u64(flag, val, 1, 1000000, &v);
+			rc = lg_flag_u64(flag, val, 1, LG_MAX_CONNECTIONS, &v);
 			cfg->connections = (uint32_t)v;
 		} else if (!strcmp(name, "--threads")) {
 			rc = lg_flag_u64(flag, val, 1, 1024, &v);

@@ -8,8 +8,10 @@
 #include "worker.h"
 
 #include "rb_clock.h"
+#include "rb_faults.h"
 #include "rb_log.h"
 #include "rb_ring.h"
+#include "rb_signals.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -58,6 +60,25 @@ static void lg_fmt_count(double v, char *out, size_t len)
 		snprintf(out, len, "%.0f", v);
 }
 
+/* How the workers' loops run: the first one's ring flags (every worker
+ * asks for the same), and each fallback if any worker took it. */
+static void lg_env_loops(lg_env *e, const lg_worker *ws, uint32_t n)
+{
+	rb_ring_flag_names(ws[0].loop.info.flags, e->ring_flags, sizeof(e->ring_flags));
+	e->sq_entries = ws[0].loop.info.sq_entries;
+	e->cq_entries = ws[0].loop.info.cq_entries;
+	rb_faults_names(rb_faults(), e->faults, sizeof(e->faults));
+	e->multishot_recv = e->cancel_fd = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		if (ws[i].loop.single[RB_ARM_RECV])
+			e->multishot_recv = 0;
+		if (!ws[i].loop.bufs.br)
+			e->legacy_buffers = 1;
+		if (!ws[i].cancel_fd)
+			e->cancel_fd = 0;
+	}
+}
+
 /* The once-a-second status line (stderr, a terminal). */
 static void lg_progress(const lg_run *run, lg_worker *ws, uint32_t n, uint64_t now,
 			uint64_t *last_req, uint64_t *last_ns)
@@ -98,16 +119,20 @@ int main(int argc, char **argv)
 	int rc = lg_config_parse(&cfg, argc, argv);
 	if (rc)
 		return rc == 1 ? 0 : 2;
-	if (lg_raise_nofile(cfg.connections))
+	/* Before any thread starts: the loops read the faults in force. */
+	if (rb_faults_init()) {
+		lg_config_free(&cfg);
+		return 2;
+	}
+	if (lg_raise_nofile(cfg.connections)) {
+		lg_config_free(&cfg);
 		return 1;
+	}
 
-	/* SIGINT/SIGTERM are taken by main with sigtimedwait; the workers never see them. */
+	/* SIGINT/SIGTERM are taken by main with sigtimedwait; the workers
+	 * (started below, so they inherit the mask) never see them. */
 	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	rb_signals_block(&sigs);
 
 	/* A bad method, path or header is a command-line error: check it once. */
 	{
@@ -219,8 +244,7 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	res.max_rss_bytes = ru.ru_maxrss * 1024;
 	lg_env_read(&res.env);
-	rb_ring_flag_names(ws[0].ring_info.flags, res.env.ring_flags, sizeof(res.env.ring_flags));
-	res.env.multishot_recv = ws[0].multishot;
+	lg_env_loops(&res.env, ws, T);
 
 	rc = 0;
 	if (!cfg.quiet)

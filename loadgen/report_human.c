@@ -98,6 +98,13 @@ void lg_report_human(const lg_result *r, FILE *f)
 		fprintf(f, "  Non-2xx or 3xx responses: %" PRIu64 "\n", k->errors[LG_E_STATUS]);
 	if (k->reopened)
 		fprintf(f, "  Connections reopened: %" PRIu64 "\n", k->reopened);
+	/* What makes the run unlike a plain one: forced faults, a queue too small. */
+	if (r->env.faults[0])
+		fprintf(f, "  RB_FAULTS forced: %s (%" PRIu64 " injected)\n", r->env.faults,
+			k->faults_hit);
+	if (k->cq_overflows)
+		fprintf(f, "  Completion queue overflowed after %" PRIu64 " waits\n",
+			k->cq_overflows);
 }
 
 int lg_report_hgrm(const lg_result *r, const char *path)

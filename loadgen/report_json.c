@@ -39,6 +39,33 @@ static void lg_json_latency(FILE *f, const rb_hist *h)
 	fprintf(f, ", \"count\": %" PRIu64 "}", rb_hist_count(h));
 }
 
+/* How the event loop ran: its counters, the fallbacks it took, the faults
+ * RB_FAULTS forced (an array of names). */
+static void lg_json_ring(const lg_result *r, FILE *f)
+{
+	const lg_counts *k = &r->counts;
+	fprintf(f,
+		"  \"ring\": {\"enobufs\": %" PRIu64 ", \"cq_overflows\": %" PRIu64
+		", \"sq_full\": %" PRIu64 ", \"stashed\": %" PRIu64 ", \"faults_hit\": %" PRIu64
+		",\n    \"flags\": ",
+		k->enobufs, k->cq_overflows, k->sq_full, k->stashed, k->faults_hit);
+	lg_json_str(f, r->env.ring_flags);
+	fprintf(f, ", \"sq_entries\": %u, \"cq_entries\": %u", r->env.sq_entries,
+		r->env.cq_entries);
+	fprintf(f,
+		", \"multishot_recv\": %s, \"buffers\": \"%s\", \"cancel_fd\": %s, \"faults\": [",
+		r->env.multishot_recv ? "true" : "false", r->env.legacy_buffers ? "legacy" : "ring",
+		r->env.cancel_fd ? "true" : "false");
+	const char *p = r->env.faults;
+	for (int first = 1; *p; first = 0) {
+		size_t n = strcspn(p, " ");
+		fprintf(f, "%s\"%.*s\"", first ? "" : ", ", (int)n, p);
+		p += n;
+		p += *p == ' ';
+	}
+	fprintf(f, "]},\n");
+}
+
 static void lg_json_body(const lg_result *r, FILE *f)
 {
 	const lg_config *cfg = r->cfg;
@@ -102,6 +129,8 @@ static void lg_json_body(const lg_result *r, FILE *f)
 	fprintf(f, ", \"cpus_online\": %ld, \"memory_bytes\": %llu,\n    \"ring_flags\": ",
 		r->env.cpus_online, r->env.memory_bytes);
 	lg_json_str(f, r->env.ring_flags);
+	fprintf(f, ", \"sq_entries\": %u, \"cq_entries\": %u", r->env.sq_entries,
+		r->env.cq_entries);
 	fprintf(f, ", \"multishot_recv\": %s, \"parser_variant\": ",
 		r->env.multishot_recv ? "true" : "false");
 	lg_json_str(f, r->env.parser_variant);
@@ -137,7 +166,7 @@ static void lg_json_body(const lg_result *r, FILE *f)
 		r->cpu_user_s, r->cpu_sys_s,
 		k->requests ? (r->cpu_user_s + r->cpu_sys_s) * 1e6 / (double)k->requests : 0.0);
 	fprintf(f, "  \"memory\": {\"max_rss_bytes\": %ld},\n", r->max_rss_bytes);
-	fprintf(f, "  \"ring\": {\"enobufs\": %" PRIu64 "},\n", k->enobufs);
+	lg_json_ring(r, f);
 	fprintf(f, "  \"latency_us\": {\n    \"corrected\": ");
 	lg_json_latency(f, &r->corr);
 	fprintf(f, ",\n    \"uncorrected\": ");

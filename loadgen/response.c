@@ -1,241 +1,250 @@
 /*
- * Framing responses with ringparse and recording each one's latency.
- *
- * Bytes are framed where they lie in the receive buffer; only a header block
- * (or a chunked trailer) split across receives is copied, into c->carry.
+ * Framing responses with ringparse: the status line and header block, then
+ * the body by its framing (Content-Length, chunked, or to the close).
  */
-#include "worker.h"
-
-#include "rb_log.h"
+#include "response.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Header blocks above the parser's limit are errors before this is reached. */
-#define LG_CARRY_MAX (RP_DEFAULT_MAX_HEADER_BYTES + 65536u)
-
-static void lg_parse_error(lg_worker *w, lg_conn *c, const char *what)
+void lg_rx_init(lg_rx *rx, unsigned parse_flags)
 {
-	static _Thread_local int logged[RP_E__COUNT + 1];
-	int k = what ? RP_E__COUNT : c->m.error;
-	if (!logged[k]) {
-		logged[k] = 1;
-		rb_log("malformed response from %s: %s (logged once)", w->cfg->peer,
-		       what ? what : rp_error_message((rp_error)c->m.error));
-	}
-	lg_conn_close(w, c, LG_E_PARSE);
+	memset(rx, 0, sizeof(*rx));
+	rx->parse_flags = (uint8_t)parse_flags;
+	rp_message_init(&rx->m, NULL, RP_DEFAULT_MAX_HEADERS, NULL);
 }
 
-/* Append n bytes to the carry buffer.  Returns 0, or -1 when it would pass
- * LG_CARRY_MAX or memory ran out. */
-static int lg_carry_append(lg_conn *c, const char *p, size_t n)
+/* The next response starts at the next byte. */
+static void lg_rx_next(lg_rx *rx)
 {
-	size_t need = (size_t)c->carry_len + n;
-	if (need > LG_CARRY_MAX)
-		return -1;
-	if (need > c->carry_cap) {
-		size_t cap = c->carry_cap ? c->carry_cap : 1024;
+	rp_message_init(&rx->m, NULL, RP_DEFAULT_MAX_HEADERS, NULL);
+	rx->phase = LG_RX_HEAD;
+	rx->body_left = 0;
+}
+
+void lg_rx_reset(lg_rx *rx)
+{
+	lg_rx_next(rx);
+	rx->carry_len = 0;
+	rx->error = 0;
+}
+
+void lg_rx_free(lg_rx *rx)
+{
+	free(rx->carry);
+	free(rx->ck);
+	rx->carry = NULL;
+	rx->ck = NULL;
+	rx->carry_len = rx->carry_cap = 0;
+}
+
+const char *lg_rx_error_message(unsigned e)
+{
+	switch (e) {
+	case LG_RX_E_UNSOLICITED:
+		return "bytes from the server with no request in flight";
+	case LG_RX_E_CARRY:
+		return "a header block or trailer section split across receives is too large";
+	case LG_RX_E_NOMEM:
+		return "no memory to keep a split header block or to decode a chunked body";
+	default:
+		return e < RP_E__COUNT ? rp_error_message((rp_error)e) : "unknown error";
+	}
+}
+
+static lg_rx_rc lg_rx_fail(lg_rx *rx, unsigned e)
+{
+	rx->error = (uint16_t)e;
+	return LG_RX_ERROR;
+}
+
+/* Append n bytes to the carry (the caller keeps it within LG_RX_CARRY_MAX).
+ * Returns 0, or -1 when memory ran out. */
+static int lg_rx_carry(lg_rx *rx, const char *p, size_t n)
+{
+	size_t need = (size_t)rx->carry_len + n;
+	if (need > rx->carry_cap) {
+		size_t cap = rx->carry_cap ? rx->carry_cap : 1024;
 		while (cap < need)
 			cap *= 2;
-		char *nb = realloc(c->carry, cap);
+		char *nb = realloc(rx->carry, cap);
 		if (!nb)
 			return -1;
-		c->carry = nb;
-		c->carry_cap = (uint32_t)cap;
+		rx->carry = nb;
+		rx->carry_cap = (uint32_t)cap;
 	}
-	memcpy(c->carry + c->carry_len, p, n);
-	c->carry_len = (uint32_t)need;
+	memcpy(rx->carry + rx->carry_len, p, n);
+	rx->carry_len = (uint32_t)need;
 	return 0;
 }
 
-void lg_message_reset(lg_conn *c)
+/* Of n new bytes, how many fit in the carry. */
+static size_t lg_rx_room(const lg_rx *rx, size_t n)
 {
-	rp_message_init(&c->m, NULL, RP_DEFAULT_MAX_HEADERS, NULL);
-	c->phase = LG_PH_HEAD;
-	c->body_left = 0;
+	size_t room = LG_RX_CARRY_MAX - rx->carry_len;
+	return n < room ? n : room;
 }
 
-/* The response to the oldest request in flight is complete. */
-static void lg_complete(lg_worker *w, lg_conn *c)
+/* A final response is complete. */
+static lg_rx_rc lg_rx_done(lg_rx *rx)
 {
-	const lg_config *cfg = w->cfg;
-	lg_inflight *e = &c->ring[c->head];
-	c->head = (c->head + 1) % cfg->pipeline;
-	c->inflight--;
-	if (e->measured) {
-		w->outstanding--;
-		if (w->now < w->run->measure_end) {
-			lg_counts *k = &w->counts;
-			uint16_t st = c->m.status;
-			k->requests++;
-			k->status[st >= 100 && st < 600 ? st / 100 : 0]++;
-			if (st < 200 || st >= 400)
-				k->errors[LG_E_STATUS]++;
-			rb_hist_record(&w->iv, (int64_t)(w->now - e->due_ns));
-			rb_hist_record(&w->uncorr, (int64_t)(w->now - e->sent_ns));
-			w->last_settled_ns = w->now;
-		} else {
-			w->counts.unanswered++; /* answered after the window closed */
-		}
-	}
-	int keep = (c->m.flags & RP_F_KEEP_ALIVE) && cfg->mode != LG_MODE_CLOSE;
-	lg_message_reset(c);
-	if (!keep) {
-		/* The server said this is the last response (or --close): what is
-		 * still in flight was never going to be answered; not an error. */
-		lg_conn_close(w, c, -1);
-		return;
-	}
-	lg_conn_mark_dirty(w, c);
+	rx->status = rx->m.status;
+	lg_rx_rc rc = (rx->m.flags & RP_F_KEEP_ALIVE) ? LG_RX_KEEP : LG_RX_LAST;
+	lg_rx_next(rx);
+	return rc;
 }
 
-/* Chunked body bytes: from the carry if a trailer is split, else in place.
- * Returns the bytes of p consumed, or -1 after closing the connection. */
-static ssize_t lg_feed_chunked(lg_worker *w, lg_conn *c, const char *p, size_t n)
+/* The status line and header block, from p or, when an earlier receive
+ * left part of it, from the carry with p's bytes appended. */
+static lg_rx_rc lg_rx_head(lg_rx *rx, const char *p, size_t n, int awaiting, size_t *took)
 {
+	size_t old = rx->carry_len, add = n;
 	const char *buf = p;
-	size_t len = n, old = c->carry_len;
+	size_t len = n;
+	if (!old && !awaiting)
+		return lg_rx_fail(rx, LG_RX_E_UNSOLICITED);
 	if (old) {
-		if (lg_carry_append(c, p, n)) {
-			lg_parse_error(w, c, "chunked trailer section too large");
-			return -1;
+		/* Never past the parser's limit: it fails a block that reaches
+		 * it, whether it came in one receive or many. */
+		add = lg_rx_room(rx, n);
+		if (lg_rx_carry(rx, p, add))
+			return lg_rx_fail(rx, LG_RX_E_NOMEM);
+		buf = rx->carry;
+		len = rx->carry_len;
+	}
+	int64_t r = rp_parse_response(&rx->m, buf, len, rx->parse_flags);
+	if (r == RP_ERROR)
+		return lg_rx_fail(rx, rx->m.error);
+	if (r == RP_INCOMPLETE) {
+		/* (The parser fails a block at the carry's size, so neither
+		 * limit test below is met; they keep the bound local.) */
+		if (old) {
+			if (add < n)
+				return lg_rx_fail(rx, LG_RX_E_CARRY);
+		} else if (n > LG_RX_CARRY_MAX) {
+			return lg_rx_fail(rx, LG_RX_E_CARRY);
+		} else if (lg_rx_carry(rx, p, n)) {
+			return lg_rx_fail(rx, LG_RX_E_NOMEM);
 		}
-		buf = c->carry;
-		len = c->carry_len;
+		*took = add;
+		return LG_RX_MORE;
+	}
+	*took = (size_t)r - old; /* the carry alone was incomplete: r > old */
+	rx->carry_len = 0;
+	uint16_t st = rx->m.status;
+	if (st >= 100 && st < 200 && st != 101) {
+		lg_rx_next(rx); /* interim: the final response follows */
+		return LG_RX_MORE;
+	}
+	switch (rx->m.framing) {
+	case RP_BODY_NONE:
+		return lg_rx_done(rx);
+	case RP_BODY_LENGTH:
+		if (rx->m.content_length == 0)
+			return lg_rx_done(rx);
+		rx->body_left = rx->m.content_length;
+		break;
+	case RP_BODY_CHUNKED:
+		if (!rx->ck && !(rx->ck = malloc(sizeof(*rx->ck))))
+			return lg_rx_fail(rx, LG_RX_E_NOMEM);
+		rp_chunked_init(rx->ck);
+		break;
+	default: /* RP_BODY_CLOSE: the body runs to the server's close */
+		break;
+	}
+	rx->phase = LG_RX_BODY;
+	return LG_RX_MORE;
+}
+
+/* Chunked body bytes, in place; the decoder takes a trailer section only
+ * whole, so what it leaves of one is kept in the carry for the next
+ * receive, which is appended to it. */
+static lg_rx_rc lg_rx_chunked(lg_rx *rx, const char *p, size_t n, size_t *took)
+{
+	size_t old = rx->carry_len, add = n;
+	const char *buf = p;
+	size_t len = n;
+	if (old) {
+		add = lg_rx_room(rx, n);
+		if (lg_rx_carry(rx, p, add))
+			return lg_rx_fail(rx, LG_RX_E_NOMEM);
+		buf = rx->carry;
+		len = rx->carry_len;
 	}
 	size_t at = 0;
-	while (at < len && !rp_chunked_done(c->ck)) {
+	while (at < len && !rp_chunked_done(rx->ck)) {
 		const char *data;
 		size_t dlen;
-		int64_t r = rp_chunked_feed(c->ck, buf + at, len - at, &data, &dlen);
-		if (r == RP_ERROR) {
-			c->m.error = c->ck->error;
-			lg_parse_error(w, c, NULL);
-			return -1;
-		}
+		int64_t r = rp_chunked_feed(rx->ck, buf + at, len - at, &data, &dlen);
+		if (r == RP_ERROR)
+			return lg_rx_fail(rx, rx->ck->error);
 		if (r == 0)
 			break;
 		at += (size_t)r;
 	}
-	if (rp_chunked_done(c->ck)) {
-		c->carry_len = 0;
-		return (ssize_t)(at - old); /* at >= old: the carry alone was incomplete */
+	if (rp_chunked_done(rx->ck)) {
+		rx->carry_len = 0;
+		*took = at - old; /* the carry alone was an incomplete trailer: at > old */
+		return lg_rx_done(rx);
 	}
-	/* not done: keep what was not consumed, for the next receive */
-	if (at < len) {
-		if (old) {
-			memmove(c->carry, c->carry + at, len - at);
-			c->carry_len = (uint32_t)(len - at);
-		} else if (lg_carry_append(c, p + at, len - at)) {
-			lg_parse_error(w, c, "chunked trailer section too large");
-			return -1;
-		}
-	} else {
-		c->carry_len = 0;
+	*took = add;
+	if (at == len) {
+		rx->carry_len = 0;
+		return LG_RX_MORE;
 	}
-	return (ssize_t)n;
+	/* A trailer section not yet whole (the decoder fails one far below
+	 * the carry's size: the limit tests are a local bound). */
+	if (old) {
+		if (add < n)
+			return lg_rx_fail(rx, LG_RX_E_CARRY);
+		memmove(rx->carry, rx->carry + at, len - at);
+		rx->carry_len = (uint32_t)(len - at);
+	} else if (len - at > LG_RX_CARRY_MAX) {
+		return lg_rx_fail(rx, LG_RX_E_CARRY);
+	} else if (lg_rx_carry(rx, p + at, len - at)) {
+		return lg_rx_fail(rx, LG_RX_E_NOMEM);
+	}
+	return LG_RX_MORE;
 }
 
-void lg_conn_input(lg_worker *w, lg_conn *c, const char *p, size_t n)
+static lg_rx_rc lg_rx_body(lg_rx *rx, const char *p, size_t n, size_t *took)
 {
-	while (n > 0 && c->state == LG_C_OPEN) {
-		if (c->phase == LG_PH_HEAD) {
-			if (c->inflight == 0) {
-				lg_parse_error(w, c,
-					       "bytes from the server with no request in flight");
-				return;
-			}
-			const char *buf = p;
-			size_t len = n, old = c->carry_len;
-			if (old) {
-				if (lg_carry_append(c, p, n)) {
-					lg_parse_error(w, c, "response header block too large");
-					return;
-				}
-				buf = c->carry;
-				len = c->carry_len;
-			}
-			int64_t r = rp_parse_response(&c->m, buf, len, w->parse_flags);
-			if (r == RP_INCOMPLETE) {
-				if (!old && lg_carry_append(c, p, n))
-					lg_parse_error(w, c, "response header block too large");
-				return;
-			}
-			if (r == RP_ERROR) {
-				lg_parse_error(w, c, NULL);
-				return;
-			}
-			size_t used = (size_t)r - old;
-			p += used;
-			n -= used;
-			c->carry_len = 0;
-			uint16_t st = c->m.status;
-			if (st >= 100 && st < 200 && st != 101) {
-				lg_message_reset(c); /* interim: the final response follows */
-				continue;
-			}
-			switch (c->m.framing) {
-			case RP_BODY_NONE:
-				lg_complete(w, c);
-				continue;
-			case RP_BODY_LENGTH:
-				c->body_left = c->m.content_length;
-				if (c->body_left == 0) {
-					lg_complete(w, c);
-					continue;
-				}
-				break;
-			case RP_BODY_CHUNKED:
-				if (!c->ck && !(c->ck = malloc(sizeof(*c->ck)))) {
-					lg_parse_error(w, c, "no memory for a chunked decoder");
-					return;
-				}
-				rp_chunked_init(c->ck);
-				break;
-			default: /* RP_BODY_CLOSE: the body runs to the server's close */
-				break;
-			}
-			c->phase = LG_PH_BODY;
-			continue;
-		}
-
-		/* LG_PH_BODY */
-		switch (c->m.framing) {
-		case RP_BODY_LENGTH: {
-			size_t take = n < c->body_left ? n : (size_t)c->body_left;
-			c->body_left -= take;
-			p += take;
-			n -= take;
-			if (c->body_left == 0)
-				lg_complete(w, c);
-			break;
-		}
-		case RP_BODY_CHUNKED: {
-			ssize_t used = lg_feed_chunked(w, c, p, n);
-			if (used < 0)
-				return;
-			p += used;
-			n -= (size_t)used;
-			if (rp_chunked_done(c->ck))
-				lg_complete(w, c);
-			break;
-		}
-		default:
-			n = 0; /* close-delimited: everything until EOF is body */
-			break;
-		}
+	switch (rx->m.framing) {
+	case RP_BODY_LENGTH: {
+		size_t take = n < rx->body_left ? n : (size_t)rx->body_left;
+		rx->body_left -= take;
+		*took = take;
+		return rx->body_left == 0 ? lg_rx_done(rx) : LG_RX_MORE;
+	}
+	case RP_BODY_CHUNKED:
+		return lg_rx_chunked(rx, p, n, took);
+	default: /* close-delimited: everything until the close is body */
+		*took = n;
+		return LG_RX_MORE;
 	}
 }
 
-void lg_conn_eof(lg_worker *w, lg_conn *c)
+lg_rx_rc lg_rx_feed(lg_rx *rx, const char *p, size_t n, int awaiting, size_t *used)
 {
-	if (c->phase == LG_PH_BODY && c->m.framing == RP_BODY_CLOSE) {
-		c->m.flags &= ~(uint32_t)RP_F_KEEP_ALIVE;
-		lg_complete(w, c); /* closes */
-		return;
+	size_t at = 0;
+	lg_rx_rc rc = LG_RX_MORE;
+	while (at < n && rc == LG_RX_MORE) {
+		size_t took = 0;
+		if (rx->phase == LG_RX_HEAD)
+			rc = lg_rx_head(rx, p + at, n - at, awaiting, &took);
+		else
+			rc = lg_rx_body(rx, p + at, n - at, &took);
+		at += took;
 	}
-	if (c->inflight > 0 || c->phase == LG_PH_BODY || c->carry_len)
-		lg_conn_close(w, c, LG_E_CLOSED);
-	else
-		lg_conn_close(w, c, -1); /* an idle keep-alive connection closed: reopen */
+	*used = at;
+	return rc;
+}
+
+lg_rx_rc lg_rx_eof(lg_rx *rx)
+{
+	if (rx->phase == LG_RX_BODY && rx->m.framing == RP_BODY_CLOSE) {
+		rx->m.flags &= ~(uint32_t)RP_F_KEEP_ALIVE;
+		return lg_rx_done(rx);
+	}
+	return LG_RX_MORE;
 }

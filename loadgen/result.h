@@ -17,7 +17,11 @@ typedef struct lg_env {
 	long cpus_online;
 	unsigned long long memory_bytes;
 	char ring_flags[160];
-	int multishot_recv;
+	unsigned sq_entries, cq_entries; /* the first worker's ring */
+	char faults[160];                /* RB_FAULTS in force, space separated */
+	int multishot_recv;              /* 0: some worker's kernel refused it, or RB_FAULTS */
+	int legacy_buffers;              /* some worker had no provided-buffer ring */
+	int cancel_fd; /* 0: some worker's kernel refused IORING_ASYNC_CANCEL_FD */
 	const char *parser_variant;
 } lg_env;
 

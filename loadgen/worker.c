@@ -1,5 +1,7 @@
-/* The worker thread: set-up, the ring loop, the schedule, timers, the end. */
+/* The worker thread: set-up, the loop's hooks, the schedule, timers, the end. */
 #include "worker.h"
+
+#include "conn_io.h"
 
 #include "rb_clock.h"
 #include "rb_cpu.h"
@@ -28,7 +30,6 @@ int lg_worker_init(lg_worker *w, lg_run *run, uint32_t id, uint32_t first_conn, 
 	w->run = run;
 	w->cfg = cfg;
 	w->cpu = cfg->cpus[id % cfg->ncpus];
-	w->multishot = 1;
 	w->cancel_fd = 1;
 	w->quota = quota;
 	w->nconns = nconns;
@@ -45,27 +46,22 @@ int lg_worker_init(lg_worker *w, lg_run *run, uint32_t id, uint32_t first_conn, 
 			 nconns);
 		return -1;
 	}
-	for (uint32_t i = 0; i < nconns; i++) {
-		lg_conn *c = &w->conns[i];
-		c->fd = -1;
-		c->idx = i;
-		/* Connections are dealt round robin over the threads, so each thread's
-		 * share of the open-loop schedule is evenly spread in time. */
-		c->global = first_conn + i * run->nworkers;
-		c->ring = &w->inflight_mem[(size_t)i * cfg->pipeline];
-		c->mix_pos = c->global % w->req.cycle;
-		rp_message_init(&c->m, NULL, RP_DEFAULT_MAX_HEADERS, NULL);
-	}
+	/* Connections are dealt round robin over the threads, so each thread's
+	 * share of the open-loop schedule is evenly spread in time. */
+	for (uint32_t i = 0; i < nconns; i++)
+		lg_conn_init(w, &w->conns[i], i, first_conn + i * run->nworkers);
 	return 0;
 }
 
 void lg_worker_free(lg_worker *w)
 {
+	/* The loop first: its exit cancels the operations still pending
+	 * (sends point into the request bytes, receives into its buffers). */
+	rb_loop_exit(&w->loop);
 	for (uint32_t i = 0; w->conns && i < w->nconns; i++) {
 		if (w->conns[i].fd >= 0)
 			close(w->conns[i].fd);
-		free(w->conns[i].carry);
-		free(w->conns[i].ck);
+		lg_conn_free(&w->conns[i]);
 	}
 	free(w->conns);
 	free(w->inflight_mem);
@@ -73,10 +69,6 @@ void lg_worker_free(lg_worker *w)
 	rb_hist_free(&w->iv);
 	rb_hist_free(&w->corr);
 	rb_hist_free(&w->uncorr);
-	if (w->br_ready)
-		rb_bufring_free(&w->br, &w->ring);
-	if (w->ring_ready)
-		io_uring_queue_exit(&w->ring);
 	w->conns = NULL;
 }
 
@@ -90,39 +82,30 @@ static uint64_t lg_thread_cpu_ns(uint64_t *sys)
 	       (uint64_t)ru.ru_utime.tv_usec * 1000ull;
 }
 
-/* Ring, buffers: in the thread that uses them (SINGLE_ISSUER). */
+/* The loop: in the thread that runs it (SINGLE_ISSUER). */
 static int lg_worker_setup(lg_worker *w)
 {
 	/* Open-loop sends are timed by the ring's wait timeout: the default 50 us
 	 * timer slack would show up as latency in every corrected figure. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	snprintf(w->name, sizeof(w->name), "worker %u", w->id);
 	int rc = rb_cpu_pin(w->cpu);
-	if (rc) {
-		snprintf(w->err, sizeof(w->err), "worker %u: cannot pin to CPU %d: %s", w->id,
-			 w->cpu, strerror(-rc));
-		return -1;
-	}
-	char name[32];
-	snprintf(name, sizeof(name), "worker %u", w->id);
+	if (rc)
+		rb_log("%s: cannot pin to CPU %d (%s); running unpinned", w->name, w->cpu,
+		       strerror(-rc));
 	uint32_t sq = w->nconns * 2 < 256 ? 256 : w->nconns * 2 > 8192 ? 8192 : w->nconns * 2;
 	uint32_t cq = w->nconns * 4 < 4096 ? 4096 : w->nconns * 4 > 262144 ? 262144 : w->nconns * 4;
-	rb_ring_opts o = {.sq_entries = sq, .cq_entries = cq, .single_thread = 1, .name = name};
-	rc = rb_ring_init(&w->ring, &o, &w->ring_info);
+	rb_loop_opts o = {.name = w->name,
+			  .sq_entries = sq,
+			  .cq_entries = cq,
+			  .recv_buffers = LG_RECV_BUFFERS,
+			  .recv_buffer_size = LG_RECV_BUFFER_SIZE};
+	rc = rb_loop_init(&w->loop, &o);
 	if (rc) {
-		snprintf(w->err, sizeof(w->err), "worker %u: io_uring setup failed: %s", w->id,
+		snprintf(w->err, sizeof(w->err), "%s: io_uring set-up failed: %s", w->name,
 			 strerror(-rc));
 		return -1;
 	}
-	w->ring_ready = 1;
-	rc = rb_bufring_init(&w->br, &w->ring, 0, LG_RECV_BUFFERS, LG_RECV_BUFFER_SIZE);
-	if (rc) {
-		snprintf(w->err, sizeof(w->err),
-			 "worker %u: cannot register a provided buffer ring: %s (the kernel "
-			 "needs 5.19 or later)",
-			 w->id, strerror(-rc));
-		return -1;
-	}
-	w->br_ready = 1;
 	return 0;
 }
 
@@ -205,7 +188,8 @@ static int lg_should_finish(lg_worker *w)
 	       w->counts.sent >= w->quota && w->outstanding == 0;
 }
 
-static void lg_wait(lg_worker *w)
+/* How long the loop may wait: until the next thing the clock brings. */
+static uint64_t lg_wait_ns(const lg_worker *w)
 {
 	const lg_run *run = w->run;
 	uint64_t until = w->next_scan;
@@ -220,14 +204,49 @@ static void lg_wait(lg_worker *w)
 		until = sec_end;
 	if (!w->cpu_started && run->measure_start < until)
 		until = run->measure_start;
-	uint64_t rel = until > w->now ? until - w->now : 0;
-	struct __kernel_timespec ts = {.tv_sec = (long long)(rel / 1000000000ull),
-				       .tv_nsec = (long long)(rel % 1000000000ull)};
-	struct io_uring_cqe *cqe;
-	int rc = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
-	if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
-		lg_run_fatal(w->run, "worker %u: io_uring_submit_and_wait: %s", w->id,
-			     strerror(-rc));
+	return until > w->now ? until - w->now : 0;
+}
+
+/* Before each wait: what the clock brings (the schedule, timeouts,
+ * reconnects, the second's roll), the end, and one send per connection
+ * that has requests to send. */
+static uint64_t lg_before_wait(void *owner)
+{
+	lg_worker *w = owner;
+	const lg_run *run = w->run;
+	atomic_store_explicit(&w->live_requests, w->counts.requests, memory_order_relaxed);
+	atomic_store_explicit(&w->live_errors, lg_counts_errors(&w->counts), memory_order_relaxed);
+	w->now = rb_now_ns();
+	if (!w->cpu_started && w->now >= run->measure_start) {
+		w->cpu_started = 1;
+		w->cpu_user_ns = lg_thread_cpu_ns(&w->cpu_sys_ns);
+	}
+	if (w->cfg->mode == LG_MODE_OPEN)
+		lg_schedule(w);
+	if (w->now >= w->next_scan || w->now >= w->next_open)
+		lg_scan(w);
+	lg_roll(w, w->now);
+	if (lg_should_finish(w))
+		return RB_LOOP_STOP;
+	while (w->dirty) {
+		lg_conn *c = w->dirty;
+		w->dirty = c->dirty_next;
+		c->on_dirty = 0;
+		lg_conn_flush(w, c);
+	}
+	return lg_wait_ns(w);
+}
+
+/* The clock, once per batch of completions. */
+static void lg_after_wait(void *owner)
+{
+	lg_worker *w = owner;
+	w->now = rb_now_ns();
+}
+
+static void lg_handle(void *owner, const struct io_uring_cqe *cqe)
+{
+	lg_conn_handle(owner, cqe);
 }
 
 static void lg_loop(lg_worker *w)
@@ -243,42 +262,11 @@ static void lg_loop(lg_worker *w)
 	}
 	lg_scan(w);
 
-	while (!w->finishing) {
-		w->now = rb_now_ns();
-		if (!w->cpu_started && w->now >= run->measure_start) {
-			w->cpu_started = 1;
-			w->cpu_user_ns = lg_thread_cpu_ns(&w->cpu_sys_ns);
-		}
-		if (w->cfg->mode == LG_MODE_OPEN)
-			lg_schedule(w);
-		if (w->now >= w->next_scan || w->now >= w->next_open)
-			lg_scan(w);
-		lg_roll(w, w->now);
-		if (lg_should_finish(w))
-			break;
-
-		while (w->dirty) {
-			lg_conn *c = w->dirty;
-			w->dirty = c->dirty_next;
-			c->on_dirty = 0;
-			lg_conn_flush(w, c);
-		}
-		lg_wait(w);
-
-		w->now = rb_now_ns();
-		unsigned head, n = 0;
-		struct io_uring_cqe *cqe;
-		io_uring_for_each_cqe(&w->ring, head, cqe)
-		{
-			lg_handle_cqe(w, cqe);
-			n++;
-		}
-		io_uring_cq_advance(&w->ring, n);
-		rb_bufring_commit(&w->br);
-		atomic_store_explicit(&w->live_requests, w->counts.requests, memory_order_relaxed);
-		atomic_store_explicit(&w->live_errors, lg_counts_errors(&w->counts),
-				      memory_order_relaxed);
-	}
+	static const rb_loop_hooks hooks = {
+		.before_wait = lg_before_wait, .after_wait = lg_after_wait, .handle = lg_handle};
+	int rc = rb_loop_run(&w->loop, &hooks, w);
+	if (rc)
+		lg_run_fatal(w->run, "%s: io_uring_enter: %s", w->name, strerror(-rc));
 
 	/* The end: in -n runs, when the last request was answered or lost; else now. */
 	w->end_ns = w->now;
@@ -298,6 +286,11 @@ static void lg_loop(lg_worker *w)
 	w->counts.in_flight_end += w->outstanding;
 	w->outstanding = 0;
 	w->finishing = 1;
+	const rb_loop_stats *ls = &w->loop.stats;
+	w->counts.cq_overflows = ls->cq_overflows;
+	w->counts.sq_full = ls->sq_full;
+	w->counts.stashed = ls->stashed;
+	w->counts.faults_hit = ls->faults_hit;
 	lg_roll(w, w->end_ns);
 	rb_hist_roll(&w->corr, &w->iv, NULL); /* the last, partial second */
 	lg_run_worker_finished(w->run, w->id);

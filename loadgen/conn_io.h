@@ -1,0 +1,37 @@
+/*
+ * Connections: their lifecycle (connect, close once every operation has
+ * completed, reconnect) and the ring operations on them (receive, send,
+ * cancel), and the completions of those operations.  Each response the
+ * framing (lg_rx_feed) cuts out of a receive is accounted for here: its
+ * latency recorded, its slot refilled.
+ *
+ * Called by the thread's loop and timers (lg_worker_main); calls down into
+ * the response framing and the event loop, never back.
+ */
+#ifndef LG_CONN_IO_H
+#define LG_CONN_IO_H
+
+#include "worker_state.h"
+
+/* Ready connection slot idx of w (no socket yet). */
+void lg_conn_init(lg_worker *w, lg_conn *c, uint32_t idx, uint32_t global);
+/* Free what the connection allocated (its socket is the caller's to close). */
+void lg_conn_free(lg_conn *c);
+
+/* Open a socket and start connecting (c is IDLE). */
+void lg_conn_open(lg_worker *w, lg_conn *c);
+
+/* Close c (err_kind: an lg_err to count, or -1 for an orderly close).  The
+ * socket is closed once its operations have completed. */
+void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind);
+
+/* Queue c to send at the end of the batch (lg_conn_flush), once. */
+void lg_conn_mark_dirty(lg_worker *w, lg_conn *c);
+
+/* Send as many requests as c may have in flight now, in one send. */
+void lg_conn_flush(lg_worker *w, lg_conn *c);
+
+/* One completion of a connection operation (the loop's handler). */
+void lg_conn_handle(lg_worker *w, const struct io_uring_cqe *cqe);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * What one load-generator thread owns: its event loop (ring and receive
+ * buffers), connections and request bytes, its histograms and counters.
+ * The thread's loop and timers (lg_worker_main) and the connections
+ * (lg_conn_handle and its kin) both work on it; neither header includes
+ * the other's.
+ */
+#ifndef LG_WORKER_STATE_H
+#define LG_WORKER_STATE_H
+
+#include "conn.h"
+#include "counts.h"
+#include "request.h"
+#include "run.h"
+
+#include "rb_hist.h"
+#include "rb_loop.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef struct lg_worker {
+	uint32_t id;
+	int cpu;
+	lg_run *run;
+	const lg_config *cfg;
+	pthread_t thread;
+
+	rb_loop loop;
+	char name[32]; /* "worker 3", for the loop's log lines */
+	int cancel_fd; /* 0 after the kernel refused IORING_ASYNC_CANCEL_FD */
+	unsigned parse_flags;
+
+	lg_requests req;
+	lg_conn *conns;
+	uint32_t nconns;
+	lg_inflight *inflight_mem;
+	lg_conn *dirty;
+
+	/* Corrected latencies go to the per-second interval histogram, rolled
+	 * into corr once a second; uncorrected ones straight into uncorr. */
+	rb_hist iv, corr, uncorr;
+	lg_counts counts;
+	uint64_t errors_rolled;                          /* errors already handed to the series */
+	uint64_t sec_rolled;                             /* seconds of the window rolled so far */
+	atomic_uint_fast64_t live_requests, live_errors; /* for the progress line */
+
+	uint64_t now;             /* the clock, read once per completion batch */
+	uint64_t quota;           /* -n: measured requests this thread sends; UINT64_MAX: none */
+	uint64_t outstanding;     /* measured requests in flight */
+	int finishing;            /* no new requests; the loop ends */
+	uint64_t end_ns;          /* when it finished (in -n runs: the last request settled) */
+	uint64_t last_settled_ns; /* a measured request last answered or lost */
+
+	/* Open loop: the cursor over the schedule (request k of connection i). */
+	double ns_per_request; /* 1e9 / rate */
+	uint64_t sched_k;
+	uint32_t sched_i;
+	uint64_t next_due;
+
+	uint64_t next_scan; /* timeouts and reconnects */
+	uint64_t next_open; /* earliest open_at of an IDLE connection */
+
+	/* CPU time over the window (RUSAGE_THREAD). */
+	uint64_t cpu_user_ns, cpu_sys_ns;
+	int cpu_started;
+
+	char err[256]; /* why the worker could not start */
+} lg_worker;
+
+/* Is now inside the measured window? */
+static inline int lg_in_window(const lg_worker *w)
+{
+	return w->now >= w->run->measure_start && w->now < w->run->measure_end;
+}
+
+#endif
