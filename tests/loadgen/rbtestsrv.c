@@ -47,6 +47,18 @@
  *                      line ends); then the connection is closed gracefully.
  *   --silent           requests are read and never answered.
  *   --body-bytes N     the body is N bytes (a repeating alphabet) instead of 13.
+ *   --interim          before each final response, two interim ones, each in a write
+ *                      of its own: "100 Continue", then "103 Early Hints" with a Link
+ *                      header.
+ *   --big-header N     each response carries a header "X-Big: " with an N-byte value
+ *                      (N up to 1 MiB: above ringparse's 64 KiB header-block limit,
+ *                      every response is malformed to a client that keeps it).
+ *   --unsolicited-after K
+ *                      the K-th response on a connection (K >= 1) is followed, in the
+ *                      same write, by a second complete response no request asked for.
+ *
+ * A HEAD request is answered with the headers a GET would get (Content-Length or
+ * Transfer-Encoding) and no body.
  *
  * A request ringparse rejects gets a 400 with Connection: close.  Request bodies
  * with Content-Length are skipped; chunked request bodies get a 501 and a close.
@@ -75,6 +87,7 @@
 #define BUF_SIZE (64 * 1024)
 #define DRAIN_MS 2000
 #define MAX_BODY (16u * 1024u * 1024u)
+#define MAX_BIG_HEADER (1024u * 1024u)
 
 static struct {
 	const char *bind;
@@ -88,16 +101,22 @@ static struct {
 	int chunked, close_delimited, silent;
 	int status;
 	size_t body_bytes;
+	int interim;
+	size_t big_header;
+	long unsolicited_after; /* -1: off */
 } opt = {.bind = "127.0.0.1",
 	 .max_seconds = 60,
 	 .close_after = -1,
 	 .reset_after = -1,
 	 .garbage_after = -1,
+	 .unsolicited_after = -1,
 	 .status = 200,
 	 .seed = 1,
 	 .body_bytes = 13};
 
 static char *body;
+static char *big_header; /* "X-Big: aaa...\r\n", or NULL */
+static size_t big_header_len;
 static volatile sig_atomic_t stop;
 
 /* Server-wide state, under lock: the request count, the stall, the RNG. */
@@ -222,10 +241,16 @@ static const char *reason(int status)
 	}
 }
 
-/* Write one response as the mode options say; closing says whether this
- * is the last one on the connection (Connection: close, unless close-delimited). */
-static int respond(conn *c, int status, int closing)
+/* Write one response as the mode options say; closing says whether this is
+ * the last one on the connection (Connection: close, unless close-delimited).
+ * head_only: the request was HEAD, no body.  unsolicited: a second, complete
+ * response follows in the same write (not with --chunked).  The header block,
+ * any body and the unsolicited response go in one write; chunks follow in
+ * writes of their own. */
+static int respond(conn *c, int status, int closing, int head_only, int unsolicited)
 {
+	static const char extra[] = "HTTP/1.1 200 OK\r\nServer: rbtestsrv\r\n"
+				    "Content-Length: 13\r\n\r\nHello, World!";
 	char head[512];
 	int n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nServer: rbtestsrv\r\n", status,
 			 reason(status));
@@ -237,24 +262,51 @@ static int respond(conn *c, int status, int closing)
 			      opt.body_bytes);
 	if (closing && !opt.close_delimited)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Connection: close\r\n");
-	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
-	if (write_all(c->fd, head, (size_t)n) < 0)
+	size_t body_len = head_only || opt.chunked ? 0 : opt.body_bytes;
+	size_t extra_len = unsolicited ? sizeof(extra) - 1 : 0;
+	size_t len = (size_t)n + big_header_len + 2 + body_len + extra_len;
+	char *out = malloc(len);
+	if (!out)
 		return -1;
-	if (!opt.chunked)
-		return write_all(c->fd, body, opt.body_bytes);
+	char *p = out;
+	memcpy(p, head, (size_t)n);
+	p += n;
+	if (big_header_len)
+		memcpy(p, big_header, big_header_len);
+	p += big_header_len;
+	memcpy(p, "\r\n", 2);
+	p += 2;
+	memcpy(p, body, body_len);
+	p += body_len;
+	memcpy(p, extra, extra_len);
+	int rc = write_all(c->fd, out, len);
+	free(out);
+	if (rc < 0 || !opt.chunked || head_only)
+		return rc;
 
 	size_t done = 0, third = (opt.body_bytes + 2) / 3;
 	for (int i = 0; done < opt.body_bytes; i++) {
-		size_t len = opt.body_bytes - done < third ? opt.body_bytes - done : third;
+		size_t clen = opt.body_bytes - done < third ? opt.body_bytes - done : third;
 		char line[64];
-		int m = snprintf(line, sizeof(line), "%zx%s\r\n", len, i == 0 ? ";ext=1" : "");
+		int m = snprintf(line, sizeof(line), "%zx%s\r\n", clen, i == 0 ? ";ext=1" : "");
 		if (write_all(c->fd, line, (size_t)m) < 0 ||
-		    write_all(c->fd, body + done, len) < 0 || write_all(c->fd, "\r\n", 2) < 0)
+		    write_all(c->fd, body + done, clen) < 0 || write_all(c->fd, "\r\n", 2) < 0)
 			return -1;
-		done += len;
+		done += clen;
 	}
 	static const char last[] = "0\r\nX-Trailer: done\r\n\r\n";
 	return write_all(c->fd, last, sizeof(last) - 1);
+}
+
+/* --interim: "100 Continue" and "103 Early Hints", a write each. */
+static int send_interim(conn *c)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	static const char hints[] = "HTTP/1.1 103 Early Hints\r\n"
+				    "Link: </style.css>; rel=preload; as=style\r\n\r\n";
+	if (write_all(c->fd, cont, sizeof(cont) - 1) < 0)
+		return -1;
+	return write_all(c->fd, hints, sizeof(hints) - 1);
 }
 
 static int send_garbage(conn *c)
@@ -327,7 +379,7 @@ static int skip_body(conn *c, uint64_t left)
 static verdict serve(conn *c, const rp_message *m)
 {
 	if (m->framing == RP_BODY_CHUNKED) {
-		respond(c, 501, 1);
+		respond(c, 501, 1, 0, 0);
 		return CLOSE;
 	}
 	if (m->framing == RP_BODY_LENGTH && !skip_body(c, m->content_length))
@@ -345,7 +397,9 @@ static verdict serve(conn *c, const rp_message *m)
 	}
 	int closing = opt.close_delimited ||
 		      (opt.close_after > 0 && (c->responses + 1) % opt.close_after == 0);
-	if (respond(c, opt.status, closing) < 0)
+	int unsolicited = opt.unsolicited_after > 0 && c->responses + 1 == opt.unsolicited_after;
+	if ((opt.interim && send_interim(c) < 0) ||
+	    respond(c, opt.status, closing, m->method_id == RP_M_HEAD, unsolicited) < 0)
 		return GONE;
 	c->last_write_ns = now_ns();
 	c->responses++;
@@ -376,7 +430,7 @@ static void *conn_main(void *arg)
 			}
 			in_message = 0;
 			if (n == RP_ERROR) {
-				respond(c, 400, 1);
+				respond(c, 400, 1, 0, 0);
 				v = CLOSE;
 				break;
 			}
@@ -411,7 +465,8 @@ static void usage(FILE *f)
 	fputs("usage: rbtestsrv [--bind ADDR] [--port N] [--max-seconds S] [--delay-ms D]\n"
 	      "       [--stall-after N --stall-ms S] [--close-after K] [--reset-after K]\n"
 	      "       [--drop-prob P --seed S] [--chunked | --close-delimited] [--status N]\n"
-	      "       [--garbage-after K] [--silent] [--body-bytes N]\n"
+	      "       [--garbage-after K] [--silent] [--body-bytes N] [--interim]\n"
+	      "       [--big-header N] [--unsolicited-after K]\n"
 	      "(semantics: the comment at the top of tests/loadgen/rbtestsrv.c)\n",
 	      f);
 }
@@ -435,6 +490,9 @@ static void parse_args(int argc, char **argv)
 		{"garbage-after", required_argument, NULL, 'g'},
 		{"silent", no_argument, NULL, 'q'},
 		{"body-bytes", required_argument, NULL, 'B'},
+		{"interim", no_argument, NULL, 'I'},
+		{"big-header", required_argument, NULL, 'G'},
+		{"unsolicited-after", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -494,6 +552,15 @@ static void parse_args(int argc, char **argv)
 		case 'B':
 			opt.body_bytes = (size_t)num("body-bytes", optarg, 0, MAX_BODY);
 			break;
+		case 'I':
+			opt.interim = 1;
+			break;
+		case 'G':
+			opt.big_header = (size_t)num("big-header", optarg, 1, MAX_BIG_HEADER);
+			break;
+		case 'U':
+			opt.unsolicited_after = num("unsolicited-after", optarg, 1, LONG_MAX);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -506,6 +573,8 @@ static void parse_args(int argc, char **argv)
 		die("unexpected argument '%s'", argv[optind]);
 	if (opt.chunked && opt.close_delimited)
 		die("--chunked and --close-delimited exclude each other");
+	if (opt.unsolicited_after > 0 && opt.chunked)
+		die("--unsolicited-after and --chunked exclude each other");
 	if ((opt.stall_after > 0) != (opt.stall_ms > 0))
 		die("--stall-after and --stall-ms go together");
 }
@@ -555,6 +624,15 @@ int main(int argc, char **argv)
 		body[i] = (char)('a' + i % 26);
 	if (opt.body_bytes == 13)
 		memcpy(body, "Hello, World!", 13);
+	if (opt.big_header) {
+		big_header_len = 7 + opt.big_header + 2;
+		big_header = malloc(big_header_len);
+		if (!big_header)
+			die("out of memory");
+		memcpy(big_header, "X-Big: ", 7);
+		memset(big_header + 7, 'a', opt.big_header);
+		memcpy(big_header + 7 + opt.big_header, "\r\n", 2);
+	}
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);

@@ -2,7 +2,9 @@
 # rbload end to end: runs rbload against rbtestsrv (a deliberately misbehaving server,
 # tests/loadgen/rbtestsrv.c) and rbserver, and checks its --json report (docs/loadgen.md) with
 # jq: exact counts, pipelined latencies, coordinated-omission correction, the open-loop rate,
-# errors by kind, chunked and close-delimited framing, bad flags and URLs, --hgrm and --json -.
+# errors by kind, chunked and close-delimited framing, 1xx interim responses, HEAD, header blocks
+# split across receives and past the limit, unsolicited bytes, bad flags and URLs, --hgrm and
+# --json -.
 # One "PASS: name: condition" or "FAIL: name: ..." line per check, then a count; exit 1 if any
 # check failed. About 30 s under ASan; every rbload run is bounded (-n N or -d 1s..3s).
 #
@@ -404,6 +406,63 @@ load closedelim -c 2 -n 100 "$url"
 exact_counts closedelim 100
 check closedelim "$tmp/closedelim.json" \
 	'.connections.opened == 2 and .connections.reopened >= 98 and .connections.reopened <= 100'
+stop "$srv_pid"
+
+# Interim responses: "100 Continue" and "103 Early Hints" before every final response, each in
+# a write of its own. Only the final responses count: a 1xx counted as final would shift every
+# later response onto the wrong request (and show in requests, status["1xx"] and the pipeline).
+testsrv srv-interim --interim
+load interim -c 2 -n 300 "$url"
+exact_counts interim 300
+check interim "$tmp/interim.json" '.status["1xx"] == 0'
+load interim-p8 -c 2 -p 8 -n 800 "$url"
+exact_counts interim-p8 800
+check interim-p8 "$tmp/interim-p8.json" '.status["1xx"] == 0'
+stop "$srv_pid"
+
+# HEAD: the responses say Content-Length: 1000 (or chunked) and carry no body. Framed as if
+# they had one, each would swallow the next response's head (pipelined) or wait for bytes
+# that never come (a timeout).
+testsrv srv-head --body-bytes 1000
+load head -c 2 -p 8 -n 800 -m HEAD "$url"
+exact_counts head 800
+check head "$tmp/head.json" '.config.method == "HEAD" and .bytes.read < 800 * 100'
+stop "$srv_pid"
+testsrv srv-head-chunked --chunked --body-bytes 1000
+load head-chunked -c 2 -p 8 -n 800 -m HEAD "$url"
+exact_counts head-chunked 800
+check head-chunked "$tmp/head-chunked.json" '.bytes.read < 800 * 100'
+stop "$srv_pid"
+
+# A header block of 60000 bytes arrives over several receives (8 KiB buffers): it is carried
+# over and framed whole. One of 100000 bytes passes the parser's 64 KiB limit, which is also
+# the carry's: every response is a parse error, its connection closed and reopened, nothing
+# kept past the limit (bytes.read: 64 KiB a response at most), and nothing answered (exit 1).
+testsrv srv-bighead --big-header 60000
+load bighead -c 2 -p 4 -n 200 "$url"
+exact_counts bighead 200
+stop "$srv_pid"
+testsrv srv-toobig --big-header 100000
+load toobig -c 2 -n 20 "$url"
+check_rc toobig 1
+check toobig "$tmp/toobig.json" '.requests == 0 and .sent == 20 and .unanswered == 20'
+check toobig "$tmp/toobig.json" '.errors.parse == 20 and ([.errors[]] | add) == 20'
+check toobig "$tmp/toobig.json" '.connections.reopened >= 18 and .bytes.read <= 20 * 65536'
+check_err toobig "malformed response from 127\\.0\\.0\\.1:$port: the header block is larger than the limit"
+stop "$srv_pid"
+
+# Bytes with no request in flight: the 3rd response on every connection is followed, in the
+# same write, by a response nothing asked for: a parse error, and the connection is closed
+# (-p 1, so no request is lost with it). n_i requests on connection i make floor(n_i / 3)
+# errors: 32 or 33 of 100 in all.
+testsrv srv-unsolicited --unsolicited-after 3
+load unsolicited -c 2 -n 100 "$url"
+check_rc unsolicited 0
+check unsolicited "$tmp/unsolicited.json" '.requests == 100 and .sent == 100 and .unanswered == 0'
+check unsolicited "$tmp/unsolicited.json" '.errors.parse >= 32 and .errors.parse <= 33'
+check unsolicited "$tmp/unsolicited.json" \
+	'([.errors[]] | add) == .errors.parse and .connections.reopened >= .errors.parse - 2'
+check_err unsolicited "malformed response from 127\\.0\\.0\\.1:$port: bytes from the server with no request in flight"
 stop "$srv_pid"
 
 echo "test_rbload.sh: $passed passed, $failed failed in $(($(date +%s) - started)) s"
