@@ -4,9 +4,9 @@
 # jq: exact counts, pipelined latencies, coordinated-omission correction, the open-loop rate,
 # errors by kind, chunked and close-delimited framing, 1xx interim responses, HEAD, header blocks
 # split across receives and past the limit, unsolicited bytes, bad flags and URLs, --hgrm and
-# --json -.
+# --json -, and exact counts under every RB_FAULTS fault (against rbserver).
 # One "PASS: name: condition" or "FAIL: name: ..." line per check, then a count; exit 1 if any
-# check failed. About 30 s under ASan; every rbload run is bounded (-n N or -d 1s..3s).
+# check failed. About 40 s under ASan; every rbload run is bounded (-n N or -d 1s..3s).
 #
 # usage: tests/loadgen/test_rbload.sh RBLOAD RBTESTSRV RBSERVER|none   (ctest: rbload_e2e)
 set -euo pipefail
@@ -135,9 +135,10 @@ load()
 	load_ms=$((($(date +%s%N) - t0) / 1000000))
 }
 
-# start_srv NAME REGEX CMD...: start a server (stdout NAME.out, stderr NAME.err) and wait for
-# its port, the first capture of sed -E REGEX in either; sets srv_pid and port.
-start_srv()
+# try_srv NAME REGEX CMD...: start a server (stdout NAME.out, stderr NAME.err) and wait for
+# its port, the first capture of sed -E REGEX in either; sets srv_pid and port. Returns 1 (the
+# server stopped) if it did not start.
+try_srv()
 {
 	local name=$1 re=$2 i
 	shift 2
@@ -152,7 +153,15 @@ start_srv()
 		fi
 		sleep 0.05
 	done
-	echo "test_rbload.sh: $name did not start: $(cat "$tmp/$name.err")" >&2
+	stop "$srv_pid"
+	return 1
+}
+
+# start_srv NAME REGEX CMD...: try_srv, or the script ends.
+start_srv()
+{
+	try_srv "$@" && return 0
+	echo "test_rbload.sh: $1 did not start: $(cat "$tmp/$1.err")" >&2
 	exit 1
 }
 
@@ -463,6 +472,72 @@ check unsolicited "$tmp/unsolicited.json" '.errors.parse >= 32 and .errors.parse
 check unsolicited "$tmp/unsolicited.json" \
 	'([.errors[]] | add) == .errors.parse and .connections.reopened >= .errors.parse - 2'
 check_err unsolicited "malformed response from 127\\.0\\.0\\.1:$port: bytes from the server with no request in flight"
+stop "$srv_pid"
+
+# ---- 8. RB_FAULTS: the loop's fallbacks and faults, forced -----------------------------------
+# Each fault in turn, in rbload and in rbserver (if rbserver does not start under it, it runs
+# without: one NOTE line), and exact counts for closed-loop, pipelined and 20 KB-body runs;
+# each fault must also show in the report. A fault the kernel cannot produce (the loop's set-up
+# fails) is one SKIP line.
+fault_check()
+{
+	local name=$1 fault=$2
+	case $fault in
+	no-multishot) check "$name" "$tmp/$name.json" '.ring.multishot_recv == false' ;;
+	no-defer-taskrun)
+		check "$name" "$tmp/$name.json" '.ring.flags | test("defer_taskrun|single_issuer") | not'
+		;;
+	no-bufring) check "$name" "$tmp/$name.json" '.ring.buffers == "legacy"' ;;
+	tiny-cq) check "$name" "$tmp/$name.json" '.ring.sq_entries == 8 and .ring.cq_entries == 8' ;;
+	short-send) check "$name" "$tmp/$name.json" '.ring.faults_hit > 0' ;;
+	sq-full) check "$name" "$tmp/$name.json" '.ring.faults_hit > 0 and .ring.sq_full > 0' ;;
+	accept-fail) check "$name" "$tmp/$name.json" '.ring.faults_hit == 0' ;;
+	esac
+}
+
+if [ "$RBSERVER" != none ]; then
+	for fault in no-multishot no-defer-taskrun no-bufring tiny-cq enobufs short-send sq-full \
+		accept-fail; do
+		name=fault-$fault
+		srv_re='.*listening on [^ ]+ port ([0-9]+):.*'
+		if ! try_srv "$name-srv" "$srv_re" env RB_FAULTS="$fault" "$RBSERVER" \
+			--bind 127.0.0.1 --port 0 --threads 1; then
+			echo "NOTE: rbserver did not start under RB_FAULTS=$fault ($(head -c 200 \
+				"$tmp/$name-srv.err")); it runs without faults"
+			start_srv "$name-srv" "$srv_re" "$RBSERVER" --bind 127.0.0.1 --port 0 --threads 1
+		fi
+		base=http://127.0.0.1:$port
+		RB_FAULTS=$fault load "$name" -c 8 -n 2000 "$base/plaintext"
+		if [ "$load_rc" = 1 ] && grep -q "io_uring set-up failed" "$tmp/$name.err"; then
+			echo "SKIP: RB_FAULTS=$fault: this kernel cannot run it: $(head -n 3 "$tmp/$name.err" |
+				tr '\n' ' ')"
+			stop "$srv_pid"
+			continue
+		fi
+		exact_counts "$name" 2000
+		check "$name" "$tmp/$name.json" ".ring.faults == [\"$fault\"]"
+		fault_check "$name" "$fault"
+		RB_FAULTS=$fault load "$name-p8" -c 8 -p 8 -n 2000 "$base/plaintext"
+		exact_counts "$name-p8" 2000
+		fault_check "$name-p8" "$fault"
+		RB_FAULTS=$fault load "$name-body" -c 8 -p 2 -n 100 "$base/bytes/20000"
+		exact_counts "$name-body" 100
+		check "$name-body" "$tmp/$name-body.json" '.bytes.read > 100 * 20000'
+		if [ "$fault" = enobufs ]; then
+			# 2 receive buffers of 8 KiB, 20 KB responses: receives run dry, re-armed
+			check "$name-body" "$tmp/$name-body.json" '.ring.enobufs > 0'
+		fi
+		stop "$srv_pid"
+	done
+else
+	echo "SKIP: RB_FAULTS runs against rbserver (no rbserver in this build)"
+fi
+
+# An unknown fault: exit 2, and the message names the allowed ones.
+testsrv srv-faults
+RB_FAULTS=no-multishot,bogus load fault-unknown -c 1 -n 10 "$url"
+check_rc fault-unknown 2
+check_err fault-unknown "RB_FAULTS: unknown fault 'bogus' \\(allowed: no-multishot, no-defer-taskrun, no-bufring, tiny-cq, enobufs, short-send, accept-fail, sq-full\\)"
 stop "$srv_pid"
 
 echo "test_rbload.sh: $passed passed, $failed failed in $(($(date +%s) - started)) s"
