@@ -247,14 +247,17 @@ const rp_variant *const *rp_variants_all(void);
 
 /* The variant rp_parse_request() and friends use: the fastest this CPU runs,
  * unless rp_variant_select() or the RINGPARSE_VARIANT environment variable
- * named another. */
+ * named another.  Thread-safe: the first calls may race, and all of them
+ * return the same variant. */
 const rp_variant *rp_variant_current(void);
 
 /* Look a variant up by name; NULL if unknown. */
 const rp_variant *rp_variant_by_name(const char *name);
 
 /* Use the named variant from now on.  Returns 0, or -1 if the name is
- * unknown or this CPU cannot run it (nothing changes then). */
+ * unknown or this CPU cannot run it (nothing changes then).  Thread-safe,
+ * and meant for start-up, before threads parse: a parse already under way
+ * in another thread finishes with the variant it started with. */
 int rp_variant_select(const char *name);
 
 /* ---- errors and helpers ------------------------------------------------ */
