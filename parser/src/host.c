@@ -27,7 +27,8 @@ static int valid_ipv4(const char *p, const char *end)
 
 /* IPv6address (RFC 3986 3.2.2): eight groups of 1-4 hex digits, one "::"
  * standing for one or more zero groups, the last two groups possibly an
- * IPv4 address. */
+ * IPv4 address (so exactly six groups before it, or at most five and a
+ * "::"; an IPv4 address alone is not an IPv6 literal). */
 static int valid_ipv6(const char *p, const char *end)
 {
 	int groups = 0, compressed = 0;
@@ -42,7 +43,7 @@ static int valid_ipv6(const char *p, const char *end)
 		while (p < end && RP_IS_HEX(*p) && p - g < 5)
 			p++;
 		if (p < end && *p == '.') /* a trailing IPv4 address */
-			return groups <= (compressed ? 5 : 6) && valid_ipv4(g, end);
+			return (compressed ? groups <= 5 : groups == 6) && valid_ipv4(g, end);
 		if (p == g || p - g > 4)
 			return 0;
 		groups++;
@@ -80,7 +81,9 @@ static int valid_ipvfuture(const char *p, const char *end)
 
 /* Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): a reg-name
  * or IPv4 address (with pct-encoding), or an IP-literal in brackets, then an
- * optional port.  run is where the leading reg-name bytes end. */
+ * optional port.  run is where the leading reg-name bytes end.  The same
+ * rule for a Host value and for a request-target's authority
+ * (rp__target_form), whose scan lets '[' and ']' through for this. */
 int rp__valid_host(const char *v, uint32_t n, const char *run)
 {
 	const char *end = v + n;

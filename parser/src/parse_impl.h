@@ -395,6 +395,13 @@ target:
 			return SUSPEND(RP_ST_TARGET, line, mark, q);
 		if (*q == '\r' || *q == '\n')
 			return FAIL(q, pi_stray(q, end, RP_E_VERSION));
+		/* '[' and ']' enclose an IP-literal host (RFC 3986 3.2.2), which
+		 * only an authority holds: let them through a target that is not
+		 * origin-form, and rp__target_form judges where they stand. */
+		if ((*q == '[' || *q == ']') && *mark != '/') {
+			p = q + 1;
+			goto target;
+		}
 		return FAIL(q, RP_E_TARGET);
 	}
 	m->target = (rp_span){(uint32_t)(mark - buf), (uint32_t)(q - mark)};

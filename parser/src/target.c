@@ -38,24 +38,37 @@ static rp_span authority_of(const char *buf, const char *t, uint32_t n, uint32_t
 	return (rp_span){(uint32_t)(t + start - buf), i - start};
 }
 
+/* An authority ends in ":" port, the port not empty: the last colon, which
+ * must come after an IP-literal's closing bracket (the colons inside it are
+ * not a port's), is neither first nor last. */
+static int has_port(const char *t, uint32_t n)
+{
+	for (uint32_t i = n; i > 0 && t[i - 1] != ']'; i--)
+		if (t[i - 1] == ':')
+			return i > 1 && i < n;
+	return 0;
+}
+
+/* '[' or ']' in [p, end): the grammar lets them through a target that is
+ * not origin-form, for an IP-literal authority (RFC 3986 3.2.2); anywhere
+ * else (path, query) they are refused. */
+static int has_bracket(const char *p, uint32_t n)
+{
+	return memchr(p, '[', n) || memchr(p, ']', n);
+}
+
 rp_error rp__target_form(rp_message *m, const char *t, uint32_t n)
 {
 	if (m->method_id == RP_M_CONNECT) {
-		/* authority-form = uri-host ":" port, and nothing else (9112 3.2.3) */
-		const char *colon = NULL;
-		for (uint32_t i = n; i > 0; i--)
-			if (t[i - 1] == ':') {
-				colon = t + i - 1;
-				break;
-			}
-		if (t[0] == '/' || !colon || colon == t || colon + 1 == t + n ||
-		    !rp__valid_host(t, n, NULL))
+		/* authority-form = uri-host ":" port, and nothing else (9112
+		 * 3.2.3); uri-host may be an IP-literal ("[2001:db8::1]:443"). */
+		if (t[0] == '/' || !has_port(t, n) || !rp__valid_host(t, n, NULL))
 			return RP_E_TARGET;
 		m->target_form = RP_TARGET_AUTHORITY;
 		return RP_OK;
 	}
 	if (t[0] == '/')
-		return RP_OK; /* origin-form */
+		return RP_OK; /* origin-form (the grammar let no bracket through) */
 	if (n == 1 && t[0] == '*') {
 		/* asterisk-form is for a server-wide OPTIONS (9112 3.2.4): refused
 		 * with the other methods we know; an extension method's rules are
@@ -66,13 +79,16 @@ rp_error rp__target_form(rp_message *m, const char *t, uint32_t n)
 		return RP_OK;
 	}
 	/* absolute-form: scheme "://" authority [ path-abempty ] [ "?" query ];
-	 * the authority must be a valid, non-empty uri-host [":" port], which
-	 * also refuses userinfo (RFC 9110 4.2.4). */
+	 * the authority must be a valid, non-empty uri-host [":" port] (an
+	 * IP-literal included), which also refuses userinfo (RFC 9110 4.2.4).
+	 * Brackets stand only around an IP-literal in the authority. */
 	uint32_t s = scheme_prefix(t, n);
 	if (!s)
 		return RP_E_TARGET;
 	rp_span a = authority_of(t, t, n, s);
-	if (a.len == 0 || !rp__valid_host(t + a.off, a.len, NULL))
+	uint32_t rest = a.off + a.len;
+	if (a.len == 0 || !rp__valid_host(t + a.off, a.len, NULL) ||
+	    has_bracket(t + rest, n - rest))
 		return RP_E_TARGET;
 	m->target_form = RP_TARGET_ABSOLUTE;
 	return RP_OK;

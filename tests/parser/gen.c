@@ -52,7 +52,7 @@ static const char TCHAR[] = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 static const char TARGET_OK[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 				"-._~!$&'()*+,;=:@/?";
-static const char TARGET_BAD[] = "#\"<>\\^`{|} \t\x01\x7f\x80\xff";
+static const char TARGET_BAD[] = "#\"<>\\^`{|} \t\x01\x7f\x80\xff[]";
 static const char HEX[] = "0123456789abcdefABCDEF";
 static const char NOT_TCHAR[] = "()<>@,;:\\\"/[]?={} \t\x01\x7f\x80";
 static const char VALUE_BAD[] = "\x01\x08\x0b\x0c\x1b\x1f\x7f";
@@ -189,10 +189,13 @@ static void fields(struct rt_rng *r, struct out *o, int want_host, int *body_kin
 	for (size_t i = 0; i <= n; i++) {
 		if (i == host_at && want_host) {
 			unsigned x = (unsigned)rt_below(r, 100);
-			static const char *const hosts[] = {"h",        "example.com", "h:8080",
-							    "[::1]:80", "127.0.0.1",   ""};
-			static const char *const bad_hosts[] = {"a b", "u@h",  "h/x", "h?x",
-								"h#x", "h\\x", "h:8x"};
+			static const char *const hosts[] = {
+				"h", "example.com",   "h:8080",   "[::1]:80", "127.0.0.1",
+				"",  "[2001:db8::1]", "[v1.x]:8", "[::1]:",   "[::ffff:1.2.3.4]"};
+			static const char *const bad_hosts[] = {"a b",       "u@h",    "h/x",
+								"h?x",       "h#x",    "h\\x",
+								"h:8x",      "[::1",   "[]",
+								"[1.2.3.4]", "[::1]]", "h[::1]"};
 
 			if (x < 90)
 				field(r, o, rt_chance(r, 90) ? "Host" : "host", PICK(r, hosts));
@@ -310,11 +313,24 @@ size_t rt_gen_request(struct rt_rng *r, char *buf, size_t cap)
 	/* request-target */
 	if (rt_chance(r, 4)) {
 		putc_(&o, '*');
+	} else if (rt_chance(r, 6)) {
+		/* authority-form (CONNECT's), IP-literals among them (RFC 3986 3.2.2) */
+		static const char *const authorities[] = {
+			"h:443",       "[::1]:443",          "[2001:db8::1]:8080",
+			"[v1.x]:1",    "[::ffff:1.2.3.4]:1", "[::1]",
+			"[::1]:",      "[::1:443",           "[]:443",
+			"[1.2.3.4]:1", "h[::1]:1",           "[[::1]]:1"};
+
+		puts_(&o, PICK(r, authorities));
 	} else {
+		static const char *const absolute[] = {"http://h:80",          "http://[::1]:80",
+						       "http://[2001:db8::1]", "http://[v1.x]",
+						       "http://[::1",          "http://[]",
+						       "http://u@[::1]"};
 		size_t n = rt_chance(r, 3) ? 200 + rt_below(r, 9000) : rt_below(r, 60);
 
 		if (rt_chance(r, 5))
-			puts_(&o, "http://h:80");
+			puts_(&o, rt_chance(r, 50) ? "http://h:80" : PICK(r, absolute));
 		putc_(&o, '/');
 		for (size_t i = 0; i < n; i++) {
 			unsigned x = (unsigned)rt_below(r, 1000);

@@ -21,6 +21,14 @@ static const struct target_case cases[] = {
 	{"OPTIONS * HTTP/1.1", RP_TARGET_ASTERISK, "", "*", ""},
 	{"M-SEARCH * HTTP/1.1", RP_TARGET_ASTERISK, "", "*", ""}, /* extension method */
 	{"CONNECT ex.com:443 HTTP/1.1", RP_TARGET_AUTHORITY, "ex.com:443", "", ""},
+	/* IP-literals (RFC 3986 3.2.2) in both forms that hold an authority */
+	{"CONNECT [2001:db8::1]:443 HTTP/1.1", RP_TARGET_AUTHORITY, "[2001:db8::1]:443", "", ""},
+	{"CONNECT [v1.x]:443 HTTP/1.1", RP_TARGET_AUTHORITY, "[v1.x]:443", "", ""},
+	{"GET http://[2001:db8::1]:8080/x?q HTTP/1.1", RP_TARGET_ABSOLUTE, "[2001:db8::1]:8080",
+	 "/x", "q"},
+	{"GET http://[::1] HTTP/1.1", RP_TARGET_ABSOLUTE, "[::1]", "", ""},
+	{"GET http://[::1]?q HTTP/1.1", RP_TARGET_ABSOLUTE, "[::1]", "", "q"},
+	{"GET http://[v1.a:b]/p HTTP/1.1", RP_TARGET_ABSOLUTE, "[v1.a:b]", "/p", ""},
 	/* refused */
 	{"GET * HTTP/1.1", -1, 0, 0, 0},                /* asterisk-form is for OPTIONS only */
 	{"OPTIONS *x HTTP/1.1", -1, 0, 0, 0},           /* "*" alone */
@@ -32,6 +40,14 @@ static const struct target_case cases[] = {
 	{"GET http:///x HTTP/1.1", -1, 0, 0, 0},        /* ... and a host */
 	{"GET http://u@ex.com/ HTTP/1.1", -1, 0, 0, 0}, /* userinfo (RFC 9110 4.2.4) */
 	{"GET 1http://ex.com/ HTTP/1.1", -1, 0, 0, 0},  /* a scheme starts with a letter */
+	{"CONNECT [::1] HTTP/1.1", -1, 0, 0, 0},        /* the colons inside are no port */
+	{"CONNECT [::1]: HTTP/1.1", -1, 0, 0, 0},       /* an empty port */
+	{"CONNECT [::1 HTTP/1.1", -1, 0, 0, 0},         /* unbalanced */
+	{"CONNECT []:1 HTTP/1.1", -1, 0, 0, 0},         /* empty */
+	{"CONNECT [1.2.3.4]:1 HTTP/1.1", -1, 0, 0, 0},  /* IPv4 is not an IP-literal */
+	{"GET http://[::1/x HTTP/1.1", -1, 0, 0, 0},    /* unbalanced */
+	{"GET http://h/[x] HTTP/1.1", -1, 0, 0, 0},     /* brackets only in the authority */
+	{"GET /[x] HTTP/1.1", -1, 0, 0, 0},             /* ... not in origin-form */
 };
 
 static void expect_span(const char *buf, rp_span s, const char *want, const char *what,
