@@ -79,7 +79,7 @@ for v in "${variants[@]}"; do
 		'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n')
 	expect "incomplete/$v" 1 '.result == "incomplete" and .consumed == 0' \
 		check --variant "$v" < <(printf 'GET / HTTP/1.1\r\nHost: a\r\n')
-	# IP-literal authorities (RFC 3986 3.2.2).
+	# IP-literal authorities (RFC 3986 3.2.2), CONNECT without content (RFC 9110 9.3.6).
 	expect "CONNECT IPv6/$v" 0 '.method_id == "CONNECT" and .target == "[2001:db8::1]:443"
 		and .host == "[2001:db8::1]:443" and .body_framing == "none"' \
 		check --variant "$v" < <(printf \
@@ -88,6 +88,9 @@ for v in "${variants[@]}"; do
 		< <(printf 'GET http://[::1]:8080/x HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n')
 	expect "bad IP-literal/$v" 2 '.error == "target"' check --variant "$v" \
 		< <(printf 'CONNECT [::1 HTTP/1.1\r\nHost: a\r\n\r\n')
+	expect "CONNECT body/$v" 2 '.error == "connect_body" and .http_status == 400' \
+		check --variant "$v" < <(printf \
+		'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: 2\r\n\r\nhi')
 done
 expect "empty input" 1 '.result == "incomplete" and .input_bytes == 0' check </dev/null
 expect "response" 0 '.status == 200 and .reason == "OK" and .body_bytes == 5 and (has("method") | not)' \

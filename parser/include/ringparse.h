@@ -65,6 +65,7 @@ typedef enum rp_error {
 	RP_E_CHUNK_EXT,         /* malformed chunk extension */
 	RP_E_CHUNK_DATA,        /* chunk data not followed by CRLF */
 	RP_E_TRAILER,           /* malformed trailer section (see error_detail) */
+	RP_E_CONNECT_BODY,      /* CONNECT with Content-Length or Transfer-Encoding */
 	RP_E__COUNT
 } rp_error;
 

@@ -45,6 +45,10 @@ static const struct {
 	[RP_E_CHUNK_EXT] = {"chunk_ext", "a chunk extension is malformed or too long", 400},
 	[RP_E_CHUNK_DATA] = {"chunk_data", "chunk data is not followed by CRLF", 400},
 	[RP_E_TRAILER] = {"trailer", "the trailer section is malformed", 400},
+	[RP_E_CONNECT_BODY] = {"connect_body",
+			       "a CONNECT request declares Content-Length or Transfer-Encoding "
+			       "(CONNECT has no content)",
+			       400},
 };
 
 static int known(rp_error e)

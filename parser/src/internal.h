@@ -39,6 +39,7 @@ enum {
 	RP_SEEN_TE_CHUNKED = 1u << 5,       /* chunked appeared among the codings */
 	RP_SEEN_TE_FINAL_CHUNKED = 1u << 6, /* ... and is (so far) the last one */
 	RP_SEEN_V11 = 1u << 7,              /* the version is 1.1 or later */
+	RP_SEEN_CONNECT = 1u << 8,          /* a CONNECT request (set by rp__target_form) */
 };
 
 /* uri-host [ ":" port ]: run is where the value's leading reg-name run ends

@@ -65,6 +65,7 @@ rp_error rp__target_form(rp_message *m, const char *t, uint32_t n)
 		if (t[0] == '/' || !has_port(t, n) || !rp__valid_host(t, n, NULL))
 			return RP_E_TARGET;
 		m->target_form = RP_TARGET_AUTHORITY;
+		m->resume.seen |= RP_SEEN_CONNECT; /* no content (rp_finish) */
 		return RP_OK;
 	}
 	if (t[0] == '/')

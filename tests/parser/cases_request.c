@@ -556,6 +556,23 @@ const struct rt_case rt_request_cases[] = {
 	    BAD(RP_E_TE_HTTP10, RP_E_TRANSFER_ENCODING)),
 	REQ("TE and CL in HTTP/1.0", "POST / HTTP/1.0\r\nContent-Length: 5\r\n"
 	    "Transfer-Encoding: chunked\r\n\r\n", BAD(RP_E_CL_AND_TE, RP_E_TE_HTTP10)),
+
+	/* ---- errors: CONNECT has no content (RFC 9110 §9.3.6) ---- */
+	REQ("CONNECT with Content-Length", "CONNECT h:443" L11 HH "Content-Length: 5\r\n\r\n",
+	    BAD(RP_E_CONNECT_BODY)),
+	REQ("CONNECT with Content-Length 0", "CONNECT h:443" L11 HH "Content-Length: 0\r\n\r\n",
+	    BAD(RP_E_CONNECT_BODY)),
+	REQ("CONNECT with TE chunked", "CONNECT h:443" L11 HH
+	    "Transfer-Encoding: chunked\r\n\r\n", BAD(RP_E_CONNECT_BODY)),
+	REQ("CONNECT with TE gzip", "CONNECT h:443" L11 HH "Transfer-Encoding: gzip\r\n\r\n",
+	    BAD(RP_E_CONNECT_BODY)),
+	REQ("CONNECT with CL and TE", "CONNECT h:443" L11 HH
+	    "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+	    BAD(RP_E_CL_AND_TE, RP_E_CONNECT_BODY)),
+	REQ("CONNECT with Content-Length, HTTP/1.0", "CONNECT h:443 HTTP/1.0\r\n"
+	    "Content-Length: 0\r\n\r\n", BAD(RP_E_CONNECT_BODY)),
+	REQ("CONNECT to an IPv6 literal with Content-Length", "CONNECT [::1]:443" L11 HH
+	    "Content-Length: 5\r\n\r\nhello", BAD(RP_E_CONNECT_BODY)),
 };
 /* clang-format on */
 

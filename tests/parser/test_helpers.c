@@ -9,6 +9,7 @@ Test(helpers, error_names)
 {
 	cr_expect_str_eq(rp_error_name(RP_E_BARE_CR), "bare_cr");
 	cr_expect_str_eq(rp_error_name(RP_E_CL_AND_TE), "cl_and_te");
+	cr_expect_str_eq(rp_error_name(RP_E_CONNECT_BODY), "connect_body");
 	for (int e = 0; e < RP_E__COUNT; e++) {
 		const char *name = rp_error_name((rp_error)e);
 
