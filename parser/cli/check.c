@@ -31,10 +31,12 @@ static const char rbp_check_help[] =
 	"  status, reason                                      responses\n"
 	"  version         \"1.1\"\n"
 	"  headers         [[name, value], ...] in order, values without outer whitespace\n"
+	"                  (a response's value folded over lines, flag obs_fold, is\n"
+	"                  shown as its bytes, CR LF included: rp_unfold() reads it)\n"
 	"  host            the Host value\n"
 	"  flags           keep_alive (the connection persists), connection_close,\n"
 	"                  connection_keep_alive, connection_upgrade, expect_continue,\n"
-	"                  expect_other, has_host\n"
+	"                  expect_other, has_host, obs_fold\n"
 	"  body_framing    \"none\", \"length\", \"chunked\" or \"close\"\n"
 	"  content_length  with length framing\n"
 	"  body            length framing: \"complete\" or \"incomplete\" in the input\n"
@@ -90,6 +92,7 @@ static void rbp_emit_flags(rbp_json *j, uint32_t flags)
 		{RP_F_EXPECT_CONTINUE, "expect_continue"},
 		{RP_F_EXPECT_OTHER, "expect_other"},
 		{RP_F_HAS_HOST, "has_host"},
+		{RP_F_OBS_FOLD, "obs_fold"},
 	};
 	uint32_t known = 0;
 

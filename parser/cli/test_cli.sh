@@ -91,6 +91,14 @@ for v in "${variants[@]}"; do
 	expect "CONNECT body/$v" 2 '.error == "connect_body" and .http_status == 400' \
 		check --variant "$v" < <(printf \
 		'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nContent-Length: 2\r\n\r\nhi')
+	# obs-fold: read in a response (RFC 9112 5.2), refused in a request.
+	expect "response obs-fold/$v" 0 '.headers[0] == ["X", "a\r\n b"] and .body_bytes == 2
+		and (.flags | index("obs_fold") != null)' check --variant "$v" --response \
+		< <(printf 'HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 2\r\n\r\nok')
+	expect "response folded CL/$v" 2 '.error == "obs_fold"' check --variant "$v" --response \
+		< <(printf 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 2\r\n\r\nok')
+	expect "request obs-fold/$v" 2 '.error == "obs_fold"' check --variant "$v" \
+		< <(printf 'GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n')
 done
 expect "empty input" 1 '.result == "incomplete" and .input_bytes == 0' check </dev/null
 expect "response" 0 '.status == 200 and .reason == "OK" and .body_bytes == 5 and (has("method") | not)' \

@@ -50,7 +50,7 @@ typedef enum rp_error {
 	RP_E_BARE_LF,           /* LF not preceded by CR */
 	RP_E_EMPTY_LINES,       /* more than one empty line before a request */
 	RP_E_LEADING_WS,        /* whitespace before the first header line */
-	RP_E_OBS_FOLD,          /* header line continued with obs-fold */
+	RP_E_OBS_FOLD,          /* obs-fold in a request, a trailer, or a response's CL/TE */
 	RP_E_HEADER_NAME,       /* header name is empty or not a token */
 	RP_E_WS_BEFORE_COLON,   /* whitespace between header name and colon */
 	RP_E_HEADER_VALUE,      /* control character in header value */
@@ -77,7 +77,10 @@ typedef struct rp_span {
 
 typedef struct rp_header {
 	rp_span name;
-	rp_span value; /* without leading or trailing whitespace */
+	/* Without leading or trailing whitespace.  In a response with
+	 * RP_F_OBS_FOLD, a value may span obs-folds (CR LF then SP or HTAB):
+	 * see rp_unfold(). */
+	rp_span value;
 } rp_header;
 
 /* How the message body is delimited (RFC 9112 section 6). */
@@ -119,6 +122,7 @@ enum {
 	RP_F_EXPECT_OTHER = 1u << 4,    /* an Expect value we cannot meet (417) */
 	RP_F_HAS_HOST = 1u << 5,        /* exactly one valid Host header */
 	RP_F_KEEP_ALIVE = 1u << 6,      /* the connection persists after this message */
+	RP_F_OBS_FOLD = 1u << 7,        /* responses: a header value spans an obs-fold */
 };
 
 /* Flags for rp_parse_response(). */
@@ -186,8 +190,21 @@ void rp_message_init(rp_message *m, rp_header *headers, uint32_t max_headers,
 /* Parse (or continue parsing) a request whose first byte is buf[0]. */
 int64_t rp_parse_request(rp_message *m, const char *buf, size_t len);
 
-/* Parse (or continue parsing) a response.  flags: RP_RESPONSE_TO_HEAD. */
+/* Parse (or continue parsing) a response.  flags: RP_RESPONSE_TO_HEAD.
+ *
+ * A response may fold a header value over several lines (obs-fold, RFC 9112
+ * 5.2), which a user agent must read as SP.  The parser does not write to
+ * buf: it accepts the fold, sets RP_F_OBS_FOLD, and the value's span covers
+ * the folded lines, CR LF included; rp_unfold() turns each CR and LF into
+ * SP for a caller that reads the value.  The fields the parser reads itself
+ * are read unfolded (Connection), or refused when folded (Content-Length and
+ * Transfer-Encoding: RP_E_OBS_FOLD).  Requests and trailers refuse obs-fold. */
 int64_t rp_parse_response(rp_message *m, const char *buf, size_t len, unsigned flags);
+
+/* A header value as a user agent reads it: each CR and LF (which in a parsed
+ * value only come from an obs-fold) becomes SP, so the length is kept.
+ * dst may be src (in place, for a caller whose buffer is writable). */
+void rp_unfold(char *dst, const char *src, size_t len);
 
 /* ---- chunked bodies (RFC 9112 section 7.1) ---------------------------- */
 

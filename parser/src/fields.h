@@ -100,10 +100,13 @@ static inline int list_next(list_iter *it, const char **elem, uint32_t *elen)
 		it->done = 1;
 	else
 		it->p = e + 1;
-	while (s < e && (*s == ' ' || *s == '\t'))
+	/* OWS: SP and HTAB, and the CR LF of an obs-fold in a response's
+	 * Connection (read as SP, RFC 9112 5.2): no other byte at or below SP
+	 * gets through the value scan. */
+	while (s < e && (unsigned char)*s <= ' ')
 		s++;
 	const char *t = e;
-	while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
+	while (t > s && (unsigned char)t[-1] <= ' ')
 		t--;
 	*elem = s;
 	*elen = (uint32_t)(t - s);
@@ -217,6 +220,30 @@ __attribute__((noinline)) static void connection_list(rp_message *m, const char 
 	}
 }
 
+/* A response whose Connection ran over obs-folds (RFC 9112 5.2): its first
+ * line was read as it came, but a fold may change what it says ("close"
+ * then a fold then "x" is the one option "close   x", which is none), so
+ * the options are forgotten and every Connection field of the block is
+ * read again whole, a fold's CR LF counting as OWS (list_next).  Once per
+ * such response, one walk over its header lines. */
+__attribute__((cold, noinline)) static void rp_connection_reread(rp_message *m, const char *buf,
+								 const char *end)
+{
+	/* [buf, end) is the whole head, its lines checked: each ends in CR LF. */
+	const char *p = (const char *)memchr(buf, '\n', (size_t)(end - buf)) + 1;
+	m->flags &= ~(uint32_t)(RP_F_CONN_CLOSE | RP_F_CONN_KEEP_ALIVE | RP_F_CONN_UPGRADE);
+	while (*p != '\r') { /* up to the empty line */
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+		const char *e = colon;
+		do /* to the CR LF not followed by a fold */
+			e = (const char *)memchr(e, '\n', (size_t)(end - e)) + 1;
+		while (*e == ' ' || *e == '\t');
+		if (LIT_EQ(p, (uint32_t)(colon - p), "connection"))
+			connection_list(m, colon + 1, (uint32_t)(e - 2 - (colon + 1)));
+		p = e;
+	}
+}
+
 /* Connection: the two values nearly every client sends, without the walk. */
 static inline void connection(rp_message *m, const char *v, uint32_t n)
 {
@@ -264,6 +291,13 @@ static inline rp_error rp_field_host(rp_message *m, const char *value, uint32_t 
 	m->host_index = index;
 	m->flags |= RP_F_HAS_HOST;
 	return RP_OK;
+}
+
+/* Content-Length or Transfer-Encoding: the fields that frame the body. */
+static inline int rp_field_is_framing(const char *name, uint32_t name_len)
+{
+	return LIT_EQ(name, name_len, "content-length") ||
+	       LIT_EQ(name, name_len, "transfer-encoding");
 }
 
 /* A field other than Host whose name may shape framing or the connection.

@@ -2,7 +2,7 @@
  * The rules that apply once a header block has ended: the cross-field
  * smuggling checks, the body framing (RFC 9112 section 6.3) and whether the
  * connection persists (section 9.3).  Inline because every message ends
- * here; included by the grammar (parse_impl.h) and by semantics.c.
+ * here; included by the grammar (parse_impl.h), through fields.h.
  */
 #ifndef RP_FINISH_H
 #define RP_FINISH_H
@@ -21,10 +21,15 @@ static inline int rp_bodiless_status(unsigned status)
 	return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
-/* Always inline: the common request takes the first branch only, and as
- * a call (which the compiler chose once the rest grew) it cost the scalar
- * variant 20 instructions a request. */
-__attribute__((always_inline)) static inline rp_error rp_finish(rp_message *m)
+/* A response's Connection fields read again from its head [buf, end),
+ * folds and all, when one ran over obs-folds (fields.h). */
+static void rp_connection_reread(rp_message *m, const char *buf, const char *end);
+
+/* The head is [buf, end).  Always inline: the common request takes the
+ * first branch only, and as a call (which the compiler chose once the rest
+ * grew) it cost the scalar variant 20 instructions a request. */
+__attribute__((always_inline)) static inline rp_error rp_finish(rp_message *m, const char *buf,
+								const char *end)
 {
 	uint32_t seen = m->resume.seen;
 	int v11 = (seen & RP_SEEN_V11) != 0;
@@ -59,12 +64,16 @@ __attribute__((always_inline)) static inline rp_error rp_finish(rp_message *m)
 		} else {
 			m->framing = (seen & RP_SEEN_CL) ? RP_BODY_LENGTH : RP_BODY_NONE;
 		}
-	} else if ((seen & RP_SEEN_RESP_HEAD) || rp_bodiless_status(m->status)) {
-		m->framing = RP_BODY_NONE;
-	} else if (seen & RP_SEEN_TE) {
-		m->framing = (seen & RP_SEEN_TE_FINAL_CHUNKED) ? RP_BODY_CHUNKED : RP_BODY_CLOSE;
 	} else {
-		m->framing = (seen & RP_SEEN_CL) ? RP_BODY_LENGTH : RP_BODY_CLOSE;
+		if (__builtin_expect(seen & RP_SEEN_CONN_FOLD, 0))
+			rp_connection_reread(m, buf, end);
+		if ((seen & RP_SEEN_RESP_HEAD) || rp_bodiless_status(m->status))
+			m->framing = RP_BODY_NONE;
+		else if (seen & RP_SEEN_TE)
+			m->framing = (seen & RP_SEEN_TE_FINAL_CHUNKED) ? RP_BODY_CHUNKED
+								       : RP_BODY_CLOSE;
+		else
+			m->framing = (seen & RP_SEEN_CL) ? RP_BODY_LENGTH : RP_BODY_CLOSE;
 	}
 	if (m->framing != RP_BODY_LENGTH)
 		m->content_length = 0;

@@ -19,6 +19,7 @@ enum rp_stage {
 	RP_ST_LINE,      /* at the start of a field line, resume.line */
 	RP_ST_NAME,      /* scanning a field name; resume.scan */
 	RP_ST_VALUE,     /* scanning a field value; colon at resume.mark */
+	RP_ST_FOLD,      /* scanning a response's obs-fold line, from resume.line */
 	RP_ST_DONE,
 	RP_ST_ERROR,
 };
@@ -40,6 +41,7 @@ enum {
 	RP_SEEN_TE_FINAL_CHUNKED = 1u << 6, /* ... and is (so far) the last one */
 	RP_SEEN_V11 = 1u << 7,              /* the version is 1.1 or later */
 	RP_SEEN_CONNECT = 1u << 8,          /* a CONNECT request (set by rp__target_form) */
+	RP_SEEN_CONN_FOLD = 1u << 9,        /* a response's Connection ran over obs-folds */
 };
 
 /* uri-host [ ":" port ]: run is where the value's leading reg-name run ends

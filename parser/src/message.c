@@ -58,3 +58,14 @@ int rp_find_header(const rp_message *m, const char *buf, const char *name, size_
 	}
 	return -1;
 }
+
+/* In a parsed value a CR or LF can only be part of an obs-fold (the value
+ * scan lets no other through), and RFC 9112 5.2 reads each fold as SP: so
+ * every CR and LF becomes SP, and "a CR LF SP b" reads "a   b". */
+void rp_unfold(char *dst, const char *src, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = src[i];
+		dst[i] = c == '\r' || c == '\n' ? ' ' : c;
+	}
+}

@@ -122,12 +122,63 @@ static inline int pi_crlf(const char *p, const char *end, rp_error *e)
 	return 2;
 }
 
+/* An obs-fold line of a response (RFC 9112 5.2), [from, to) without its
+ * CR LF, continues the value of h, the header before it: the value now ends
+ * at the line's last byte that is not OWS (and starts at its first, if it
+ * was empty so far), so the span covers the fold.  A line of OWS alone
+ * changes nothing.  Linear: each line is trimmed once. */
+__attribute__((cold, noinline)) static void pi_fold_extend(rp_header *h, const char *buf,
+							   const char *from, const char *to)
+{
+	while (from < to && pi_ows(*from))
+		from++;
+	while (to > from && pi_ows(to[-1]))
+		to--;
+	if (from == to)
+		return;
+	if (h->value.len == 0)
+		h->value.off = (uint32_t)(from - buf);
+	h->value.len = (uint32_t)(to - buf) - h->value.off;
+}
+
+/* An obs-fold in a response starts at line: may the field it continues be
+ * folded?  Content-Length and Transfer-Encoding may not: they frame the
+ * body, and a framing field spread over lines is a smuggling vector that
+ * a lenient reader would guess at (RP_E_OBS_FOLD).  Connection, already
+ * read from its first line, is read again whole at the end of the block
+ * (RP_SEEN_CONN_FOLD, rp_connection_reread).  The field is judged at its
+ * first fold: a fold after a fold is fine.  The line before is found by
+ * walking back to its start, at most once per line. */
+__attribute__((cold, noinline)) static int pi_fold_ok(rp_message *m, const char *line)
+{
+	const char *s = line - 2; /* the CR LF that ends the line before */
+	m->flags |= RP_F_OBS_FOLD;
+	while (s[-1] != '\n')
+		s--;
+	if (pi_ows(*s))
+		return 1; /* a fold: the field was judged at its first */
+	const char *colon = memchr(s, ':', (size_t)(line - s));
+	uint32_t nlen = (uint32_t)(colon - s);
+	if (rp_field_is_framing(s, nlen))
+		return 0;
+	if (LIT_EQ(s, nlen, "connection"))
+		m->resume.seen |= RP_SEEN_CONN_FOLD;
+	return 1;
+}
+
 /*
  * The field section: field-name ":" OWS field-value OWS CRLF, until an
  * empty line.  A function of its own (inlining it into the start-line code
  * measured 15% more instructions: the per-line loop lost registers to the
  * start-line's paths).  Entered at stage RP_ST_LINE with p at a line start,
- * or resuming RP_ST_NAME / RP_ST_VALUE.
+ * or resuming RP_ST_NAME / RP_ST_VALUE / RP_ST_FOLD.
+ *
+ * obs-fold (a line that starts with SP or HTAB) is refused in requests and
+ * trailers.  In a response it continues the value before it (RFC 9112 5.2:
+ * a user agent reads it as SP), found where every field line's end of
+ * block test already is, when no name starts a line: so a response pays
+ * only where a fold is, and a request nothing.  pi_fold_ok judges the field
+ * folded, and each fold line extends its span (pi_fold_extend).
  */
 /* Inlined where it does not cost spills (variants without vector state in
  * the field loop set RP_INLINE_FIELDS). */
@@ -175,10 +226,13 @@ RP_FIELDS_ATTR static int64_t pi_fields(rp_message *m, const char *buf, const ch
 #define SUSPEND(stage, ln, mk, sc)                                                                 \
 	pi_suspend(m, buf, end, (stage), (ln), (mk), (sc), max_headers - left)
 
-	if (stage == RP_ST_NAME)
-		goto field_name;
-	if (stage == RP_ST_VALUE)
-		goto field_value;
+	if (stage != RP_ST_LINE) {
+		if (stage == RP_ST_NAME)
+			goto field_name;
+		if (stage == RP_ST_VALUE)
+			goto field_value;
+		goto fold_value; /* RP_ST_FOLD */
+	}
 	p = line;
 field_line:
 	line = p;
@@ -200,8 +254,14 @@ field_line:
 		p += 2;
 		goto done;
 	}
-	if (pi_ows(*p))
+	if (pi_ows(*p)) {
+		if (kind == RP_KIND_RESPONSE && left != max_headers) {
+			if (!pi_fold_ok(m, line))
+				return FAIL(p, RP_E_OBS_FOLD);
+			goto fold_value;
+		}
 		return FAIL(p, left != max_headers ? RP_E_OBS_FOLD : RP_E_LEADING_WS);
+	}
 	goto name_scanned;
 field_name:
 	q = k_scan_tchar(&kc, p, end);
@@ -257,10 +317,26 @@ value_scanned:
 	p = q + 2;
 	goto field_line;
 
+	/* A response's obs-fold line, not yet its CR LF, from line (SP or
+	 * HTAB) or, resuming, from p. */
+fold_value:
+	q = k_scan_fvalue(&kc, p, end);
+	if (__builtin_expect(end - q < 2 || !pi_is_crlf(q), 0)) {
+		if (q == end || (*q == '\r' && q + 1 == end))
+			return SUSPEND(RP_ST_FOLD, line, line, q);
+		if (*q != '\r')
+			return FAIL(q, pi_stray(q, end, RP_E_HEADER_VALUE));
+		return FAIL(q, RP_E_BARE_CR);
+	}
+	if (m->headers)
+		pi_fold_extend((rp_header *)((char *)hp - hstride), buf, line, q);
+	p = q + 2;
+	goto field_line;
+
 done:
 	m->nheaders = max_headers - left;
 	if (kind != RP_KIND_TRAILER) {
-		e = rp_finish(m);
+		e = rp_finish(m, buf, p);
 		if (e != RP_OK)
 			return FAIL(p, e);
 	}
@@ -311,6 +387,7 @@ static int64_t pi_parse(rp_message *m, const char *buf, size_t len)
 	case RP_ST_LINE:
 	case RP_ST_NAME:
 	case RP_ST_VALUE:
+	case RP_ST_FOLD:
 		return pi_fields(m, buf, end, r->stage, line, mark, p, &win);
 	case RP_ST_DONE:
 		return r->scan;

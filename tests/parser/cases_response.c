@@ -8,6 +8,7 @@
 #define S200 "HTTP/1.1 200 OK\r\n"
 #define KA RP_F_KEEP_ALIVE
 #define NOKA .flags_ignore = RP_F_KEEP_ALIVE
+#define FOLD RP_F_OBS_FOLD
 
 /* clang-format off */
 const struct rt_case rt_response_cases[] = {
@@ -86,9 +87,73 @@ const struct rt_case rt_response_cases[] = {
 	     .framing = RP_BODY_LENGTH, .flags = KA,
 	     .h = {{"Server", "x y"}, {"Content-Length", "0"}}),
 
+	/* ---- obs-fold (§5.2): a user agent reads each fold as SP; the value's span
+	 * covers the fold, RP_F_OBS_FOLD says so (rp_unfold reads it) ---- */
+	RESP("obs-fold with SP continues the value", S200 "X: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+	     .status = 200, .framing = RP_BODY_LENGTH, .flags = KA | FOLD,
+	     .h = {{"X", "a\r\n b"}, {"Content-Length", "0"}}),
+	RESP("obs-fold with HTAB", S200 "X: a\r\n\tb\r\n\r\n", .status = 200,
+	     .framing = RP_BODY_CLOSE, NOKA, .flags = FOLD, .h = {{"X", "a\r\n\tb"}}),
+	RESP("three lines, OWS kept inside, trimmed at the ends", S200
+	     "X:  a \r\n  b\t\r\n \t c  \r\nY: 1\r\n\r\n", .status = 200,
+	     .framing = RP_BODY_CLOSE, NOKA, .flags = FOLD,
+	     .h = {{"X", "a \r\n  b\t\r\n \t c"}, {"Y", "1"}}),
+	RESP("empty first line: the value starts on the fold", S200 "X:\r\n b\r\n\r\n",
+	     .status = 200, .framing = RP_BODY_CLOSE, NOKA, .flags = FOLD, .h = {{"X", "b"}}),
+	RESP("fold of OWS only at the end: not part of the value", S200 "X: a\r\n \t\r\n\r\n",
+	     .status = 200, .framing = RP_BODY_CLOSE, NOKA, .flags = FOLD, .h = {{"X", "a"}}),
+	RESP("fold of OWS only in the middle", S200 "X: a\r\n \r\n b\r\n\r\n", .status = 200,
+	     .framing = RP_BODY_CLOSE, NOKA, .flags = FOLD, .h = {{"X", "a\r\n \r\n b"}}),
+	RESP("nothing but folds of OWS: an empty value", S200 "X:\r\n \r\n\t\r\nY: 1\r\n\r\n",
+	     .status = 200, .framing = RP_BODY_CLOSE, NOKA, .flags = FOLD,
+	     .h = {{"X", ""}, {"Y", "1"}}),
+	RESP("a fold that reads like a header is part of the value", S200
+	     "X: y\r\n Transfer-Encoding: chunked\r\n\r\n", .status = 200,
+	     .framing = RP_BODY_CLOSE, NOKA, .flags = FOLD,
+	     .h = {{"X", "y\r\n Transfer-Encoding: chunked"}}),
+	RESP("fold after the last field", S200 "Content-Length: 0\r\nX: a\r\n b\r\n\r\n",
+	     .status = 200, .framing = RP_BODY_LENGTH, .flags = KA | FOLD,
+	     .h = {{"Content-Length", "0"}, {"X", "a\r\n b"}}),
+	RESP("fold of a 4-byte name starting with h (read as a field: Host?)", S200
+	     "Hxyz: a\r\n b\r\n\r\n", .status = 200, .framing = RP_BODY_CLOSE, NOKA,
+	     .flags = FOLD, .h = {{"Hxyz", "a\r\n b"}}),
+	RESP("fold of Content-Id (read as a field: length 10, like Connection)", S200
+	     "Content-Id:\r\n <a>\r\n \r\nContent-Length: 0\r\n\r\n", .status = 200,
+	     .framing = RP_BODY_LENGTH, .flags = KA | FOLD,
+	     .h = {{"Content-Id", "<a>"}, {"Content-Length", "0"}}),
+	RESP("folded Connection: read as 'keep-alive, close'", S200
+	     "Connection: keep-alive,\r\n close\r\nContent-Length: 0\r\n\r\n", .status = 200,
+	     .framing = RP_BODY_LENGTH, .flags = RP_F_CONN_KEEP_ALIVE | RP_F_CONN_CLOSE | FOLD,
+	     .h = {{"Connection", "keep-alive,\r\n close"}, {"Content-Length", "0"}}),
+	RESP("Connection folded before its value", S200
+	     "Connection:\r\n close\r\nContent-Length: 0\r\n\r\n", .status = 200,
+	     .framing = RP_BODY_LENGTH, .flags = RP_F_CONN_CLOSE | FOLD,
+	     .h = {{"Connection", "close"}, {"Content-Length", "0"}}),
+	RESP("Connection with an OWS-only fold after it", S200
+	     "Connection: close\r\n \r\n\r\n", .status = 200, .framing = RP_BODY_CLOSE,
+	     .flags = RP_F_CONN_CLOSE | FOLD, .h = {{"Connection", "close"}}),
+	RESP("Connection over three lines", S200 "Connection: close,\r\n \r\n\tx\r\n\r\n",
+	     .status = 200, .framing = RP_BODY_CLOSE, .flags = RP_F_CONN_CLOSE | FOLD,
+	     .h = {{"Connection", "close,\r\n \r\n\tx"}}),
+	RESP("a fold inside an option: 'clo  se' is no option", S200
+	     "Connection: clo\r\n se\r\nContent-Length: 0\r\n\r\n", .status = 200,
+	     .framing = RP_BODY_LENGTH, .flags = KA | FOLD),
+	RESP("a fold after an option: 'keep-alive  x' is no option", "HTTP/1.0 200 OK\r\n"
+	     "Connection: keep-alive\r\n x\r\nContent-Length: 0\r\n\r\n", .status = 200,
+	     .framing = RP_BODY_LENGTH, .flags = FOLD),
+	RESP("HTTP/1.0 keep-alive on a fold", "HTTP/1.0 200 OK\r\nConnection: x,\r\n\tKeep-Alive"
+	     "\r\nContent-Length: 0\r\n\r\n", .status = 200, .framing = RP_BODY_LENGTH,
+	     .flags = RP_F_CONN_KEEP_ALIVE | KA | FOLD),
+	RESP("fold in a 204", "HTTP/1.1 204 No Content\r\nX: a\r\n b\r\n\r\n", .status = 204,
+	     .framing = RP_BODY_NONE, .flags = KA | FOLD, .h = {{"X", "a\r\n b"}}),
+
 	/* ---- incomplete ---- */
 	RESP("empty", "", .ret = RP_INCOMPLETE),
 	RESP("status line only", S200, .ret = RP_INCOMPLETE),
+	RESP("a field: is a fold next?", S200 "X: a\r\n", .ret = RP_INCOMPLETE),
+	RESP("Content-Length: is a fold next?", S200 "Content-Length: 5\r\n", .ret = RP_INCOMPLETE),
+	RESP("in a fold", S200 "X: a\r\n b", .ret = RP_INCOMPLETE),
+	RESP("in a fold of Connection", S200 "Connection: a\r\n b\r", .ret = RP_INCOMPLETE),
 
 	/* ---- errors: status line (§4) ---- */
 	RESP("no SP after the status", "HTTP/1.1 200\r\n\r\n", BAD(RP_E_SPACE, RP_E_STATUS)),
@@ -116,7 +181,24 @@ const struct rt_case rt_response_cases[] = {
 	RESP("bare LF after a header", S200 "Content-Length: 0\n\r\n", BAD(RP_E_BARE_LF)),
 
 	/* ---- errors: header fields and framing ---- */
-	RESP("obs-fold", S200 "X: a\r\n b\r\n\r\n", BAD(RP_E_OBS_FOLD)),
+	RESP("folded Content-Length (smuggling guard)", S200 "Content-Length: 5\r\n 0\r\n\r\n",
+	     BAD(RP_E_OBS_FOLD)),
+	RESP("Content-Length folded before its value (its empty first line is refused first)",
+	     S200 "Content-Length:\r\n 5\r\n\r\n", BAD(RP_E_CONTENT_LENGTH, RP_E_OBS_FOLD)),
+	RESP("Transfer-Encoding folded before its value", S200 "Transfer-Encoding:\r\n chunked"
+	     "\r\n\r\n", BAD(RP_E_OBS_FOLD)),
+	RESP("a framing field folded after another fold", S200 "X: a\r\n b\r\n"
+	     "Content-Length: 0\r\n \r\n\r\n", BAD(RP_E_OBS_FOLD)),
+	RESP("content-length folded with OWS only", S200 "content-length: 5\r\n\t\r\n\r\n",
+	     BAD(RP_E_OBS_FOLD)),
+	RESP("folded Transfer-Encoding", S200 "Transfer-Encoding: gzip,\r\n chunked\r\n\r\n",
+	     BAD(RP_E_OBS_FOLD)),
+	RESP("Transfer-Encoding folded after chunked", S200
+	     "Transfer-Encoding: chunked\r\n \r\nContent-Length: 0\r\n\r\n", BAD(RP_E_OBS_FOLD)),
+	RESP("control byte in a fold", S200 "X: a\r\n b\x01\r\n\r\n", BAD(RP_E_HEADER_VALUE)),
+	RESP("bare LF ends a fold", S200 "X: a\r\n b\n\r\n", BAD(RP_E_BARE_LF)),
+	RESP("bare CR in a fold", S200 "X: a\r\n b\rc\r\n\r\n", BAD(RP_E_BARE_CR, RP_E_HEADER_VALUE)),
+	RESP("bare LF in a fold of Connection", S200 "Connection: a\r\n b\n\r\n", BAD(RP_E_BARE_LF)),
 	RESP("SP before the first header", S200 " X: a\r\n\r\n", BAD(RP_E_LEADING_WS)),
 	RESP("SP before colon", S200 "Content-Length : 0\r\n\r\n", BAD(RP_E_WS_BEFORE_COLON)),
 	RESP("bad name", S200 "X@: a\r\n\r\n", BAD(RP_E_HEADER_NAME)),

@@ -175,6 +175,27 @@ static const char *const CONN_VALUES[] = {
 static const char *const EXPECT_VALUES[] = {"100-continue", "100-Continue", "fly", "",
 					    "100-continue, fly"};
 
+/* A field folded over lines (obs-fold, RFC 9112 5.2: read in a response,
+ * refused in a request): a field the parser does not read, Connection
+ * (read once whole), or now and then a framing field (refused folded);
+ * one or more folds, some of OWS only. */
+static void fold(struct rt_rng *r, struct out *o)
+{
+	static const char *const names[] = {"X-Fold", "X-Fold",         "Connection",
+					    "Hxyz",   "Content-Length", "Transfer-Encoding"};
+	static const char *const parts[] = {"a", "b",       "close", "keep-alive", ",",
+					    "5", "chunked", "",      " ",          "\t"};
+	size_t n = 1 + rt_below(r, 3);
+	const char *name = rt_chance(r, 85) ? names[rt_below(r, 3)] : PICK(r, names);
+
+	field(r, o, name, PICK(r, parts));
+	for (size_t i = 0; i < n; i++) {
+		puts_(o, rt_chance(r, 50) ? " " : "\t");
+		puts_(o, PICK(r, parts));
+		eol(r, o);
+	}
+}
+
 /* Framing, Connection, Expect and filler fields; body_kind tells the caller
  * what body to append: 0 none, 1 length (in *cl), 2 chunked. */
 static void fields(struct rt_rng *r, struct out *o, int want_host, int *body_kind, uint64_t *cl)
@@ -260,11 +281,8 @@ static void fields(struct rt_rng *r, struct out *o, int want_host, int *body_kin
 				field(r, o, "Expect", PICK(r, EXPECT_VALUES));
 			break;
 		case 2:
-			if (rt_chance(r, 10)) { /* obs-fold */
-				field(r, o, "X-Fold", "a");
-				puts_(o, rt_chance(r, 50) ? " b" : "\tb");
-				eol(r, o);
-			}
+			if (rt_chance(r, 10)) /* obs-fold */
+				fold(r, o);
 			break;
 		default:
 			random_field(r, o);

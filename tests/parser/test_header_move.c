@@ -76,3 +76,42 @@ Test(header_move, shorter_buffer_than_last_call_is_incomplete)
 		cr_assert_eq(m.nheaders, ref.nheaders, "[%s]", v->name);
 	}
 }
+
+/* A response's obs-fold extends the header before it, which may be in an
+ * array the caller moved since: split at every byte, the shared array
+ * copied out and poisoned, the result is the one-shot one. */
+Test(header_move, obs_fold_extends_the_moved_array)
+{
+	static const char resp[] = "HTTP/1.1 200 OK\r\nA: 1\r\nX: a\r\n b\r\n\tc\r\n"
+				   "Connection: close,\r\n keep-alive\r\nB:\r\n 2\r\n\r\n";
+	for (const rp_variant *const *vp = rp_variants_all(); *vp; vp++) {
+		const rp_variant *v = *vp;
+		if (!v->supported())
+			continue;
+		rp_header whole[16];
+		rp_message ref;
+		rp_message_init(&ref, whole, 16, NULL);
+		int64_t want = v->parse_response(&ref, resp, sizeof resp - 1, 0);
+		cr_assert_eq(want, (int64_t)sizeof resp - 1, "[%s] %s", v->name,
+			     rp_error_name((rp_error)ref.error));
+		cr_assert_eq(ref.nheaders, 4u, "[%s]", v->name);
+		for (size_t cut = 1; cut < sizeof resp - 1; cut++) {
+			rp_header shared[16], own[16];
+			rp_message m;
+
+			rp_message_init(&m, shared, 16, NULL);
+			cr_assert_eq(v->parse_response(&m, resp, cut, 0), RP_INCOMPLETE,
+				     "[%s] cut %zu", v->name, cut);
+			memcpy(own, shared, m.nheaders * sizeof(rp_header));
+			memset(shared, 0xab, sizeof shared);
+			m.headers = own;
+			cr_assert_eq(v->parse_response(&m, resp, sizeof resp - 1, 0), want,
+				     "[%s] cut %zu", v->name, cut);
+			cr_assert_eq(m.nheaders, ref.nheaders, "[%s] cut %zu", v->name, cut);
+			cr_assert_eq(m.flags, ref.flags, "[%s] cut %zu", v->name, cut);
+			cr_assert_eq(memcmp(own, whole, ref.nheaders * sizeof(rp_header)), 0,
+				     "[%s] cut %zu: header spans differ from a one-shot parse",
+				     v->name, cut);
+		}
+	}
+}

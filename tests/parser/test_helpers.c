@@ -74,6 +74,36 @@ Test(helpers, find_header)
 	cr_expect_eq(rp_find_header(&m, in, "X-LongXX", 6, 0), 1, "name_len counts, not NUL");
 }
 
+/* A folded response value read as a user agent reads it (RFC 9112 5.2):
+ * each CR and LF becomes SP, in a copy or in place; on every variant. */
+Test(helpers, unfold)
+{
+	static const char in[] = "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\tc\r\nY: 1 2\r\n\r\n";
+	const rp_variant *vs[RT_MAX_VARIANTS];
+	size_t nv = rt_variants(vs);
+
+	for (size_t v = 0; v < nv; v++) {
+		rp_header h[4];
+		rp_message m;
+		char out[16], copy[sizeof in];
+
+		rp_message_init(&m, h, 4, NULL);
+		cr_assert_eq(vs[v]->parse_response(&m, in, sizeof in - 1, 0),
+			     (int64_t)sizeof in - 1, "[%s]", vs[v]->name);
+		cr_assert_eq(m.nheaders, 2u, "[%s]", vs[v]->name);
+		cr_expect(m.flags & RP_F_OBS_FOLD, "[%s]", vs[v]->name);
+		cr_assert_eq(h[0].value.len, 9u, "[%s]", vs[v]->name);
+		rp_unfold(out, in + h[0].value.off, h[0].value.len);
+		cr_expect_eq(memcmp(out, "a   b  \tc", 9), 0, "[%s] \"%.9s\"", vs[v]->name, out);
+		memcpy(copy, in, sizeof in);
+		rp_unfold(copy + h[0].value.off, copy + h[0].value.off, h[0].value.len);
+		cr_expect_eq(memcmp(copy + h[0].value.off, "a   b  \tc", 9), 0, "[%s] in place",
+			     vs[v]->name);
+		rp_unfold(out, in + h[1].value.off, h[1].value.len);
+		cr_expect_eq(memcmp(out, "1 2", 3), 0, "[%s] a value without folds", vs[v]->name);
+	}
+}
+
 Test(helpers, find_header_without_stored_headers)
 {
 	/* Parsed with a NULL header array: nothing to look in, and no crash. */

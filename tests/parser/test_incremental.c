@@ -162,6 +162,36 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Folds stay linear too, in a response fed one byte at a time: a value the
+ * parser reads (Connection) over thousands of folds of OWS only, and one it
+ * does not read (each fold extends its span), under a 60 KiB block. */
+Test(incremental, byte_at_a_time_obs_fold_is_linear, .init = setup, .fini = teardown, .timeout = 60)
+{
+	static char in[62 * 1024];
+	const rp_variant *vs[RT_MAX_VARIANTS];
+	size_t nv = rt_variants(vs), n;
+
+	for (int shape = 0; shape < 2; shape++) {
+		n = (size_t)snprintf(in, sizeof(in),
+				     "HTTP/1.1 200 OK\r\n%s:", shape == 0 ? "Connection" : "X");
+		while (n < 60 * 1024)
+			n += (size_t)snprintf(in + n, sizeof(in) - n,
+					      shape == 0 ? "\r\n " : "\r\n x");
+		n += (size_t)snprintf(in + n, sizeof(in) - n, "\r\nContent-Length: 0\r\n\r\n");
+		for (size_t v = 0; v < nv; v++) {
+			double t0 = now(), dt;
+
+			rt_parse_bytewise(vs[v], RT_RESPONSE, 0, in, n, &ga, &gb, &part);
+			dt = now() - t0;
+			cr_expect_eq(part.ret, (int64_t)n, "[%s] shape %d: %lld %s", vs[v]->name,
+				     shape, (long long)part.ret,
+				     rp_error_name((rp_error)part.m.error));
+			cr_expect_lt(dt, 5.0, "[%s] shape %d: %zu bytes one at a time took %.2f s",
+				     vs[v]->name, shape, n, dt);
+		}
+	}
+}
+
 /* Resuming is linear: a 60 KiB header block fed one byte at a time must not
  * be rescanned from the start on every call (that would be ~1.8 G byte
  * visits; linear is ~60 K).  Generous bound: sanitizers are slow. */
