@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 enum rb_fault {
-	RB_FAULT_NO_MULTISHOT = 1u << 0,     /* multishot accept and recv refused (-EINVAL) */
+	RB_FAULT_NO_MULTISHOT = 1u << 0,     /* multishot accept and recv answered -EINVAL */
 	RB_FAULT_NO_DEFER_TASKRUN = 1u << 1, /* every optional ring setup flag refused */
 	RB_FAULT_NO_BUFRING = 1u << 2,       /* no provided-buffer rings: legacy provided buffers */
 	RB_FAULT_TINY_CQ = 1u << 3,          /* an 8-entry submission and completion queue */

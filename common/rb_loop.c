@@ -2,6 +2,7 @@
 #include "rb_log.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -120,7 +121,7 @@ int rb_loop_init(rb_loop *l, const rb_loop_opts *o)
 {
 	memset(l, 0, sizeof(*l));
 	l->faults = rb_faults();
-	l->name = o->name ? o->name : "loop";
+	snprintf(l->name, sizeof(l->name), "%s", o->name ? o->name : "loop");
 	rb_ring_opts ro = {.sq_entries = o->sq_entries,
 			   .cq_entries = o->cq_entries,
 			   .single_thread = 1,
@@ -135,8 +136,6 @@ int rb_loop_init(rb_loop *l, const rb_loop_opts *o)
 	if (rc)
 		return rc;
 	l->ring_ok = 1;
-	if (l->faults & RB_FAULT_NO_MULTISHOT)
-		l->single[RB_ARM_ACCEPT] = l->single[RB_ARM_RECV] = 1;
 	/* A failed accept must leave the connection queued, as EMFILE does:
 	 * only a single-shot accept can be failed that way (rb_loop_arm_accept). */
 	if (l->faults & RB_FAULT_ACCEPT_FAIL)
@@ -239,6 +238,20 @@ void rb_loop_cancel_ud(rb_loop *l, uint64_t target_ud)
 	io_uring_sqe_set_data64(sqe, rb_ud(RB_OP_LOOP, 0, 0));
 }
 
+/* RB_FAULTS=no-multishot: answer a multishot op as a kernel without it
+ * does, -EINVAL, so the owner's switch to single-shot (rb_loop_refused) and
+ * its re-arm run.  The answer waits in the stash for the next batch. */
+static int rb_loop_refuse_multishot(rb_loop *l, enum rb_arm arm, uint64_t ud)
+{
+	if (!(l->faults & RB_FAULT_NO_MULTISHOT) || l->single[arm])
+		return 0;
+	struct io_uring_cqe fake = {.user_data = ud, .res = -EINVAL, .flags = 0};
+	l->stats.faults_hit++;
+	l->ms_untried[arm]++;
+	rb_loop_stash_push(l, &fake);
+	return 1;
+}
+
 void rb_loop_arm_accept(rb_loop *l, int listen_fd, uint64_t ud)
 {
 	if (l->faults & RB_FAULT_ACCEPT_FAIL && ++l->accept_count % 10 == 0) {
@@ -250,21 +263,31 @@ void rb_loop_arm_accept(rb_loop *l, int listen_fd, uint64_t ud)
 		rb_loop_stash_push(l, &fake);
 		return;
 	}
+	if (rb_loop_refuse_multishot(l, RB_ARM_ACCEPT, ud))
+		return;
 	struct io_uring_sqe *sqe = rb_loop_sqe(l);
-	if (l->single[RB_ARM_ACCEPT])
+	if (l->single[RB_ARM_ACCEPT]) {
 		io_uring_prep_accept(sqe, listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	else
+	} else {
 		io_uring_prep_multishot_accept(sqe, listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (!l->works[RB_ARM_ACCEPT])
+			l->ms_untried[RB_ARM_ACCEPT]++;
+	}
 	io_uring_sqe_set_data64(sqe, ud);
 }
 
 void rb_loop_arm_recv(rb_loop *l, int fd, uint64_t ud)
 {
+	if (rb_loop_refuse_multishot(l, RB_ARM_RECV, ud))
+		return;
 	struct io_uring_sqe *sqe = rb_loop_sqe(l);
-	if (l->single[RB_ARM_RECV]) /* one buffer per submission */
+	if (l->single[RB_ARM_RECV]) { /* one buffer per submission */
 		io_uring_prep_recv(sqe, fd, NULL, l->bufs.size, 0);
-	else /* multishot wants length 0: each completion fills one buffer */
+	} else { /* multishot wants length 0: each completion fills one buffer */
 		io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
+		if (!l->works[RB_ARM_RECV])
+			l->ms_untried[RB_ARM_RECV]++;
+	}
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = l->bufs.bgid;
 	io_uring_sqe_set_data64(sqe, ud);
@@ -284,11 +307,14 @@ void rb_loop_send(rb_loop *l, int fd, const void *p, size_t n, uint64_t ud)
 int rb_loop_refused(rb_loop *l, enum rb_arm arm, const struct io_uring_cqe *cqe)
 {
 	rb_loop_note_more(l, arm, cqe);
-	if (cqe->res != -EINVAL || l->single[arm] || l->works[arm])
-		return 0;
-	l->single[arm] = 1;
-	rb_log("%s: kernel refused multishot %s (-EINVAL); using single-shot %s", l->name,
-	       arm == RB_ARM_ACCEPT ? "accept" : "recv", arm == RB_ARM_ACCEPT ? "accept" : "recv");
+	if (cqe->res != -EINVAL || l->works[arm] || l->ms_untried[arm] == 0)
+		return 0; /* not a multishot op the kernel refused */
+	l->ms_untried[arm]--;
+	if (!l->single[arm]) {
+		l->single[arm] = 1;
+		rb_log("%s: kernel refused multishot %s (-EINVAL); using single-shot", l->name,
+		       arm == RB_ARM_ACCEPT ? "accept" : "recv");
+	}
 	return 1;
 }
 

@@ -93,7 +93,7 @@ typedef struct rb_loop_hooks {
 } rb_loop_hooks;
 
 typedef struct rb_loop_opts {
-	const char *name;      /* for log lines: "worker 0", "rbfloor" */
+	const char *name;      /* for log lines: "worker 0", "ring" (copied) */
 	unsigned sq_entries;   /* submission queue size */
 	unsigned cq_entries;   /* completion queue size; 0: 4 x sq */
 	uint32_t recv_buffers; /* receive buffers (a power of two); 0: none */
@@ -112,10 +112,13 @@ typedef struct rb_loop {
 	rb_ring_info info;
 	rb_bufring bufs; /* bufs.entries == 0: no receive buffers */
 	unsigned faults;
-	const char *name;
+	char name[32]; /* a copy: the caller's string may not outlive set-up */
 	int ring_ok;
 	uint8_t single[RB_ARM__COUNT]; /* single-shot: refused by the kernel or no-multishot */
 	uint8_t works[RB_ARM__COUNT];  /* a multishot op of that kind has worked */
+	/* Multishot ops armed while none had worked: each may still come back
+	 * refused after the switch to single-shot (rb_loop_refused). */
+	uint32_t ms_untried[RB_ARM__COUNT];
 	uint32_t sqe_count, accept_count;
 
 	/* Legacy provided buffers (no buffer ring): ids given back, published
@@ -164,10 +167,12 @@ void rb_loop_arm_recv(rb_loop *l, int fd, uint64_t ud);
 /* Send n bytes at p (a short send completes with fewer). */
 void rb_loop_send(rb_loop *l, int fd, const void *p, size_t n, uint64_t ud);
 
-/* A completion of kind `arm` says -EINVAL: if no multishot op of that kind
- * has worked, switch to single-shot (one log line) and return 1: the owner
- * re-arms.  Otherwise 0: a real error.  Also notes a working multishot op
- * when the completion has IORING_CQE_F_MORE. */
+/* A completion of kind `arm` says -EINVAL: if it is a multishot op the
+ * kernel refused (none of that kind has worked), switch to single-shot (one
+ * log line, the first time) and return 1: the owner re-arms.  Every
+ * multishot op armed before the switch comes back so, and each is
+ * recognised.  Otherwise 0: a real error.  Also notes a working multishot
+ * op when the completion has IORING_CQE_F_MORE. */
 int rb_loop_refused(rb_loop *l, enum rb_arm arm, const struct io_uring_cqe *cqe);
 
 static inline void rb_loop_note_more(rb_loop *l, enum rb_arm arm, const struct io_uring_cqe *cqe)

@@ -35,9 +35,8 @@ typedef struct lg_conn {
 	uint32_t global; /* connection number across all threads: the schedule's phase */
 	uint8_t state;   /* enum lg_conn_state */
 	uint8_t connect_inflight, recv_armed, send_inflight, on_dirty;
-	uint8_t recv_multishot; /* the receive in flight was armed multishot */
-	uint8_t opened_before;  /* a reconnect counts as reopened */
-	uint8_t used;           /* --close: its one request has been sent */
+	uint8_t opened_before; /* a reconnect counts as reopened */
+	uint8_t used;          /* --close: its one request has been sent */
 
 	/* In-flight requests: a ring of `pipeline` entries in the worker's array. */
 	lg_inflight *ring;

@@ -67,7 +67,6 @@ void lg_conn_mark_dirty(lg_worker *w, lg_conn *c)
 
 static void lg_arm_recv(lg_worker *w, lg_conn *c)
 {
-	c->recv_multishot = !w->loop.single[RB_ARM_RECV];
 	rb_loop_arm_recv(&w->loop, c->fd, lg_ud(LG_OP_RECV, c));
 	c->recv_armed = 1;
 }
@@ -303,10 +302,9 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 	case RB_RES_CANCELED:
 		break; /* we are closing it */
 	case RB_RES_REFUSED:
-		/* Multishot refused: the first refusal switches the loop to
-		 * single-shot; receives armed multishot before it are refused
-		 * too, and are re-armed single-shot as well. */
-		if (refused || (c->recv_multishot && w->loop.single[RB_ARM_RECV]))
+		/* Multishot refused (each one armed before the switch to
+		 * single-shot too): re-armed single-shot below. */
+		if (refused)
 			break;
 		/* fall through */
 	case RB_RES_RESET:

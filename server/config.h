@@ -5,14 +5,19 @@
 #ifndef SRV_CONFIG_H
 #define SRV_CONFIG_H
 
+#include "rb_loop.h"
+
 #include <stdint.h>
+
+/* --max-conns at most: a slot index must fit user_data's slot field. */
+#define SRV_MAX_CONNS_LIMIT 1000000u
+_Static_assert(SRV_MAX_CONNS_LIMIT - 1 <= RB_UD_SLOT_MAX, "--max-conns fits the slot field");
 
 typedef struct srv_config {
 	const char *bind;   /* IPv4 or IPv6 literal */
 	int port;           /* 0: the kernel picks one, printed at start-up */
 	const char *root;   /* --root DIR, or NULL */
 	int threads;        /* worker threads, one per CPU by default */
-	const char *parser; /* ringparse variant name, or NULL for the default */
 	uint32_t max_conns; /* open connections per worker */
 	uint32_t max_header_bytes;
 	uint64_t max_body;

@@ -6,44 +6,16 @@
  */
 #include "ops.h"
 
-#include "rb_log.h"
-
-#include <stdlib.h>
-#include <sys/socket.h>
-
-struct io_uring_sqe *srv_sqe(srv_worker *w)
-{
-	struct io_uring_sqe *sqe = rb_ring_sqe(&w->ring);
-	if (!sqe) {
-		/* The kernel takes nothing: the loop cannot make progress. */
-		rb_log("worker %d: submission queue stuck; exiting", w->id);
-		abort();
-	}
-	return sqe;
-}
-
 void srv_arm_accept(srv_worker *w)
 {
-	struct io_uring_sqe *sqe = srv_sqe(w);
-	if (w->single_accept)
-		io_uring_prep_accept(sqe, w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	else
-		io_uring_prep_multishot_accept(sqe, w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_ACCEPT, NULL));
+	rb_loop_arm_accept(&w->loop, w->listen_fd, srv_ud(SRV_OP_ACCEPT, NULL));
 	w->accept_armed = 1;
 	w->accept_retry = 0;
 }
 
 void srv_arm_recv(srv_worker *w, srv_conn *c)
 {
-	struct io_uring_sqe *sqe = srv_sqe(w);
-	if (w->single_recv) /* one buffer per submission; the flush re-arms */
-		io_uring_prep_recv(sqe, c->fd, NULL, w->cfg->recv_buffer_size, 0);
-	else /* multishot wants length 0: each completion fills one buffer */
-		io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = w->bufs.bgid;
-	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_RECV, c));
+	rb_loop_arm_recv(&w->loop, c->fd, srv_ud(SRV_OP_RECV, c));
 	c->recv_armed = 1;
 }
 
@@ -51,9 +23,7 @@ void srv_cancel_recv(srv_worker *w, srv_conn *c)
 {
 	if (!c->recv_armed || c->cancel_sent)
 		return;
-	struct io_uring_sqe *sqe = srv_sqe(w);
-	io_uring_prep_cancel64(sqe, srv_ud(SRV_OP_RECV, c), 0);
-	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_CANCEL, NULL));
+	rb_loop_cancel_ud(&w->loop, srv_ud(SRV_OP_RECV, c));
 	c->cancel_sent = 1;
 }
 
@@ -64,17 +34,13 @@ void srv_cancel_send(srv_worker *w, srv_conn *c)
 {
 	if (!c->send_inflight || c->send_cancel)
 		return;
-	struct io_uring_sqe *sqe = srv_sqe(w);
-	io_uring_prep_cancel64(sqe, srv_ud(SRV_OP_SEND, c), 0);
-	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_CANCEL, NULL));
+	rb_loop_cancel_ud(&w->loop, srv_ud(SRV_OP_SEND, c));
 	c->send_cancel = 1;
 }
 
 void srv_send(srv_worker *w, srv_conn *c, const char *p, size_t n)
 {
-	struct io_uring_sqe *sqe = srv_sqe(w);
-	io_uring_prep_send(sqe, c->fd, p, n, MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_SEND, c));
+	rb_loop_send(&w->loop, c->fd, p, n, srv_ud(SRV_OP_SEND, c));
 	c->send_inflight = 1;
 }
 

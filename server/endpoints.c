@@ -61,7 +61,9 @@ static void srv_stats_json(srv_worker *w, srv_conn *c)
 			",\"errors\":%" PRIu64 ",\"parse_errors\":%" PRIu64 ",\"resets\":%" PRIu64
 			",\"timeouts\":%" PRIu64 ",\"enobufs\":%" PRIu64 ",\"sends\":%" PRIu64
 			",\"short_sends\":%" PRIu64 ",\"cq_overflow\":%" PRIu64
-			",\"pauses\":%" PRIu64 ",\"write_timeouts\":%" PRIu64 "}",
+			",\"pauses\":%" PRIu64 ",\"write_timeouts\":%" PRIu64
+			",\"sq_full\":%" PRIu64 ",\"accept_errors\":%" PRIu64
+			",\"faults_hit\":%" PRIu64 "}",
 			i ? "," : "", s->workers[i].id, s->workers[i].cpu, parser,
 			SRV_STAT_GET(st, conns_open), SRV_STAT_GET(st, conns_total),
 			SRV_STAT_GET(st, conns_rejected), SRV_STAT_GET(st, requests),
@@ -70,7 +72,9 @@ static void srv_stats_json(srv_worker *w, srv_conn *c)
 			SRV_STAT_GET(st, resets), SRV_STAT_GET(st, timeouts),
 			SRV_STAT_GET(st, enobufs), SRV_STAT_GET(st, sends),
 			SRV_STAT_GET(st, short_sends), SRV_STAT_GET(st, cq_overflow),
-			SRV_STAT_GET(st, pauses), SRV_STAT_GET(st, write_timeouts));
+			SRV_STAT_GET(st, pauses), SRV_STAT_GET(st, write_timeouts),
+			SRV_STAT_GET(st, sq_full), SRV_STAT_GET(st, accept_errors),
+			SRV_STAT_GET(st, faults_hit));
 		if (srv_buf_append(tmp, line, (size_t)n)) {
 			c->oom = 1;
 			return;

@@ -211,9 +211,8 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			cfg->threads = (int)v;
 		} else if (!strcmp(flag, "--parser")) {
 			rc = srv_check_parser(val);
-			cfg->parser = val;
 		} else if (!strcmp(flag, "--max-conns")) {
-			rc = srv_flag_u32(flag, val, 1, 1000000, &cfg->max_conns);
+			rc = srv_flag_u32(flag, val, 1, SRV_MAX_CONNS_LIMIT, &cfg->max_conns);
 		} else if (!strcmp(flag, "--max-header-bytes")) {
 			rc = srv_flag_u32(flag, val, 256, 1048576, &cfg->max_header_bytes);
 		} else if (!strcmp(flag, "--max-body")) {

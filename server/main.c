@@ -12,11 +12,12 @@
 #include "worker.h"
 
 #include "rb_cpu.h"
+#include "rb_faults.h"
+#include "rb_listen.h"
 #include "rb_log.h"
+#include "rb_signals.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,45 +25,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* Bind a listening socket on cfg->bind:port with SO_REUSEPORT, so every
- * worker's socket shares the port and the kernel spreads connections. */
-static int srv_listen(const srv_config *cfg, int port, int *bound_port)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	socklen_t len;
-	int family;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, cfg->bind, &in4->sin_addr) == 1) {
-		family = AF_INET;
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)port);
-		len = sizeof(*in4);
-	} else {
-		inet_pton(AF_INET6, cfg->bind, &in6->sin6_addr);
-		family = AF_INET6;
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*in6);
-	}
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int one = 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 4096)) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	len = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &len);
-	*bound_port = ntohs(family == AF_INET ? in4->sin_port : in6->sin6_port);
-	return fd;
-}
 
 static void srv_stop_all(srv_server *s)
 {
@@ -83,14 +45,11 @@ int main(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	srv_endpoints_init();
 
-	/* Blocked here, inherited by every worker: only sigwaitinfo sees them.
-	 * SIGPIPE is ignored as well (sends also say MSG_NOSIGNAL). */
+	if (rb_faults_init())
+		return 2;
+	/* Blocked here, inherited by every worker: only sigwaitinfo sees them. */
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	rb_signals_block(&set);
 
 	s.nworkers = s.cfg.threads;
 	s.workers = calloc((size_t)s.nworkers, sizeof(*s.workers));
@@ -106,7 +65,9 @@ int main(int argc, char **argv)
 		w->cfg = &s.cfg;
 		w->server = &s;
 		w->event_fd = -1;
-		w->listen_fd = srv_listen(&s.cfg, port, &port);
+		/* SO_REUSEPORT: every worker's socket on one port (the first
+		 * one picks it when --port 0); the kernel spreads connections. */
+		w->listen_fd = rb_listen(s.cfg.bind, port, 1, &port);
 		if (w->listen_fd < 0) {
 			rb_log("cannot listen on %s port %d: %s", s.cfg.bind, port,
 			       strerror(-w->listen_fd));

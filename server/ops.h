@@ -2,7 +2,8 @@
  * The operations a worker keeps in flight, how a completion names its
  * operation and connection, and the helpers that queue them (conn_ops.c).
  *
- * user_data = op << 56 | slot << 32 | generation (see conn.h).
+ * user_data is rb_ud(op, slot, generation) (rb_loop.h); the generation is
+ * the slot's (srv_pool_lookup).
  */
 #ifndef SRV_OPS_H
 #define SRV_OPS_H
@@ -15,19 +16,14 @@ enum {
 	SRV_OP_ACCEPT = 1,
 	SRV_OP_RECV,
 	SRV_OP_SEND,
-	SRV_OP_CANCEL, /* result ignored: the cancelled request reports itself */
 	SRV_OP_TICK,
 	SRV_OP_EVENT,
 };
 
 static inline uint64_t srv_ud(int op, const srv_conn *c)
 {
-	return (uint64_t)op << 56 | (c ? (uint64_t)c->idx << 32 | c->gen : 0);
+	return c ? rb_ud((unsigned)op, c->idx, c->gen) : rb_ud((unsigned)op, 0, 0);
 }
-
-/* A submission queue entry; aborts the process if the kernel takes none
- * (the loop could not make progress). */
-struct io_uring_sqe *srv_sqe(srv_worker *w);
 
 void srv_arm_accept(srv_worker *w);
 void srv_arm_recv(srv_worker *w, srv_conn *c);

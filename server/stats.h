@@ -23,6 +23,9 @@ typedef struct srv_stats {
 	uint64_t sends;          /* send operations completed */
 	uint64_t short_sends;    /* sends that completed partly */
 	uint64_t cq_overflow;    /* loop iterations that saw the CQ overflow flag */
+	uint64_t sq_full;        /* submissions that found the queue full (rb_loop_sqe) */
+	uint64_t accept_errors;  /* accepts that failed (EMFILE, ...): retried from the tick */
+	uint64_t faults_hit;     /* RB_FAULTS injections (tests only) */
 	uint64_t pauses;         /* reading paused: more than SRV_OUT_HIGH output queued */
 	uint64_t write_timeouts; /* connections closed because the client did not read */
 } srv_stats;

@@ -1,12 +1,10 @@
 /*
- * The worker's event loop: one io_uring, completions in batches.
- *
- * Each loop iteration: submit what is queued and wait for at least one
- * completion (with DEFER_TASKRUN this is also where the kernel runs our task
- * work, so completions arrive in batches); handle every completion; give the
- * batch's receive buffers back in one commit; then flush each connection
- * that got output: one send carries every response of the batch (flush.c).
- * Queuing operations and the connection lifecycle are in conn_ops.c.
+ * The worker on the common loop (rb_loop_run): srv_worker_handle takes each
+ * completion, srv_worker_before_wait flushes each connection that got output
+ * in the batch (one send carries every response of the batch:
+ * srv_flush_dirty) and ends the loop once a stopping worker is empty,
+ * srv_worker_after_wait reads the clock once per batch.  Queuing operations
+ * and the connection lifecycle: srv_arm_recv, srv_worker_abort and friends.
  */
 #include "worker.h"
 #include "http_conn.h"
@@ -40,7 +38,7 @@
 
 static void srv_arm_tick(srv_worker *w)
 {
-	struct io_uring_sqe *sqe = srv_sqe(w);
+	struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
 	w->tick.tv_sec = 1;
 	w->tick.tv_nsec = 0;
 	io_uring_prep_timeout(sqe, &w->tick, 0, 0);
@@ -49,7 +47,7 @@ static void srv_arm_tick(srv_worker *w)
 
 static void srv_arm_event(srv_worker *w)
 {
-	struct io_uring_sqe *sqe = srv_sqe(w);
+	struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
 	io_uring_prep_read(sqe, w->event_fd, &w->event_val, sizeof(w->event_val), 0);
 	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_EVENT, NULL));
 }
@@ -60,14 +58,9 @@ static void srv_on_accept(srv_worker *w, const struct io_uring_cqe *cqe)
 {
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		w->accept_armed = 0;
-	else
-		w->accept_ms_ok = 1;
-	if (cqe->res == -EINVAL && !w->single_accept && !w->accept_ms_ok) {
-		/* The kernel has no multishot accept (before 5.19). */
-		rb_log("worker %d: kernel refused multishot accept (-EINVAL); using single-shot "
-		       "accept",
-		       w->id);
-		w->single_accept = 1;
+	if (rb_loop_refused(&w->loop, RB_ARM_ACCEPT, cqe)) {
+		/* The kernel has no multishot accept (before 5.19): re-armed
+		 * single-shot below. */
 	} else if (cqe->res >= 0) {
 		int fd = cqe->res;
 		srv_conn *c = w->stopping ? NULL : srv_pool_get(&w->pool, fd);
@@ -85,7 +78,9 @@ static void srv_on_accept(srv_worker *w, const struct io_uring_cqe *cqe)
 		}
 	} else if (cqe->res != -ECANCELED) {
 		SRV_STAT_ADD(&w->stats, errors, 1);
-		/* -EMFILE and friends: retry from the tick, not in a tight loop. */
+		SRV_STAT_ADD(&w->stats, accept_errors, 1);
+		/* -EMFILE and friends: retry from the tick, not in a tight loop
+		 * (the connection waits, queued on the socket). */
 		if (!w->accept_armed)
 			w->accept_retry = 1;
 	}
@@ -95,48 +90,49 @@ static void srv_on_accept(srv_worker *w, const struct io_uring_cqe *cqe)
 
 static void srv_on_recv(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn *c)
 {
-	int more = cqe->flags & IORING_CQE_F_MORE;
-	if (!more) {
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		c->recv_armed = 0;
 		c->cancel_sent = 0;
 	} else {
-		w->recv_ms_ok = 1;
+		rb_loop_note_more(&w->loop, RB_ARM_RECV, cqe);
 	}
 	int res = cqe->res;
-	if (res == -EINVAL && !w->single_recv && !w->recv_ms_ok) {
-		/* The kernel has no multishot recv (before 6.0): switch this
-		 * worker to single-shot receives; the flush re-arms this one. */
-		rb_log("worker %d: kernel refused multishot recv (-EINVAL); using single-shot "
-		       "recv",
-		       w->id);
-		w->single_recv = 1;
-	} else if (res > 0) {
+	switch (rb_res_kind(res)) {
+	case RB_RES_OK:
 		SRV_STAT_ADD(&w->stats, bytes_in, res);
-		if (cqe->flags & IORING_CQE_F_BUFFER) {
-			uint16_t bid = rb_bufring_bid(cqe);
-			if (!c->closing && !c->lingering)
-				srv_http_input(w, c, rb_bufring_ptr(&w->bufs, bid), (size_t)res);
-			/* Parsed in place and answered (or copied): the buffer goes
-			 * straight back; the batch's returns are published together. */
-			rb_bufring_put(&w->bufs, bid);
-		}
-	} else if (res == 0) {
+		if (!c->closing && !c->lingering)
+			srv_http_input(w, c, rb_loop_buf(&w->loop, cqe), (size_t)res);
+		/* Parsed in place and answered (or copied): the buffer goes
+		 * straight back; the batch's returns are published together. */
+		rb_loop_buf_put(&w->loop, cqe);
+		break;
+	case RB_RES_EOF:
 		/* The client shut its write side (or closed). */
 		c->peer_eof = 1;
 		if (c->lingering)
 			srv_worker_abort(w, c);
-	} else if (res == -ENOBUFS) {
-		/* The buffer ring ran dry: not a connection error.  The flush
+		break;
+	case RB_RES_NOBUFS:
+		/* The buffers ran dry: not a connection error.  The flush
 		 * after this batch (buffers returned by then) re-arms. */
 		SRV_STAT_ADD(&w->stats, enobufs, 1);
-	} else if (res == -ECANCELED) {
-		/* We cancelled it (closing or paused). */
-	} else {
-		if (res == -ECONNRESET || res == -EPIPE)
-			SRV_STAT_ADD(&w->stats, resets, 1);
-		else
-			SRV_STAT_ADD(&w->stats, errors, 1);
+		break;
+	case RB_RES_CANCELED: /* we cancelled it (closing or paused) */
+		break;
+	case RB_RES_REFUSED:
+		/* The kernel has no multishot recv (before 6.0): the flush
+		 * re-arms this one single-shot. */
+		if (rb_loop_refused(&w->loop, RB_ARM_RECV, cqe))
+			break;
+		/* fall through */
+	case RB_RES_ERROR:
+		SRV_STAT_ADD(&w->stats, errors, 1);
 		srv_worker_abort(w, c);
+		break;
+	case RB_RES_RESET:
+		SRV_STAT_ADD(&w->stats, resets, 1);
+		srv_worker_abort(w, c);
+		break;
 	}
 	if (c->closing)
 		srv_release_if_done(w, c);
@@ -150,9 +146,10 @@ static void srv_on_send(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 	c->send_cancel = 0;
 	int res = cqe->res;
 	if (res < 0) {
-		if (res == -ECONNRESET || res == -EPIPE)
+		enum rb_res_kind k = rb_res_kind(res);
+		if (k == RB_RES_RESET)
 			SRV_STAT_ADD(&w->stats, resets, 1);
-		else if (res != -ECANCELED) /* cancelled: we are closing it */
+		else if (k != RB_RES_CANCELED) /* cancelled: we are closing it */
 			SRV_STAT_ADD(&w->stats, errors, 1);
 		srv_worker_abort(w, c);
 		srv_release_if_done(w, c);
@@ -204,11 +201,8 @@ static void srv_start_stopping(srv_worker *w)
 		return;
 	w->stopping = 1;
 	w->stop_deadline_ms = w->now_ms + SRV_DRAIN_MS;
-	if (w->accept_armed) {
-		struct io_uring_sqe *sqe = srv_sqe(w);
-		io_uring_prep_cancel64(sqe, srv_ud(SRV_OP_ACCEPT, NULL), 0);
-		io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_CANCEL, NULL));
-	}
+	if (w->accept_armed)
+		rb_loop_cancel_ud(&w->loop, srv_ud(SRV_OP_ACCEPT, NULL));
 	w->accept_retry = 0;
 	for (uint32_t i = 0; i < w->pool.cap; i++) {
 		srv_conn *c = &w->pool.slots[i];
@@ -244,18 +238,17 @@ static void srv_on_tick(srv_worker *w)
 	srv_arm_tick(w);
 }
 
-static void srv_handle(srv_worker *w, const struct io_uring_cqe *cqe)
+static void srv_worker_handle(void *owner, const struct io_uring_cqe *cqe)
 {
+	srv_worker *w = owner;
 	uint64_t ud = cqe->user_data;
-	int op = (int)(ud >> 56);
+	unsigned op = rb_ud_op(ud);
 	if (op == SRV_OP_RECV || op == SRV_OP_SEND) {
-		srv_conn *c =
-			srv_pool_lookup(&w->pool, (uint32_t)(ud >> 32) & 0xffffffu, (uint32_t)ud);
+		srv_conn *c = srv_pool_lookup(&w->pool, rb_ud_slot(ud), rb_ud_gen(ud));
 		if (!c) {
 			/* Cannot happen while slots are released only when idle of
 			 * operations; still, never leak a buffer. */
-			if (cqe->flags & IORING_CQE_F_BUFFER)
-				rb_bufring_put(&w->bufs, rb_bufring_bid(cqe));
+			rb_loop_buf_put(&w->loop, cqe);
 			return;
 		}
 		if (op == SRV_OP_RECV)
@@ -274,7 +267,7 @@ static void srv_handle(srv_worker *w, const struct io_uring_cqe *cqe)
 	case SRV_OP_EVENT:
 		srv_start_stopping(w);
 		break;
-	default: /* SRV_OP_CANCEL */
+	default:
 		break;
 	}
 }
@@ -337,18 +330,14 @@ static int srv_worker_setup(srv_worker *w)
 		cq = 4096;
 	if (cq > 65536)
 		cq = 65536;
-	rb_ring_opts ro = {.sq_entries = 1024, .cq_entries = cq, .single_thread = 1, .name = name};
-	rc = rb_ring_init(&w->ring, &ro, &w->ring_info);
+	rb_loop_opts lo = {.name = name,
+			   .sq_entries = 1024,
+			   .cq_entries = cq,
+			   .recv_buffers = cfg->recv_buffers,
+			   .recv_buffer_size = cfg->recv_buffer_size};
+	rc = rb_loop_init(&w->loop, &lo);
 	if (rc)
 		return rc;
-	w->ring_ok = 1;
-	rc = rb_bufring_init(&w->bufs, &w->ring, 0, cfg->recv_buffers, cfg->recv_buffer_size);
-	if (rc) {
-		rb_log("worker %d: cannot register a provided buffer ring (%s); the kernel needs "
-		       "5.19 or later",
-		       w->id, strerror(-rc));
-		return rc;
-	}
 	if (srv_pool_init(&w->pool, cfg->max_conns)) {
 		rb_log("worker %d: out of memory for %u connection slots", w->id, cfg->max_conns);
 		return -ENOMEM;
@@ -371,21 +360,36 @@ static int srv_worker_setup(srv_worker *w)
 	rc = srv_worker_setup_root(w);
 	if (rc)
 		return rc;
-	/* Hidden switch for tests: the single-shot paths a kernel without
-	 * multishot accept/recv would get. */
-	const char *nm = getenv("RBSERVER_NO_MULTISHOT");
-	if (nm && nm[0] == '1') {
-		w->single_accept = w->single_recv = 1;
-		rb_log("worker %d: RBSERVER_NO_MULTISHOT=1: single-shot accept and recv", w->id);
-	}
-
 	char flags[128];
 	rb_log("worker %d: CPU %d, ring flags [%s], %u SQ / %u CQ entries, %u x %u B receive "
 	       "buffers",
-	       w->id, w->cpu, rb_ring_flag_names(w->ring_info.flags, flags, sizeof(flags)),
-	       w->ring_info.sq_entries, w->ring_info.cq_entries, cfg->recv_buffers,
-	       cfg->recv_buffer_size);
+	       w->id, w->cpu, rb_ring_flag_names(w->loop.info.flags, flags, sizeof(flags)),
+	       w->loop.info.sq_entries, w->loop.info.cq_entries, w->loop.bufs.entries,
+	       w->loop.bufs.size);
 	return 0;
+}
+
+/* After a batch: one send per connection that got output.  A stopping
+ * worker ends once every connection and the accept are gone. */
+static uint64_t srv_worker_before_wait(void *owner)
+{
+	srv_worker *w = owner;
+	srv_flush_dirty(w);
+	if (w->stopping && w->pool.nfree == w->pool.cap && !w->accept_armed)
+		return RB_LOOP_STOP;
+	return RB_LOOP_FOREVER; /* the tick wakes the loop each second */
+}
+
+static void srv_worker_after_wait(void *owner)
+{
+	srv_worker *w = owner;
+	/* The loop's own counters, published for /stats. */
+	const rb_loop_stats *ls = &w->loop.stats;
+	SRV_STAT_ADD(&w->stats, cq_overflow, ls->cq_overflows - w->stats.cq_overflow);
+	SRV_STAT_ADD(&w->stats, sq_full, ls->sq_full - w->stats.sq_full);
+	SRV_STAT_ADD(&w->stats, faults_hit, ls->faults_hit - w->stats.faults_hit);
+	w->now_ms = rb_now_ms_coarse();
+	rb_httpdate_refresh(&w->date);
 }
 
 static int srv_worker_loop(srv_worker *w)
@@ -393,44 +397,17 @@ static int srv_worker_loop(srv_worker *w)
 	srv_arm_accept(w);
 	srv_arm_event(w);
 	srv_arm_tick(w);
-	for (;;) {
-		if (w->stopping && w->pool.nfree == w->pool.cap && !w->accept_armed)
-			return 0;
-		int rc = io_uring_submit_and_wait(&w->ring, 1);
-		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME) {
-			rb_log("worker %d: io_uring_enter: %s", w->id, strerror(-rc));
-			return 1;
-		}
-		/* The kernel backlogged completions: the CQ is too small. */
-		if (io_uring_cq_has_overflow(&w->ring))
-			SRV_STAT_ADD(&w->stats, cq_overflow, 1);
-		w->now_ms = rb_now_ms_coarse();
-		rb_httpdate_refresh(&w->date);
-
-		unsigned head, n = 0;
-		struct io_uring_cqe *cqe;
-		io_uring_for_each_cqe(&w->ring, head, cqe)
-		{
-			srv_handle(w, cqe);
-			n++;
-		}
-		io_uring_cq_advance(&w->ring, n);
-		rb_bufring_commit(&w->bufs);
-		srv_flush_dirty(w);
-	}
+	static const rb_loop_hooks hooks = {.before_wait = srv_worker_before_wait,
+					    .after_wait = srv_worker_after_wait,
+					    .handle = srv_worker_handle};
+	return rb_loop_run(&w->loop, &hooks, w) ? 1 : 0;
 }
 
 static void srv_worker_teardown(srv_worker *w)
 {
-	if (w->ring_ok) {
-		/* Cancels whatever is still pending (the tick, the eventfd read)
-		 * before the memory those requests point at goes away. */
-		io_uring_queue_exit(&w->ring);
-		w->ring_ok = 0;
-	}
-	/* The buffer ring's memory after the ring is gone: nothing can write
-	 * into it any more (the ring's exit unregistered it). */
-	rb_bufring_free(&w->bufs, NULL);
+	/* Cancels whatever is still pending (the tick, the eventfd read)
+	 * before the memory those requests point at goes away. */
+	rb_loop_exit(&w->loop);
 	srv_pool_free(&w->pool);
 	free(w->dirty);
 	w->dirty = NULL;

@@ -12,9 +12,8 @@
 #include "stats.h"
 #include "timeouts.h"
 
-#include "rb_bufring.h"
 #include "rb_httpdate.h"
-#include "rb_ring.h"
+#include "rb_loop.h"
 
 #include <linux/time_types.h>
 #include <pthread.h>
@@ -38,20 +37,13 @@ typedef struct srv_worker {
 	const srv_config *cfg;
 	struct srv_server *server; /* for /stats: every worker's counters */
 
-	struct io_uring ring;
-	rb_ring_info ring_info;
-	rb_bufring bufs;
-	int ring_ok;
+	rb_loop loop; /* the ring, the receive buffers, the fallbacks (rb_loop.h) */
 
 	int listen_fd;
 	int event_fd;       /* written by the main thread to ask for shutdown */
 	uint64_t event_val; /* the eventfd read lands here */
 	int accept_armed;
 	int accept_retry; /* accept failed: re-arm on the next tick */
-	/* Single-shot fallbacks: the kernel refused multishot (or
-	 * RBSERVER_NO_MULTISHOT=1 asked for it); each completion re-arms. */
-	int single_accept, single_recv;
-	int accept_ms_ok, recv_ms_ok; /* a multishot op of that kind has worked */
 	int stopping;
 	uint64_t stop_deadline_ms;
 

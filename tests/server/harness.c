@@ -345,3 +345,17 @@ unsigned long long tc_wait_stat(int port, const char *field, int ge, unsigned lo
 		tc_sleep_ms(20);
 	}
 }
+
+int tc_fault(const char *name)
+{
+	const char *v = getenv("RB_FAULTS");
+	size_t n = strlen(name);
+	while (v && *v) {
+		const char *end = strchr(v, ',');
+		size_t len = end ? (size_t)(end - v) : strlen(v);
+		if (len == n && memcmp(v, name, n) == 0)
+			return 1;
+		v = end ? end + 1 : NULL;
+	}
+	return 0;
+}

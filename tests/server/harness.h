@@ -86,6 +86,11 @@ double tc_now_s(void);
 /* Send that tolerates the peer having closed: returns 0 or -errno. */
 int tc_send_try(int fd, const void *buf, size_t len);
 
+/* Is fault `name` in force (RB_FAULTS, which the server inherits)?  For
+ * the few checks whose premise a fault changes on purpose: a test that
+ * counts sends under short-send, or relies on multishot batching. */
+int tc_fault(const char *name);
+
 /* s repeated n times (malloc'd). */
 char *tc_repeat(const char *s, int n);
 #endif
