@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 			       "http-parser");
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("rbparse-baseline-http-parser: writing the output failed");
-		return RBP_EXIT_IOERR;
+		return RBP_EXIT_FAIL;
 	}
 	return rc;
 }

@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 			       subjects[0].name);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("rbparse-baseline-picohttpparser: writing the output failed");
-		return RBP_EXIT_IOERR;
+		return RBP_EXIT_FAIL;
 	}
 	return rc;
 }

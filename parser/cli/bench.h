@@ -52,7 +52,7 @@ typedef struct rbp_result {
  * then time them: per file, each subject is calibrated and warmed up, then
  * the samples are taken in rounds, one sample of each subject per round, so
  * that machine noise hits every subject alike.  results holds nfiles *
- * nsubjects entries, file-major.  Returns 0, or RBP_EXIT_PARSE after printing
+ * nsubjects entries, file-major.  Returns 0, or RBP_EXIT_FAIL after printing
  * which message failed (a benchmark of a failing parse is worthless). */
 int rbp_bench_run(const rbp_subject *subjects, size_t nsubjects, const rbp_corpus *corpus,
 		  const rbp_bench_cfg *cfg, rbp_result *results);

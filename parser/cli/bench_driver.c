@@ -24,15 +24,15 @@ const char rbp_bench_options_help[] =
 	"  -h, --help                this text\n"
 	"\n"
 	"Method: each file is copied once into a 64-byte aligned buffer and checked to\n"
-	"parse completely with every variant (else exit 2). Per file, each variant is\n"
+	"parse completely with every variant (else exit 1). Per file, each variant is\n"
 	"calibrated and warmed up, then the samples are taken in rounds, one sample per\n"
 	"variant per round, so noise hits all alike. A pass parses every message of the\n"
 	"file in turn; times are wall-clock (CLOCK_MONOTONIC) ns per message; GB/s is\n"
 	"bytes per message / median ns.\n"
 	"\n"
-	"Exit status: 0 done, 2 a corpus message does not parse, 64 usage error (bad\n"
-	"option, value, variant, corpus name or CPU), 66 corpus unreadable, 71 out of\n"
-	"memory, 74 output write error.\n";
+	"Exit status: 0 done; 1 failed: a corpus message does not parse, the corpus is\n"
+	"unreadable, out of memory, output write error; 2 bad command line (option,\n"
+	"value, variant, corpus name or CPU).\n";
 
 enum {
 	RBP_OPT_CORPUS = 256,
@@ -188,7 +188,7 @@ int rbp_bench_execute(const rbp_bench_opts *o, const rbp_subject *subjects, size
 	if (!results) {
 		fputs("rbparse: out of memory\n", stderr);
 		rbp_corpus_free(&corpus);
-		return RBP_EXIT_OSERR;
+		return RBP_EXIT_FAIL;
 	}
 	rc = rbp_bench_run(subjects, nsubjects, &corpus, &cfg, results);
 	if (rc == 0) {

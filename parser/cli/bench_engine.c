@@ -97,7 +97,7 @@ static int rbp_verify_all(const rbp_subject *subjects, size_t nsubjects, const r
 			if (n < 0) {
 				fprintf(stderr, "rbparse: %s cannot parse %s (%s): %s\n",
 					subjects[s].name, file->name, file->path, err);
-				return RBP_EXIT_PARSE;
+				return RBP_EXIT_FAIL;
 			}
 			if (s == 0)
 				first = n;
@@ -105,7 +105,7 @@ static int rbp_verify_all(const rbp_subject *subjects, size_t nsubjects, const r
 				fprintf(stderr,
 					"rbparse: %s finds %ld messages in %s but %s finds %ld\n",
 					subjects[s].name, n, file->name, subjects[0].name, first);
-				return RBP_EXIT_PARSE;
+				return RBP_EXIT_FAIL;
 			}
 			rbp_result *r = &results[f * nsubjects + s];
 			memset(r, 0, sizeof(*r));
@@ -167,7 +167,7 @@ int rbp_bench_run(const rbp_subject *subjects, size_t nsubjects, const rbp_corpu
 
 	if (!bufs || !samples) {
 		fputs("rbparse: out of memory\n", stderr);
-		rc = RBP_EXIT_OSERR;
+		rc = RBP_EXIT_FAIL;
 		goto out;
 	}
 	/* Each file is copied once into a 64-byte aligned buffer, so every
@@ -177,7 +177,7 @@ int rbp_bench_run(const rbp_subject *subjects, size_t nsubjects, const rbp_corpu
 		bufs[f] = aligned_alloc(64, (len + 63) / 64 * 64 + 64);
 		if (!bufs[f]) {
 			fputs("rbparse: out of memory\n", stderr);
-			rc = RBP_EXIT_OSERR;
+			rc = RBP_EXIT_FAIL;
 			goto out;
 		}
 		memcpy(bufs[f], corpus->files[f].data, len);

@@ -53,9 +53,9 @@ static const char rbp_check_help[] =
 	"plain ASCII JSON and each code point U+0000..U+00FF stands for one byte (decode\n"
 	"as Latin-1 to get the bytes back).\n"
 	"\n"
-	"Exit status: 0 complete, 1 incomplete, 2 parse error (a body that does not\n"
-	"decode leaves it 0), 64 usage error, 66 standard input unreadable or larger\n"
-	"than 16 MiB, 71 out of memory, 74 output write error.\n";
+	"Exit status: 0 complete, 1 incomplete, 2 error: a parse error (a body that\n"
+	"does not decode leaves it 0), or no JSON at all: a bad command line, standard\n"
+	"input unreadable or larger than 16 MiB, out of memory, output write error.\n";
 
 typedef struct rbp_check_opts {
 	const rp_variant *variant;
@@ -255,7 +255,7 @@ static int rbp_check_run(const rbp_check_opts *o, const char *buf, size_t len)
 	rbp_json_finish(&j);
 	if (r > 0)
 		return RBP_EXIT_OK;
-	return r == RP_INCOMPLETE ? RBP_EXIT_INCOMPLETE : RBP_EXIT_PARSE;
+	return r == RP_INCOMPLETE ? RBP_EXIT_INCOMPLETE : RBP_EXIT_ERROR;
 }
 
 static int rbp_check_parse_opts(rbp_check_opts *o, int argc, char **argv)
@@ -334,7 +334,7 @@ int rbp_cmd_check(int argc, char **argv)
 				RBP_INPUT_CAP >> 20);
 		else
 			fprintf(stderr, "rbparse: reading standard input: %s\n", strerror(err));
-		return err == ENOMEM ? RBP_EXIT_OSERR : RBP_EXIT_NOINPUT;
+		return RBP_EXIT_ERROR;
 	}
 	rc = rbp_check_run(&o, buf, len);
 	free(buf);

@@ -169,7 +169,7 @@ static int rbp_corpus_add(rbp_corpus *c, const char *name, const char *path)
 
 	if (!files) {
 		fputs("rbparse: out of memory\n", stderr);
-		return RBP_EXIT_OSERR;
+		return RBP_EXIT_FAIL;
 	}
 	c->files = files;
 	f = &files[c->count];
@@ -178,7 +178,7 @@ static int rbp_corpus_add(rbp_corpus *c, const char *name, const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "rbparse: %s: %s\n", path, strerror(errno));
-		return RBP_EXIT_NOINPUT;
+		return RBP_EXIT_FAIL;
 	}
 	if (rbp_read_all(fd, RBP_INPUT_CAP, &f->data, &f->len) < 0) {
 		if (errno == EFBIG)
@@ -187,7 +187,7 @@ static int rbp_corpus_add(rbp_corpus *c, const char *name, const char *path)
 		else
 			fprintf(stderr, "rbparse: %s: %s\n", path, strerror(errno));
 		close(fd);
-		return RBP_EXIT_NOINPUT;
+		return RBP_EXIT_FAIL;
 	}
 	close(fd);
 	f->name = strdup(name);
@@ -195,7 +195,7 @@ static int rbp_corpus_add(rbp_corpus *c, const char *name, const char *path)
 	c->count++; /* counted now so rbp_corpus_free releases what was set */
 	if (!f->name || !f->path) {
 		fputs("rbparse: out of memory\n", stderr);
-		return RBP_EXIT_OSERR;
+		return RBP_EXIT_FAIL;
 	}
 	return 0;
 }
@@ -213,7 +213,7 @@ static int rbp_corpus_add_path(rbp_corpus *c, const char *path)
 
 	if (!copy) {
 		fputs("rbparse: out of memory\n", stderr);
-		return RBP_EXIT_OSERR;
+		return RBP_EXIT_FAIL;
 	}
 	base = basename(copy);
 	name = base;
@@ -246,14 +246,14 @@ static int rbp_corpus_add_name(rbp_corpus *c, const char *dir_opt, const char *n
 	if (!c->dir) {
 		c->dir = rbp_corpus_find_dir(dir_opt);
 		if (!c->dir)
-			return RBP_EXIT_NOINPUT;
+			return RBP_EXIT_FAIL;
 	}
 	path = rbp_join(c->dir, "/", name);
 	char *file = path ? rbp_join(path, RBP_CORPUS_EXT, "") : NULL;
 	free(path);
 	if (!file) {
 		fputs("rbparse: out of memory\n", stderr);
-		return RBP_EXIT_OSERR;
+		return RBP_EXIT_FAIL;
 	}
 	if (access(file, F_OK) != 0) {
 		fprintf(stderr, "rbparse: unknown corpus message '%s' (no %s)\n", name, file);
@@ -274,13 +274,13 @@ static int rbp_corpus_load_all(rbp_corpus *c, const char *dir_opt)
 
 	c->dir = rbp_corpus_find_dir(dir_opt);
 	if (!c->dir)
-		return RBP_EXIT_NOINPUT;
+		return RBP_EXIT_FAIL;
 	n = rbp_list_names(c->dir, &names);
 	if (n < 0)
-		return RBP_EXIT_NOINPUT;
+		return RBP_EXIT_FAIL;
 	if (n == 0) {
 		fprintf(stderr, "rbparse: no *%s files in %s\n", RBP_CORPUS_EXT, c->dir);
-		rc = RBP_EXIT_NOINPUT;
+		rc = RBP_EXIT_FAIL;
 	}
 	for (long i = 0; i < n && rc == 0; i++)
 		rc = rbp_corpus_add_name(c, dir_opt, names[i]);
@@ -295,7 +295,7 @@ static int rbp_corpus_load_list(rbp_corpus *c, const char *dir_opt, const char *
 
 	if (!list) {
 		fputs("rbparse: out of memory\n", stderr);
-		return RBP_EXIT_OSERR;
+		return RBP_EXIT_FAIL;
 	}
 	for (char *e = strtok_r(list, ",", &save); e && rc == 0; e = strtok_r(NULL, ",", &save)) {
 		any = 1;

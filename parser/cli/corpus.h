@@ -30,9 +30,8 @@ char *rbp_corpus_find_dir(const char *dir_opt);
  * standard messages first, in their usual order), else a comma-separated list
  * of NAMEs (looked up as DIR/NAME.http) and FILE paths (anything holding a
  * '/' or ending in ".http").  Returns 0, RBP_EXIT_USAGE for an unknown name,
- * RBP_EXIT_NOINPUT when a directory or file cannot be read (RBP_EXIT_OSERR
- * when memory runs out); the reason is printed on stderr.  On failure c is
- * left empty. */
+ * RBP_EXIT_FAIL when a directory or file cannot be read or memory runs out;
+ * the reason is printed on stderr.  On failure c is left empty. */
 int rbp_corpus_load(rbp_corpus *c, const char *dir_opt, const char *selection);
 
 void rbp_corpus_free(rbp_corpus *c);

@@ -20,10 +20,10 @@ static const char rbp_usage[] =
 	"  rbparse <command> --help    options of a command (also: rbparse help <command>)\n"
 	"  rbparse --version\n"
 	"\n"
-	"Exit status: 0 success (check: the message is complete), 1 check: incomplete,\n"
-	"2 check: parse error / bench: a corpus message does not parse, 64 usage error\n"
-	"(unknown command, option, value or variant), 66 input or corpus unreadable or\n"
-	"larger than 16 MiB, 71 out of memory, 74 output write error.\n"
+	"Exit status: 0 success, 1 failed (input or corpus unreadable or larger than\n"
+	"16 MiB, a corpus message does not parse, out of memory, output write error),\n"
+	"2 bad command line (unknown command, option, value or variant).  check: 0 the\n"
+	"message is complete, 1 incomplete, 2 a parse error or any failure above.\n"
 	"\n"
 	"Environment: RINGPARSE_VARIANT names the default variant; RINGBENCH_CORPUS\n"
 	"the corpus directory.\n";
@@ -31,12 +31,13 @@ static const char rbp_usage[] =
 struct rbp_command {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	int fail; /* the status when writing the output fails: check's 1 means incomplete */
 };
 
 static const struct rbp_command rbp_commands[] = {
-	{"variants", rbp_cmd_variants},
-	{"check", rbp_cmd_check},
-	{"bench", rbp_cmd_bench},
+	{"variants", rbp_cmd_variants, RBP_EXIT_FAIL},
+	{"check", rbp_cmd_check, RBP_EXIT_ERROR},
+	{"bench", rbp_cmd_bench, RBP_EXIT_FAIL},
 };
 
 static const struct rbp_command *rbp_command_find(const char *name)
@@ -49,10 +50,12 @@ static const struct rbp_command *rbp_command_find(const char *name)
 	return NULL;
 }
 
-static int rbp_dispatch(int argc, char **argv)
+/* Runs the command named in argv; *ran is the command, or NULL when none ran. */
+static int rbp_dispatch(int argc, char **argv, const struct rbp_command **ran)
 {
 	const struct rbp_command *cmd;
 
+	*ran = NULL;
 	if (argc < 2) {
 		fputs(rbp_usage, stderr);
 		return RBP_EXIT_USAGE;
@@ -75,22 +78,25 @@ static int rbp_dispatch(int argc, char **argv)
 			return RBP_EXIT_USAGE;
 		char help[] = "--help";
 		char *args[] = {argv[2], help, NULL};
+		*ran = cmd;
 		return cmd->run(2, args);
 	}
 	cmd = rbp_command_find(argv[1]);
 	if (!cmd)
 		return RBP_EXIT_USAGE;
+	*ran = cmd;
 	return cmd->run(argc - 1, argv + 1);
 }
 
 int main(int argc, char **argv)
 {
-	int rc = rbp_dispatch(argc, argv);
+	const struct rbp_command *cmd;
+	int rc = rbp_dispatch(argc, argv, &cmd);
 
 	/* A full disk or a closed pipe must not pass for success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "rbparse: writing the output failed: %s\n", strerror(errno));
-		return RBP_EXIT_IOERR;
+		return cmd ? cmd->fail : RBP_EXIT_FAIL;
 	}
 	return rc;
 }

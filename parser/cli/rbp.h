@@ -21,15 +21,19 @@
 
 #include "ringparse.h"
 
-/* Exit statuses, the same for every command (documented in --help). */
+/* Exit statuses (documented in --help): the kit's convention, as rbserver, rbload and
+ * rbfloor use it: 0 success, 1 failed at run time, 2 bad command line.  `check` keeps its
+ * own three, which the convention fits: 0 complete, 1 incomplete, 2 error, where an error
+ * is a parse error (the JSON says "result":"error") or any failure that leaves no JSON
+ * (a bad command line, input unreadable or too large, out of memory, output failed). */
 enum {
-	RBP_EXIT_OK = 0,         /* check: complete; others: success */
+	RBP_EXIT_OK = 0,         /* success; check: the message is complete */
+	RBP_EXIT_FAIL = 1,       /* variants, bench: failed at run time: input or corpus
+				  * missing, unreadable or too large, a corpus message that does
+				  * not parse, out of memory, writing the output failed */
+	RBP_EXIT_USAGE = 2,      /* bad command, option, value, variant, corpus name or CPU */
 	RBP_EXIT_INCOMPLETE = 1, /* check: the message is incomplete */
-	RBP_EXIT_PARSE = 2,      /* check: parse error; bench: a corpus message failed to parse */
-	RBP_EXIT_USAGE = 64,     /* EX_USAGE: bad command, option, value, variant or CPU */
-	RBP_EXIT_NOINPUT = 66,   /* EX_NOINPUT: input or corpus missing, unreadable or too large */
-	RBP_EXIT_OSERR = 71,     /* EX_OSERR: out of memory */
-	RBP_EXIT_IOERR = 74,     /* EX_IOERR: writing the output failed */
+	RBP_EXIT_ERROR = 2,      /* check: a parse error, or any failure (RBP_EXIT_FAIL's) */
 };
 
 /* The largest input read (stdin for check, each corpus file for bench). */

@@ -123,22 +123,25 @@ else
 	ok
 fi
 
-status "no command" 64
-status "unknown command" 64 frob
-status "unknown option" 64 check --frob
-status "unknown variant" 64 check --variant nope
-status "--head alone" 64 check --head
-status "bench --runs 0" 64 bench --runs 0
-status "bench unknown corpus" 64 bench --corpus nosuch
-status "bench missing dir" 66 bench --corpus-dir /nonexistent
+# The kit's convention: 0 success, 1 failed at run time, 2 bad command line; check's own
+# 0 complete, 1 incomplete, 2 error (a parse error or any failure: no JSON then).
+status "no command" 2
+status "unknown command" 2 frob
+status "unknown option" 2 check --frob
+status "unknown variant" 2 check --variant nope
+status "--head alone" 2 check --head
+status "variants unknown option" 2 variants --frob
+status "bench --runs 0" 2 bench --runs 0
+status "bench unknown corpus" 2 bench --corpus nosuch
+status "bench missing dir" 1 bench --corpus-dir /nonexistent
 status "--help" 0 --help
 status "check --help" 0 check --help
 status "bench --help" 0 bench --help
-status "too large" 66 check < <(head -c $((16 * 1024 * 1024 + 1)) /dev/zero)
+status "too large" 2 check < <(head -c $((16 * 1024 * 1024 + 1)) /dev/zero)
 
 bad_file=$(mktemp --suffix=.http)
 printf 'GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\nHost: a\r\n\r\n' >"$bad_file"
-status "bench on a failing message" 2 bench --corpus "$bad_file" --runs 1 --min-time-ms 0.05
+status "bench on a failing message" 1 bench --corpus "$bad_file" --runs 1 --min-time-ms 0.05
 rm -f "$bad_file"
 
 expect "bench json" 0 '(.results | length) == ('"${#variants[@]}"' * 2)
