@@ -3,11 +3,11 @@
 #include "url.h"
 
 #include "rb_cpu.h"
+#include "rb_num.h"
 #include "rb_version.h"
 
 #include <errno.h>
 #include <sched.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,22 +81,14 @@ static int lg_flag_error(const char *fmt, ...)
 	return 2;
 }
 
+/* A whole number in [lo, hi] (rb_parse_u64), refused in every program's words. */
 static int lg_flag_u64(const char *flag, const char *val, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = 0;
-	if (val[0] >= '0' && val[0] <= '9')
-		v = strtoull(val, &end, 10);
-	if (!(val[0] >= '0' && val[0] <= '9') || *end)
-		return lg_flag_error("%s: '%s' is not a whole number; allowed: %" PRIu64
-				     " to %" PRIu64,
-				     flag, val, lo, hi);
-	if (errno == ERANGE || v < lo || v > hi)
-		return lg_flag_error("%s: %s is out of range; allowed: %" PRIu64 " to %" PRIu64,
-				     flag, val, lo, hi);
-	*out = v;
-	return 0;
+	if (rb_parse_u64(val, lo, hi, out) == 0)
+		return 0;
+	char msg[RB_NUM_MSG_SIZE];
+	rb_num_range_msg(msg, sizeof(msg), flag, val, lo, hi);
+	return lg_flag_error("%s", msg);
 }
 
 int lg_parse_duration(const char *s, uint64_t *ns)
@@ -291,7 +283,7 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 	cfg->timeout_ns = 5ull * 1000000000ull;
 	cfg->progress = -1;
 	int duration_given = 0, threads_given = 0, pipeline_given = 0, close_mode = 0;
-	uint64_t v;
+	uint64_t v = 0;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {

@@ -244,9 +244,9 @@ bad_flag()
 	check_rc "$name" 2
 	check_err "$name" "$re"
 }
-bad_flag flag-c0 "-c: 0 is out of range; allowed: 1 to" -c 0 "$url"
-bad_flag flag-p0 "-p: 0 is out of range; allowed: 1 to 1024" -p 0 "$url"
-bad_flag flag-p-big "--pipeline: 1025 is out of range" --pipeline 1025 "$url"
+bad_flag flag-c0 "-c '0': expected an integer from 1 to 1000000" -c 0 "$url"
+bad_flag flag-p0 "-p '0': expected an integer from 1 to 1024" -p 0 "$url"
+bad_flag flag-p-big "--pipeline '1025': expected an integer from 1 to 1024" --pipeline 1025 "$url"
 bad_flag flag-d5x "-d: '5x' is not a duration" -d 5x "$url"
 bad_flag flag-rate0 "-R: '0' is not a rate" -R 0 "$url"
 bad_flag flag-unknown "unknown flag '--bogus'" --bogus "$url"
