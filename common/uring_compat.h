@@ -5,27 +5,14 @@
  * name says nothing about whether the kernel accepts it: callers probe at run
  * time (a feature bit in io_uring_params.features, or a call that fails with
  * -EINVAL) and fall back.  Include this instead of <liburing.h>.
+ *
+ * None is defined at present: no code uses a name the 2.3 headers lack.  Add
+ * one here, inside #ifndef, when code first needs it, and remove it when its
+ * last user goes.
  */
 #ifndef RB_URING_COMPAT_H
 #define RB_URING_COMPAT_H
 
 #include <liburing.h>
-
-/* recv/send bundles: one completion for several provided buffers (6.10). */
-#ifndef IORING_RECVSEND_BUNDLE
-#define IORING_RECVSEND_BUNDLE (1U << 4)
-#endif
-#ifndef IORING_FEAT_RECVSEND_BUNDLE
-#define IORING_FEAT_RECVSEND_BUNDLE (1U << 14)
-#endif
-
-/* Incremental consumption of provided buffers (6.12): a buffer may be filled
- * by several completions, flagged IORING_CQE_F_BUF_MORE until it is full. */
-#ifndef IOU_PBUF_RING_INC
-#define IOU_PBUF_RING_INC 2
-#endif
-#ifndef IORING_CQE_F_BUF_MORE
-#define IORING_CQE_F_BUF_MORE (1U << 4)
-#endif
 
 #endif
