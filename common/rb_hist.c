@@ -1,5 +1,5 @@
 /* The histogram outside the record path: set-up, merge, figures, percentiles,
- * iteration, intervals.  The map is in rb_hist.h. */
+ * iteration, intervals.  The layout and the contracts are with rb_hist's declarations. */
 #include "rb_hist.h"
 
 #include <errno.h>

@@ -6,7 +6,7 @@
  * rb_ring_init), the receive buffers (a provided-buffer ring, or the legacy
  * IORING_OP_PROVIDE_BUFFERS where the kernel has no rings), the multishot
  * fallbacks, the user_data codec, the completion-error policy, the policy for
- * a full submission queue, and the RB_FAULTS switches (rb_faults.h).
+ * a full submission queue, and the RB_FAULTS switches (rb_faults_init, rb_faults).
  *
  * The contract, per iteration of rb_loop_run():
  *   1. hooks->before_wait(owner): the program queues what its batch produced

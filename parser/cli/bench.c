@@ -1,4 +1,4 @@
-/* bench.c: `rbparse bench`: time the ringparse variants on the corpus. */
+/* `rbparse bench`: time the ringparse variants on the corpus. */
 #include "bench.h"
 
 #include "rbp.h"

@@ -2,11 +2,11 @@
  * The parser benchmark: subjects (a ringparse variant, or a baseline parser)
  * timed on corpus files with one method, and the reports made from that.
  *
- *   bench_engine.c       verify, calibrate, warm up, sample (alternating), statistics
- *   bench_report.c       the human table and the JSON object
- *   bench_driver.c       options and the whole run, shared by `rbparse bench` and
- *                        rbparse-baseline-http-parser
- *   subject_ringparse.c  the subject that times a ringparse variant
+ *   rbp_bench_run          verify, calibrate, warm up, sample (alternating), statistics
+ *   rbp_report_table, rbp_report_json   the human table and the JSON object
+ *   rbp_bench_opts_parse, rbp_bench_execute   options and the whole run, shared by
+ *                          `rbparse bench` and the baselines
+ *   rbp_subject_ringparse  the subject that times a ringparse variant
  */
 #ifndef RBP_BENCH_H
 #define RBP_BENCH_H

@@ -1,5 +1,5 @@
-/* bench_driver.c: options and the whole benchmark run, shared by
- * `rbparse bench` and the baselines (bench.h). */
+/* Options and the whole benchmark run (rbp_bench_opts_parse, rbp_bench_execute),
+ * shared by `rbparse bench` and the baselines. */
 #include "bench.h"
 
 #include <errno.h>

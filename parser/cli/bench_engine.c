@@ -1,4 +1,4 @@
-/* bench_engine.c: verify, calibrate, warm up, sample, summarise (bench.h). */
+/* The timing engine (rbp_bench_run): verify, calibrate, warm up, sample, summarise. */
 #include "bench.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* bench_report.c: the benchmark table and JSON object (bench.h). */
+/* The benchmark table and JSON object: rbp_report_table, rbp_report_json. */
 #include "bench.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* check.c: `rbparse check`: parse one message from stdin, print it as JSON. */
+/* `rbparse check`: parse one message from stdin, print it as JSON. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>

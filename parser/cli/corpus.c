@@ -1,4 +1,4 @@
-/* corpus.c: find and load the benchmark corpus (corpus.h). */
+/* Find and load the benchmark corpus: rbp_corpus_find_dir, rbp_corpus_load. */
 #include "corpus.h"
 
 #include <dirent.h>

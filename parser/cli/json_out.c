@@ -1,4 +1,4 @@
-/* json_out.c: see json_out.h. */
+/* The streaming JSON writer (rbp_json); its contract is with the declarations. */
 #include "json_out.h"
 
 #include <assert.h>

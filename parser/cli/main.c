@@ -1,4 +1,4 @@
-/* main.c: rbparse, the ringparse command-line tool: dispatch to a command. */
+/* rbparse, the ringparse command-line tool: dispatch to a command. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

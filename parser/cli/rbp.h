@@ -2,16 +2,18 @@
  * rbparse internals: exit statuses, input reading, variant choice, and the
  * commands.  Everything here is prefixed rbp_ (rbparse).
  *
- *   main.c          dispatch, --help, --version
- *   variants.c      `rbparse variants`
- *   check.c         `rbparse check`: one message from stdin as JSON
- *   bench.c         `rbparse bench`: the ringparse variants on the corpus
- *   variant_pick.c  --variant lookup shared by check, bench and the baseline
- *   readall.c       read a file descriptor to the end, with a cap
- *   corpus.c        find and load the benchmark corpus (corpus.h)
- *   sysinfo.c       CPU model, flags, kernel, pinning (sysinfo.h)
- *   bench_*.c, subject_ringparse.c   the timing engine and its reports (bench.h)
- *   json_out.c      the JSON writer (json_out.h)
+ *   main()                  dispatch, --help, --version
+ *   rbp_cmd_variants()      `rbparse variants`
+ *   rbp_cmd_check()         `rbparse check`: one message from stdin as JSON
+ *   rbp_cmd_bench()         `rbparse bench`: the ringparse variants on the corpus
+ *   rbp_variant_lookup(), rbp_variants_pick()   --variant, shared by check, bench and
+ *                           the baselines
+ *   rbp_read_all()          read a file descriptor to the end, with a cap
+ *   rbp_corpus_load()       find and load the benchmark corpus
+ *   rbp_sysinfo_read(), rbp_pin_cpu()   CPU model, flags, kernel, pinning
+ *   rbp_bench_execute()     the timing engine and its reports (rbp_bench_run,
+ *                           rbp_report_table, rbp_report_json)
+ *   rbp_json_init()         the JSON writer (rbp_json)
  */
 #ifndef RBP_H
 #define RBP_H

@@ -1,4 +1,4 @@
-/* readall.c: read a file descriptor to the end, with a cap. */
+/* rbp_read_all: read a file descriptor to the end, with a cap. */
 #include "rbp.h"
 
 #include <errno.h>

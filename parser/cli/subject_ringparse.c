@@ -1,4 +1,4 @@
-/* subject_ringparse.c: time a ringparse variant on a buffer of requests. */
+/* rbp_subject_ringparse: time a ringparse variant on a buffer of requests. */
 #include "bench.h"
 
 #include <inttypes.h>

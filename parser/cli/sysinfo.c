@@ -1,4 +1,4 @@
-/* sysinfo.c: CPU model and flags, kernel, affinity (sysinfo.h). */
+/* CPU model and flags, kernel, affinity: rbp_sysinfo_read, rbp_pin_cpu. */
 #define _GNU_SOURCE /* sched_getaffinity, sched_getcpu, CPU_* */
 #include "sysinfo.h"
 

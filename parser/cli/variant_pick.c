@@ -1,4 +1,4 @@
-/* variant_pick.c: turn --variant values into ringparse variants. */
+/* Turn --variant values into ringparse variants: rbp_variant_lookup, rbp_variants_pick. */
 #include "rbp.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* variants.c: `rbparse variants`: the variants this CPU runs, default first. */
+/* `rbparse variants`: the variants this CPU runs, default first. */
 #include <getopt.h>
 #include <string.h>
 

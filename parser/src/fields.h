@@ -4,7 +4,7 @@
  * grammar (parse_impl.h) only: nearly every request has a Host and a
  * Connection field, so their common forms are inline in the field loop,
  * while list walking and Transfer-Encoding stay out of line (noinline).
- * The cross-field rules applied once the block ends are in finish.h.
+ * The cross-field rules applied once the block ends are rp_finish()'s.
  */
 #ifndef RP_FIELDS_H
 #define RP_FIELDS_H
@@ -172,7 +172,7 @@ static inline rp_error content_length(rp_message *m, const char *v, uint32_t n)
 
 /* Transfer-Encoding = #transfer-coding (RFC 9112 6.1), possibly split over
  * several fields.  chunked may appear once and must end the list; a request
- * whose list does not end in chunked is refused in rp_finish() (finish.h). */
+ * whose list does not end in chunked is refused in rp_finish(). */
 __attribute__((noinline)) static rp_error transfer_encoding(rp_message *m, const char *v,
 							    uint32_t n)
 {

@@ -22,7 +22,7 @@ static inline int rp_bodiless_status(unsigned status)
 }
 
 /* A response's Connection fields read again from its head [buf, end),
- * folds and all, when one ran over obs-folds (fields.h). */
+ * folds and all, when one ran over obs-folds (defined with rp_field). */
 static void rp_connection_reread(rp_message *m, const char *buf, const char *end);
 
 /* The head is [buf, end).  Always inline: the common request takes the

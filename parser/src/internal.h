@@ -1,5 +1,5 @@
-/* Internal interface between the grammar (parse_impl.h, compiled once per
- * variant) and the code compiled once (semantics, chunked framing, dispatch). */
+/* Internal interface between the grammar (pi_parse_request and the rest, compiled
+ * once per variant) and the code compiled once (semantics, chunked framing, dispatch). */
 #ifndef RP_INTERNAL_H
 #define RP_INTERNAL_H
 
@@ -61,7 +61,7 @@ int64_t rp__chunked_feed(rp_chunked *c, const char *buf, size_t len, const char 
 /* Prepare a message to parse a trailer section. */
 void rp__trailer_init(rp_message *m, uint32_t max_bytes, uint32_t max_fields);
 
-/* What each variant_*.c exports: the grammar compiled with its kernels. */
+/* What each variant exports (RP_DEFINE_VARIANT): the grammar compiled with its kernels. */
 #define RP_DECLARE_VARIANT(v)                                                                      \
 	int64_t rp__##v##_parse_request(rp_message *m, const char *buf, size_t len);               \
 	int64_t rp__##v##_parse_response(rp_message *m, const char *buf, size_t len,               \

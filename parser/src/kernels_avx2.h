@@ -1,6 +1,6 @@
 /*
  * AVX2 kernels: 32 bytes at a time, then one 16-byte step, then scalar for
- * the last < 16 bytes.  Same contract as kernels_scalar.h.  The AVX-512BW
+ * the last < 16 bytes.  Same contract as the scalar ks_scan_* kernels.  The AVX-512BW
  * variant reuses the 32-byte line kernel (RP_KERNELS_WIDEST) and brings its
  * own tails and long scans.
  */
@@ -124,7 +124,7 @@ static inline const char *k_scan_regname(const k_ctx *kc, const char *p, const c
 }
 
 #else
-/* The AVX-512BW variant defines these (kernels_avx512bw.h). */
+/* The AVX-512BW variant (RP_KERNELS_WIDEST) defines these itself, with masked tails. */
 static inline const char *k_scan_tchar(const k_ctx *kc, const char *p, const char *end);
 static inline const char *k_scan_fvalue(const k_ctx *kc, const char *p, const char *end);
 #endif
@@ -151,7 +151,7 @@ static inline void k32_field(const k_ctx *kc, const char *p, const char *end, ui
 }
 
 /* The field-line window both wide variants keep across lines (see
- * k_scan_field below and in kernels_avx512bw.h). */
+ * k_scan_field below and the AVX-512BW variant's). */
 typedef struct k_win {
 	const char *base; /* start of the classified window, or NULL */
 	uint64_t t, v;    /* bytes outside tchar / outside the field-value class */

@@ -4,7 +4,7 @@
  * 512-bit operations are double-pumped on some cores), masked loads instead
  * of scalar tails (a masked load does not touch, or fault on, the bytes it
  * masks off; they read as 0, a byte in no class), and 64 bytes a step for
- * long runs.  Same contract as kernels_scalar.h.
+ * long runs.  Same contract as the scalar ks_scan_* kernels.
  */
 #ifndef RP_KERNELS_AVX512BW_H
 #define RP_KERNELS_AVX512BW_H

@@ -2,7 +2,7 @@
  * Field lines one at a time, for the variants without a field window
  * (scalar, sse42): the name scan, then the value scan.  Included after the
  * variant has defined k_ctx, k_scan_tchar and k_scan_fvalue; keeps the
- * k_scan_field contract stated in kernels_scalar.h.
+ * k_scan_field contract stated at rp_scan_field_seq.
  */
 #ifndef RP_KERNELS_NOWINDOW_H
 #define RP_KERNELS_NOWINDOW_H

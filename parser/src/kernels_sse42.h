@@ -1,7 +1,7 @@
 /*
  * SSE4.2-level kernels (x86-64-v2): 16 bytes at a time with the pshufb
- * nibble lookup (see charset.h), scalar for the last < 16 bytes.
- * Same contract as kernels_scalar.h.
+ * nibble lookup (see RP_NIB_ROW), scalar for the last < 16 bytes.
+ * Same contract as the scalar ks_scan_* kernels.
  */
 #ifndef RP_KERNELS_SSE42_H
 #define RP_KERNELS_SSE42_H

@@ -75,7 +75,7 @@ static inline rp_error pi_stray(const char *q, const char *end, rp_error otherwi
 	return otherwise;
 }
 
-/* Names that may shape framing or the connection (fields.h): host (4, to
+/* Names that may shape framing or the connection (rp_field): host (4, to
  * pi_host), expect (6), connection (10), content-length (14) and
  * transfer-encoding (17), to rp_field.  The first letter a length may start
  * with keeps the call off the common path; the index wraps at 32, which only
@@ -580,7 +580,7 @@ static int64_t pi_chunked_feed(rp_chunked *c, const char *buf, size_t len, const
 	return rp__chunked_feed(c, buf, len, data, data_len, pi_parse_trailer);
 }
 
-/* The variant's exported entry points (declared in internal.h). */
+/* The variant's exported entry points (declared by RP_DECLARE_VARIANT). */
 #define RP_DEFINE_VARIANT(v)                                                                       \
 	int64_t rp__##v##_parse_request(rp_message *m, const char *buf, size_t len)                \
 	{                                                                                          \

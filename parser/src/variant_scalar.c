@@ -1,6 +1,7 @@
 /* The scalar variant: the one grammar with portable C: byte tables, and SWAR for values.
  * Built with this variant's instruction-set flags (parser/CMakeLists.txt);
- * dispatch.c calls it only on a CPU that has them. */
+ * the dispatcher (rp_variant_select, rp_variant_current) picks it only on a
+ * CPU that has them. */
 #include "kernels_scalar.h"
 
 /* The scalar variant runs the portable kernels directly; it has no
