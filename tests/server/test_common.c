@@ -1,4 +1,6 @@
-/* common/: the HTTP date, ring setup with probing, the buffer ring, CPUs. */
+/* common/: the HTTP date, ring setup with probing, the buffer ring, CPUs, the growable
+ * byte buffer. */
+#include "rb_buf.h"
 #include "rb_bufring.h"
 #include "rb_clock.h"
 #include "rb_cpu.h"
@@ -7,6 +9,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -182,4 +185,45 @@ Test(common, httpdate_parse_rfc850_century)
 	cr_expect_eq(t, 126230400, "74 -> 1974 (2074 is 51 years ahead)");
 	cr_assert_eq(rb_httpdate_parse("Saturday, 01-Jan-00 00:00:00 GMT", 32, now, &t), 0);
 	cr_expect_eq(t, 946684800, "00 -> 2000");
+}
+
+/* rb_buf: appends that fit, geometric growth, consume, trim, and the
+ * allocation-failure switch (every nth allocation on this thread). */
+Test(common, growable_buffer)
+{
+	rb_buf b = {0};
+	cr_assert_eq(rb_buf_append(&b, "", 0), 0, "an empty append needs no memory");
+	cr_assert_eq(rb_buf_append(&b, "hello", 5), 0);
+	cr_assert_eq(b.cap, 512u, "the first growth");
+	char big[1500];
+	memset(big, 'x', sizeof(big));
+	cr_assert_eq(rb_buf_append(&b, big, sizeof(big)), 0);
+	cr_assert_eq(b.len, 1505u);
+	cr_assert_eq(b.cap, 2048u, "doubled until it fits");
+	rb_buf_consume(&b, 3);
+	cr_assert_eq(b.len, 1502u);
+	cr_assert(memcmp(b.data, "lo", 2) == 0, "the rest moved to the front");
+	b.off = 7;
+	rb_buf_consume(&b, 5000);
+	cr_assert_eq(b.len, 0u);
+	cr_assert_eq(b.off, 0u);
+	rb_buf_trim(&b, 4096);
+	cr_assert_eq(b.cap, 2048u, "within keep: memory kept");
+	rb_buf_trim(&b, 1024);
+	cr_assert_null(b.data, "beyond keep: memory given back");
+
+	rb_buf_fail_every(3);
+	void *p1 = rb_buf_alloc(16), *p2 = rb_buf_alloc(16);
+	cr_assert(p1 && p2);
+	cr_assert_eq(rb_buf_append(&b, "x", 1), -1, "the third allocation fails");
+	cr_assert_eq(b.len, 0u, "nothing appended");
+	cr_assert_null(b.data);
+	cr_assert_eq(rb_buf_append(&b, "x", 1), 0);
+	cr_assert_eq(rb_buf_append(&b, big, sizeof(big)), 0, "the fifth");
+	cr_assert_null(rb_buf_alloc(16), "the sixth fails");
+	cr_assert_eq(((unsigned char *)p1)[15], 0, "zeroed");
+	rb_buf_fail_every(0);
+	free(p1);
+	free(p2);
+	rb_buf_free(&b);
 }
