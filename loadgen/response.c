@@ -25,17 +25,15 @@ static void lg_rx_next(lg_rx *rx)
 void lg_rx_reset(lg_rx *rx)
 {
 	lg_rx_next(rx);
-	rx->carry_len = 0;
+	rb_buf_reset(&rx->carry);
 	rx->error = 0;
 }
 
 void lg_rx_free(lg_rx *rx)
 {
-	free(rx->carry);
+	rb_buf_free(&rx->carry);
 	free(rx->ck);
-	rx->carry = NULL;
 	rx->ck = NULL;
-	rx->carry_len = rx->carry_cap = 0;
 }
 
 const char *lg_rx_error_message(unsigned e)
@@ -62,26 +60,13 @@ static lg_rx_rc lg_rx_fail(lg_rx *rx, unsigned e)
  * Returns 0, or -1 when memory ran out. */
 static int lg_rx_carry(lg_rx *rx, const char *p, size_t n)
 {
-	size_t need = (size_t)rx->carry_len + n;
-	if (need > rx->carry_cap) {
-		size_t cap = rx->carry_cap ? rx->carry_cap : 1024;
-		while (cap < need)
-			cap *= 2;
-		char *nb = realloc(rx->carry, cap);
-		if (!nb)
-			return -1;
-		rx->carry = nb;
-		rx->carry_cap = (uint32_t)cap;
-	}
-	memcpy(rx->carry + rx->carry_len, p, n);
-	rx->carry_len = (uint32_t)need;
-	return 0;
+	return rb_buf_append(&rx->carry, p, n);
 }
 
 /* Of n new bytes, how many fit in the carry. */
 static size_t lg_rx_room(const lg_rx *rx, size_t n)
 {
-	size_t room = LG_RX_CARRY_MAX - rx->carry_len;
+	size_t room = LG_RX_CARRY_MAX - rx->carry.len;
 	return n < room ? n : room;
 }
 
@@ -98,7 +83,7 @@ static lg_rx_rc lg_rx_done(lg_rx *rx)
  * left part of it, from the carry with p's bytes appended. */
 static lg_rx_rc lg_rx_head(lg_rx *rx, const char *p, size_t n, int awaiting, size_t *took)
 {
-	size_t old = rx->carry_len, add = n;
+	size_t old = rx->carry.len, add = n;
 	const char *buf = p;
 	size_t len = n;
 	if (!old && !awaiting)
@@ -109,8 +94,8 @@ static lg_rx_rc lg_rx_head(lg_rx *rx, const char *p, size_t n, int awaiting, siz
 		add = lg_rx_room(rx, n);
 		if (lg_rx_carry(rx, p, add))
 			return lg_rx_fail(rx, LG_RX_E_NOMEM);
-		buf = rx->carry;
-		len = rx->carry_len;
+		buf = rx->carry.data;
+		len = rx->carry.len;
 	}
 	int64_t r = rp_parse_response(&rx->m, buf, len, rx->parse_flags);
 	if (r == RP_ERROR)
@@ -130,7 +115,7 @@ static lg_rx_rc lg_rx_head(lg_rx *rx, const char *p, size_t n, int awaiting, siz
 		return LG_RX_MORE;
 	}
 	*took = (size_t)r - old; /* the carry alone was incomplete: r > old */
-	rx->carry_len = 0;
+	rx->carry.len = 0;
 	uint16_t st = rx->m.status;
 	if (st >= 100 && st < 200 && st != 101) {
 		lg_rx_next(rx); /* interim: the final response follows */
@@ -161,15 +146,15 @@ static lg_rx_rc lg_rx_head(lg_rx *rx, const char *p, size_t n, int awaiting, siz
  * receive, which is appended to it. */
 static lg_rx_rc lg_rx_chunked(lg_rx *rx, const char *p, size_t n, size_t *took)
 {
-	size_t old = rx->carry_len, add = n;
+	size_t old = rx->carry.len, add = n;
 	const char *buf = p;
 	size_t len = n;
 	if (old) {
 		add = lg_rx_room(rx, n);
 		if (lg_rx_carry(rx, p, add))
 			return lg_rx_fail(rx, LG_RX_E_NOMEM);
-		buf = rx->carry;
-		len = rx->carry_len;
+		buf = rx->carry.data;
+		len = rx->carry.len;
 	}
 	size_t at = 0;
 	while (at < len && !rp_chunked_done(rx->ck)) {
@@ -183,13 +168,13 @@ static lg_rx_rc lg_rx_chunked(lg_rx *rx, const char *p, size_t n, size_t *took)
 		at += (size_t)r;
 	}
 	if (rp_chunked_done(rx->ck)) {
-		rx->carry_len = 0;
+		rx->carry.len = 0;
 		*took = at - old; /* the carry alone was an incomplete trailer: at > old */
 		return lg_rx_done(rx);
 	}
 	*took = add;
 	if (at == len) {
-		rx->carry_len = 0;
+		rx->carry.len = 0;
 		return LG_RX_MORE;
 	}
 	/* A trailer section not yet whole (the decoder fails one far below
@@ -197,8 +182,7 @@ static lg_rx_rc lg_rx_chunked(lg_rx *rx, const char *p, size_t n, size_t *took)
 	if (old) {
 		if (add < n)
 			return lg_rx_fail(rx, LG_RX_E_CARRY);
-		memmove(rx->carry, rx->carry + at, len - at);
-		rx->carry_len = (uint32_t)(len - at);
+		rb_buf_consume(&rx->carry, at); /* len is the carry's */
 	} else if (len - at > LG_RX_CARRY_MAX) {
 		return lg_rx_fail(rx, LG_RX_E_CARRY);
 	} else if (lg_rx_carry(rx, p + at, len - at)) {

@@ -15,6 +15,7 @@
 #ifndef LG_RESPONSE_H
 #define LG_RESPONSE_H
 
+#include "rb_buf.h"
 #include "ringparse.h"
 
 #include <stddef.h>
@@ -53,8 +54,7 @@ typedef struct lg_rx {
 	uint16_t error;      /* after LG_RX_ERROR: an rp_error or LG_RX_E_* */
 	uint64_t body_left;  /* Content-Length bytes still to come */
 	rp_chunked *ck;      /* allocated on the first chunked response */
-	char *carry;         /* a header block or trailer section split across receives */
-	uint32_t carry_len, carry_cap;
+	rb_buf carry;        /* a header block or trailer section split across receives */
 } lg_rx;
 
 /* Ready rx for a connection's first response (parse_flags: RP_RESPONSE_TO_HEAD

@@ -109,7 +109,7 @@ static void deliver(const char *in, size_t len, unsigned depth, unsigned flags, 
 			lg_rx_rc rc = lg_rx_feed(&rx, p, n, inflight > 0, &used);
 			if (used > n)
 				fail("lg_rx_feed took more bytes than given", o, NULL);
-			if (rx.carry_len > LG_RX_CARRY_MAX)
+			if (rx.carry.len > LG_RX_CARRY_MAX)
 				fail("the carry passed LG_RX_CARRY_MAX", o, NULL);
 			p += used;
 			n -= used;
@@ -153,7 +153,7 @@ static void deliver(const char *in, size_t len, unsigned depth, unsigned flags, 
 	}
 	if (o->completions > depth)
 		fail("more completions than requests in flight", o, NULL);
-	o->carry_len = rx.carry_len;
+	o->carry_len = (uint32_t)rx.carry.len;
 	o->phase = rx.phase;
 	lg_rx_free(&rx);
 }
