@@ -1,6 +1,6 @@
 /*
  * rbserver's command line: every flag, its default and its allowed range live
- * in flags.c; everything else reads the parsed srv_config.
+ * in srv_config_parse(); everything else reads the parsed srv_config.
  */
 #ifndef SRV_CONFIG_H
 #define SRV_CONFIG_H

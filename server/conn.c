@@ -1,12 +1,8 @@
 #include "conn.h"
-#include "static_file.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Buffers up to this size stay with a slot after its connection closes. */
-#define SRV_KEEP_BUF (16u * 1024u)
 
 int srv_pool_init(srv_pool *p, uint32_t cap)
 {
@@ -27,18 +23,6 @@ int srv_pool_init(srv_pool *p, uint32_t cap)
 	return 0;
 }
 
-static void srv_conn_free_bufs(srv_conn *c)
-{
-	srv_buf_free(&c->in);
-	srv_buf_free(&c->out[0]);
-	srv_buf_free(&c->out[1]);
-	srv_buf_free(&c->body);
-	free(c->hdrs);
-	c->hdrs = NULL;
-	srv_static_free(c->st);
-	c->st = NULL;
-}
-
 void srv_pool_free(srv_pool *p)
 {
 	if (p->slots) {
@@ -46,9 +30,9 @@ void srv_pool_free(srv_pool *p)
 			srv_conn *c = &p->slots[i];
 			if (c->in_use && c->fd >= 0)
 				close(c->fd);
-			if (c->file_open)
-				close(c->file_fd);
-			srv_conn_free_bufs(c);
+			rb_buf_free(&c->in);
+			rb_buf_free(&c->out[0]);
+			rb_buf_free(&c->out[1]);
 		}
 	}
 	free(p->slots);
@@ -66,7 +50,7 @@ srv_conn *srv_pool_get(srv_pool *p, int fd)
 	 * slot released and reused within one batch may still be on the
 	 * worker's dirty list, and must not be added to it a second time (the
 	 * list has room for each slot once). */
-	srv_buf in = c->in, o0 = c->out[0], o1 = c->out[1], body = c->body;
+	rb_buf in = c->in, o0 = c->out[0], o1 = c->out[1], body = c->body;
 	rp_header *hdrs = c->hdrs;
 	struct srv_static *st = c->st;
 	uint32_t gen = c->gen;
@@ -82,7 +66,7 @@ srv_conn *srv_pool_get(srv_pool *p, int fd)
 	c->on_dirty = on_dirty;
 	c->idx = idx;
 	c->fd = fd;
-	c->in_use = 1;
+	c->in_use = 1; /* state OPEN */
 	return c;
 }
 
@@ -99,15 +83,10 @@ void srv_pool_put(srv_pool *p, srv_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	if (c->file_open)
-		close(c->file_fd);
-	c->file_open = 0;
-	c->streaming = 0;
 	c->in_use = 0;
 	c->gen++;
-	srv_buf_trim(&c->in, SRV_KEEP_BUF);
-	srv_buf_trim(&c->out[0], SRV_KEEP_BUF);
-	srv_buf_trim(&c->out[1], SRV_KEEP_BUF);
-	srv_buf_trim(&c->body, SRV_KEEP_BUF);
+	rb_buf_trim(&c->in, SRV_KEEP_BUF);
+	rb_buf_trim(&c->out[0], SRV_KEEP_BUF);
+	rb_buf_trim(&c->out[1], SRV_KEEP_BUF);
 	p->free[p->nfree++] = c->idx;
 }

@@ -1,34 +1,66 @@
 /*
- * Connection state and the per-worker pool of connection slots.
+ * A connection: its lifecycle state, the kernel operations it has in flight,
+ * its buffers and the HTTP exchange in progress on it; and the per-worker
+ * pool of connection slots.  Data and pure state changes only: this module
+ * calls nothing above it.
  *
- * Lifecycle: a slot is taken at accept, lives while the socket is open, and
- * is released exactly once, by srv_release_if_done() (worker.c), when the
- * connection is closing AND no operation naming it is still in flight (the
- * recv and at most one send; aborting cancels both).  Completions carry (slot, generation)
- * in their user_data; a completion whose generation no longer matches the
- * slot is stale and ignored, so nothing ever touches a freed connection.
+ * Lifecycle (docs/server.md draws it).  A connection is in exactly one state:
+ *
+ *   OPEN ---------(more than SRV_OUT_HIGH queued)---------> PAUSED
+ *   PAUSED -------(the pending output went to the kernel)--> OPEN
+ *   OPEN ---------(a file body too large to queue at once)-> STREAMING
+ *   STREAMING ----(its end queued, keep-alive)-------------> OPEN
+ *   STREAMING ----(its end queued, the last response)------> DRAINING
+ *   OPEN, PAUSED -(the last response queued, the client
+ *                  half-closed, the worker stopping)-------> DRAINING
+ *   DRAINING -----(every byte sent; our FIN goes out)------> LINGERING
+ *   any ----------(error, reset, timeout, out of memory,
+ *                  the client gone, the drain over)--------> CLOSING
+ *
+ * Requests are parsed only in OPEN; in PAUSED and STREAMING the recv is
+ * cancelled and what already arrived is held in c->in, parsed on the way
+ * back to OPEN.  DRAINING and LINGERING keep a recv armed only to see the
+ * client's close, and drop what it sends.  CLOSING is final: the slot is
+ * released once, by srv_release_if_done(), when no operation naming it is
+ * still in flight (the recv and at most one send; srv_conn_abort() cancels
+ * both).  Each state change goes through one of the srv_conn_* transitions
+ * below; each applies only from the states it names and is a no-op from any
+ * other, so nothing leaves CLOSING.
+ *
+ * Completions carry (slot, generation) in their user_data; a completion
+ * whose generation no longer matches the slot is stale and ignored, so
+ * nothing ever touches a freed connection.
  */
 #ifndef SRV_CONN_H
 #define SRV_CONN_H
 
-#include "buf.h"
+#include "request.h"
+
+#include "rb_buf.h"
 #include "ringparse.h"
 
 #include <stdint.h>
 
-#define SRV_MAX_HEADERS RP_DEFAULT_MAX_HEADERS
+/* Output queued beyond this pauses reading: the client is asking faster than
+ * it reads, and the server must not buffer without bound. */
+#define SRV_OUT_HIGH (1u << 20)
 /* Output buffers grown beyond this are given back when the connection goes
  * idle, so idle keep-alive connections do not hold megabytes. */
 #define SRV_IDLE_KEEP_BUF (64u * 1024u)
+/* Buffers up to this size stay with a slot after its connection closes. */
+#define SRV_KEEP_BUF (16u * 1024u)
 
-/* Where the connection is in reading a request. */
-enum srv_phase {
-	SRV_PH_IDLE = 0, /* between requests: the next byte starts a new one */
-	SRV_PH_HEAD,     /* inside a request line / header block */
-	SRV_PH_BODY,     /* headers done, reading the body */
+/* The states, in this order: the ones before DRAINING still read requests. */
+enum srv_conn_state {
+	SRV_CS_OPEN = 0,  /* reading; each complete request answered at once */
+	SRV_CS_PAUSED,    /* too much output queued: recv cancelled, input held */
+	SRV_CS_STREAMING, /* a file body queued as sends drain: recv cancelled, input held */
+	SRV_CS_DRAINING,  /* the last response is queued: close once it is sent */
+	SRV_CS_LINGERING, /* all sent, write side shut: drop input until the client closes */
+	SRV_CS_CLOSING,   /* no new work; released once nothing is in flight */
 };
 
-/* Which timeout list the connection is on (timeouts.c). */
+/* Which timeout list the connection is on (srv_timer_set). */
 enum srv_timer_kind {
 	SRV_T_NONE = 0,
 	SRV_T_IDLE,   /* keep-alive, nothing pending: --idle-timeout */
@@ -39,61 +71,41 @@ enum srv_timer_kind {
 	SRV_T__COUNT
 };
 
-/* Which built-in handler answers the current request. */
-enum srv_route {
-	SRV_R_NOT_FOUND = 0,
-	SRV_R_PLAINTEXT,
-	SRV_R_JSON,
-	SRV_R_BYTES,
-	SRV_R_ECHO,
-	SRV_R_STATS,
-	SRV_R_ERROR,  /* status set in srv_request.status */
-	SRV_R_STATIC, /* a file under --root: decided in c->st (static_file.h) */
-};
-
-/* What was decided when the header block completed: everything the response
- * needs, so the header bytes themselves need not be kept. */
-typedef struct srv_request {
-	uint8_t route;      /* enum srv_route */
-	uint8_t head;       /* HEAD: headers only */
-	uint8_t keep_alive; /* the connection persists after this response */
-	uint8_t http10;     /* HTTP/1.0 request: say Connection: keep-alive */
-	uint8_t chunked;    /* body in chunked coding */
-	uint8_t keep_body;  /* collect the body (echo) */
-	uint16_t status;    /* SRV_R_ERROR */
-	const char *detail; /* SRV_R_ERROR: one line for the body */
-	const char *extra;  /* SRV_R_ERROR: header lines to add (Allow for 405), or NULL */
-	uint64_t body_left; /* Content-Length bytes still to read */
-	uint64_t arg;       /* /bytes/N: N */
-} srv_request;
-
 typedef struct srv_conn {
 	int fd;
 	uint32_t idx; /* slot index in the worker's pool */
 	uint32_t gen; /* bumped at release: stale completions do not match */
-	uint8_t phase;
-	uint8_t timer_kind;
-
-	/* Operations in flight and the closing state machine. */
 	uint8_t in_use;
+
+	uint8_t state; /* enum srv_conn_state: the one lifecycle state */
+	/* The client shut its write side.  Not a state: it is a fact about
+	 * the peer's direction that holds across several states.  Met in
+	 * PAUSED or STREAMING, the input already held must still be answered
+	 * before the connection drains (it is read on the way back to OPEN);
+	 * in DRAINING it means closing without lingering, nobody being left
+	 * to read our FIN's answer.  Folding it into the states would double
+	 * them (PAUSED_EOF, STREAMING_EOF, DRAINING_EOF). */
+	uint8_t peer_eof;
+
+	/* Kernel operations in flight (not the lifecycle: what the kernel
+	 * still holds that names this slot). */
 	uint8_t recv_armed;    /* a recv (multishot, or single-shot fallback) is live */
 	uint8_t cancel_sent;   /* its cancellation is in flight */
 	uint8_t send_inflight; /* out[sending] is with the kernel */
 	uint8_t send_cancel;   /* the send's cancellation is in flight */
-	uint8_t closing;       /* no new work; release once nothing is in flight */
-	uint8_t input_done;    /* ignore further input (error sent, or closing after output) */
-	uint8_t close_after;   /* close once every byte of output is sent */
-	uint8_t lingering;     /* output done, write side shut, draining the client */
-	uint8_t peer_eof;      /* the client half-closed: no more input */
-	uint8_t paused;        /* too much output queued: recv cancelled, input kept */
 	uint8_t on_dirty;      /* on the worker's dirty list */
-	uint8_t oom;           /* an allocation failed: close */
-	uint8_t file_open;     /* file_fd is open (a static response not yet fully queued) */
-	uint8_t streaming;     /* the file's body is being queued as sends drain */
-	uint8_t stream_resume; /* the stream ended: parse the requests held behind it */
+	uint8_t timer_kind;
+
+	/* The exchange. */
+	uint8_t phase;     /* enum srv_phase */
+	uint8_t file_open; /* file_fd is open (a static response not yet fully queued) */
+	/* Exchanges ended on this connection, and the count when the timeout
+	 * was last picked: after a request ends, the idle or header deadline
+	 * starts afresh even if the kind did not change (srv_timer_update). */
+	uint16_t nreq, timer_nreq;
 	int file_fd;
 
-	/* Timeout list links (timeouts.c). */
+	/* Timeout list links (srv_timer_set). */
 	struct srv_conn *t_prev, *t_next;
 	uint64_t deadline_ms;
 
@@ -107,14 +119,97 @@ typedef struct srv_conn {
 	srv_request req;
 	struct srv_static *st; /* static-file state, allocated on first use, kept */
 
-	srv_buf in;     /* bytes carried between receives (a partial request) */
-	srv_buf out[2]; /* out[sending] is being sent; the other collects responses */
+	rb_buf in;     /* bytes carried between receives (a partial request, held input) */
+	rb_buf out[2]; /* out[sending] is being sent; the other collects responses */
 	uint8_t sending;
-	srv_buf body; /* /echo: the request body */
+	rb_buf body; /* /echo: the request body */
 } srv_conn;
 
+/* ---- transitions: the only writers of c->state ------------------------ */
+
+/* Still reading requests (OPEN, PAUSED, STREAMING): input is parsed or held. */
+static inline int srv_conn_reading(const srv_conn *c)
+{
+	return c->state < SRV_CS_DRAINING;
+}
+
+/* OPEN -> PAUSED: the client asks faster than it reads. */
+static inline void srv_conn_pause(srv_conn *c)
+{
+	if (c->state == SRV_CS_OPEN)
+		c->state = SRV_CS_PAUSED;
+}
+
+/* PAUSED -> OPEN: the held input is parsed next. */
+static inline void srv_conn_resume(srv_conn *c)
+{
+	if (c->state == SRV_CS_PAUSED)
+		c->state = SRV_CS_OPEN;
+}
+
+/* OPEN -> STREAMING: a response's body is read from its file as the sends
+ * drain; later requests wait. */
+static inline void srv_conn_stream(srv_conn *c)
+{
+	if (c->state == SRV_CS_OPEN)
+		c->state = SRV_CS_STREAMING;
+}
+
+/* OPEN, PAUSED -> DRAINING: no further request is read (the last response
+ * is queued, the client half-closed, the worker is stopping); input held
+ * behind the last response is dropped. */
+static inline void srv_conn_drain(srv_conn *c)
+{
+	if (c->state == SRV_CS_OPEN || c->state == SRV_CS_PAUSED) {
+		c->state = SRV_CS_DRAINING;
+		rb_buf_reset(&c->in);
+	}
+}
+
+/* STREAMING -> OPEN when the connection persists (the held input is parsed
+ * next), else -> DRAINING: the stream's end is queued. */
+static inline void srv_conn_stream_done(srv_conn *c, int keep_alive)
+{
+	if (c->state != SRV_CS_STREAMING)
+		return;
+	c->state = SRV_CS_OPEN;
+	if (!keep_alive)
+		srv_conn_drain(c);
+}
+
+/* DRAINING -> LINGERING: every byte is sent and our FIN with it. */
+static inline void srv_conn_linger(srv_conn *c)
+{
+	if (c->state == SRV_CS_DRAINING)
+		c->state = SRV_CS_LINGERING;
+}
+
+/* any -> CLOSING: drop everything.  Whoever owns the operations cancels
+ * them (srv_conn_abort); from the HTTP side this is how an exchange that
+ * cannot go on (no memory, a file that cannot be read, too much held input)
+ * ends its connection. */
+static inline void srv_conn_fail(srv_conn *c)
+{
+	c->state = SRV_CS_CLOSING;
+}
+
+/* The client shut its write side: OPEN has parsed all it sent, so it
+ * drains; a lingering connection has what it waited for; PAUSED and
+ * STREAMING answer their held input first (peer_eof is read on the way
+ * back to OPEN). */
+static inline void srv_conn_peer_eof(srv_conn *c)
+{
+	c->peer_eof = 1;
+	if (c->state == SRV_CS_OPEN)
+		srv_conn_drain(c);
+	else if (c->state == SRV_CS_LINGERING)
+		srv_conn_fail(c);
+}
+
+/* ---- output ------------------------------------------------------------ */
+
 /* The buffer new responses are appended to. */
-static inline srv_buf *srv_conn_pending(srv_conn *c)
+static inline rb_buf *srv_conn_pending(srv_conn *c)
 {
 	return &c->out[c->sending ^ 1];
 }
@@ -122,9 +217,11 @@ static inline srv_buf *srv_conn_pending(srv_conn *c)
 /* Output bytes queued and not yet sent. */
 static inline size_t srv_conn_queued(const srv_conn *c)
 {
-	const srv_buf *s = &c->out[c->sending];
+	const rb_buf *s = &c->out[c->sending];
 	return (s->len - s->off) + c->out[c->sending ^ 1].len;
 }
+
+/* ---- the slot pool ----------------------------------------------------- */
 
 typedef struct srv_pool {
 	srv_conn *slots;
@@ -134,16 +231,21 @@ typedef struct srv_pool {
 } srv_pool;
 
 int srv_pool_init(srv_pool *p, uint32_t cap);
+
+/* Close every open socket and free the slots' input and output buffers and
+ * the arrays.  The exchange's memory kept with each slot is freed first, by
+ * srv_http_free(). */
 void srv_pool_free(srv_pool *p);
 
-/* A free slot for fd, or NULL when every slot is in use. */
+/* A free slot for fd (OPEN, its buffers kept from earlier connections), or
+ * NULL when every slot is in use. */
 srv_conn *srv_pool_get(srv_pool *p, int fd);
 
 /* The live connection a completion names, or NULL if it is stale. */
 srv_conn *srv_pool_lookup(srv_pool *p, uint32_t idx, uint32_t gen);
 
-/* Close the socket, keep the slot's buffers (trimmed) for the next
- * connection, and put the slot back. */
+/* Close the socket, keep the slot's input and output buffers (trimmed) for
+ * the next connection, and put the slot back. */
 void srv_pool_put(srv_pool *p, srv_conn *c);
 
 #endif

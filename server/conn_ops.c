@@ -1,10 +1,11 @@
 /*
  * Queuing a connection's operations (accept, recv, send, their
- * cancellations) and the connection lifecycle: abort, release, the dirty
- * list.  The rules are in conn.h: a slot is released once, when it is
- * closing and nothing naming it is in flight.
+ * cancellations) and the end of its life: abort, release, the dirty list.
+ * The rule (srv_conn): a slot is released once, when it is CLOSING and
+ * nothing naming it is in flight.
  */
-#include "ops.h"
+#include "conn_ops.h"
+#include "http_conn.h"
 
 void srv_arm_accept(srv_worker *w)
 {
@@ -46,26 +47,26 @@ void srv_send(srv_worker *w, srv_conn *c, const char *p, size_t n)
 
 void srv_release_if_done(srv_worker *w, srv_conn *c)
 {
-	if (!c->in_use || !c->closing || c->recv_armed || c->send_inflight)
+	if (!c->in_use || c->state != SRV_CS_CLOSING || c->recv_armed || c->send_inflight)
 		return;
 	srv_timer_clear(&w->timers, c);
-	srv_pool_put(&w->pool, c); /* closes the socket and a file being served */
+	srv_http_release(c);       /* a file still open */
+	srv_pool_put(&w->pool, c); /* the socket */
 	SRV_STAT_SUB(&w->stats, conns_open, 1);
 }
 
-void srv_worker_abort(srv_worker *w, srv_conn *c)
+void srv_conn_abort(srv_worker *w, srv_conn *c)
 {
-	if (c->closing)
+	if (!c->in_use)
 		return;
-	c->closing = 1;
-	c->input_done = 1;
+	srv_conn_fail(c);
 	srv_timer_clear(&w->timers, c);
 	srv_cancel_recv(w, c);
 	srv_cancel_send(w, c);
 	srv_release_if_done(w, c);
 }
 
-void srv_worker_mark_dirty(srv_worker *w, srv_conn *c)
+void srv_conn_mark_dirty(srv_worker *w, srv_conn *c)
 {
 	if (c->on_dirty)
 		return;

@@ -4,87 +4,134 @@
 #include "routes.h"
 #include "static_file.h"
 
+#include "rb_clock.h"
+#include "rb_log.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* Carried input beyond this closes the connection.  Outside a pause the
- * parser's own limits bound it (header block, chunk-size line, trailers);
- * during a pause it holds what arrived before the recv was cancelled. */
-#define SRV_IN_CAP (4u << 20)
+/* ---- keep-alive: decided once ------------------------------------------ */
 
-/* The current request is answered: respond and get ready for the next. */
-static void srv_request_done(srv_worker *w, srv_conn *c)
+/* The one place an exchange's persistence is decided (as h2o's
+ * fixup_request does), when its header block is complete: the connection
+ * persists after the response when the protocol says so (ringparse's
+ * RP_F_KEEP_ALIVE: HTTP/1.1 without "Connection: close", HTTP/1.0 with
+ * "Connection: keep-alive") and the worker is not stopping, unless the
+ * head alone already makes the request one to refuse with a close, its body
+ * being unread or its framing untrusted: returns that status (505, 501,
+ * 417, 413) and its detail, or 0.  The response writer reads the decision
+ * (Connection: close, or keep-alive for HTTP/1.0); srv_exchange_end() acts
+ * on it. */
+static int srv_exchange_decide(const srv_http *h, srv_conn *c, const char **detail)
 {
-	srv_endpoint_respond(w, c);
-	c->phase = SRV_PH_IDLE;
-	/* The next request gets a fresh header deadline. */
-	srv_timer_clear(&w->timers, c);
-	if (srv_conn_queued(c) >= SRV_OUT_HIGH && !c->paused) {
-		c->paused = 1;
-		SRV_STAT_ADD(&w->stats, pauses, 1);
+	const rp_message *m = &c->m;
+	srv_request *r = &c->req;
+	r->head = m->method_id == RP_M_HEAD;
+	r->http10 = m->version_major == 1 && m->version_minor == 0;
+	r->keep_alive = (m->flags & RP_F_KEEP_ALIVE) && !h->stopping;
+	int status = 0;
+	if (m->version_major != 1) {
+		status = 505;
+		*detail = "only HTTP/1.x is served";
+	} else if (m->method_id == RP_M_OTHER) {
+		status = 501;
+		*detail = "method not implemented";
+	} else if (m->flags & RP_F_EXPECT_OTHER) {
+		status = 417;
+		*detail = "only 100-continue can be met";
+	} else if (m->framing == RP_BODY_LENGTH && m->content_length > h->cfg->max_body) {
+		status = 413;
+		*detail = "body larger than --max-body";
 	}
-	srv_worker_mark_dirty(w, c);
+	if (status)
+		r->keep_alive = 0;
+	return status;
 }
 
-/* Refuse the request with a response and close after it: used where the
- * body's framing is unknown or not to be read, so the connection could not
- * stay in sync. */
-static void srv_refuse(srv_worker *w, srv_conn *c, int status, const char *detail)
+/* The exchange in progress will be the connection's last: its response says
+ * Connection: close, and the connection drains after it.  The one way the
+ * decision changes after srv_exchange_decide(): framing that cannot be
+ * trusted (a parse error, a bad chunk, a body over the limit), a timeout, or
+ * the worker stopping mid-request. */
+static void srv_exchange_close(srv_conn *c)
 {
-	srv_resp_error(w, c, status, detail, 1, NULL);
+	c->req.keep_alive = 0;
+}
+
+/* ---- one exchange ------------------------------------------------------- */
+
+/* The response is queued (or its file's stream begun): the connection reads
+ * the next request, pauses, or drains after this one. */
+static void srv_exchange_end(srv_http *h, srv_conn *c)
+{
 	c->phase = SRV_PH_IDLE;
-	srv_timer_clear(&w->timers, c);
-	srv_worker_mark_dirty(w, c);
+	c->nreq++; /* the next request gets a fresh header deadline */
+	if (c->state != SRV_CS_OPEN)
+		return; /* streaming (its end decides) or failed */
+	if (!c->req.keep_alive) {
+		srv_conn_drain(c);
+	} else if (srv_conn_queued(c) >= SRV_OUT_HIGH) {
+		srv_conn_pause(c);
+		SRV_STAT_ADD(h->wr.stats, pauses, 1);
+	}
+}
+
+/* The current request is complete: respond. */
+static void srv_request_done(srv_http *h, srv_conn *c)
+{
+	srv_endpoint_respond(h, c);
+	srv_exchange_end(h, c);
+}
+
+/* Refuse the request with a response and close after it: its body's
+ * framing is unknown or not to be read, so the connection could not stay in
+ * sync. */
+static void srv_refuse(srv_http *h, srv_conn *c, int status, const char *detail)
+{
+	srv_exchange_close(c);
+	srv_static_drop(c);
+	srv_resp_error(&h->wr, c, status, detail, NULL);
+	srv_exchange_end(h, c);
 }
 
 /* The header block is complete: decide everything about the request now,
  * while its bytes are at hand. */
-static void srv_headers_done(srv_worker *w, srv_conn *c, const char *buf)
+static void srv_headers_done(srv_http *h, srv_conn *c, const char *buf)
 {
 	const rp_message *m = &c->m;
 	srv_request *r = &c->req;
 	memset(r, 0, sizeof(*r));
-	r->head = m->method_id == RP_M_HEAD;
-	r->http10 = m->version_major == 1 && m->version_minor == 0;
-	r->keep_alive = (m->flags & RP_F_KEEP_ALIVE) && !w->stopping;
-
-	if (m->version_major != 1) {
-		srv_refuse(w, c, 505, "only HTTP/1.x is served");
-		return;
-	}
-	if (m->method_id == RP_M_OTHER) {
-		srv_refuse(w, c, 501, "method not implemented");
-		return;
-	}
-	if (m->flags & RP_F_EXPECT_OTHER) {
-		srv_refuse(w, c, 417, "only 100-continue can be met");
-		return;
-	}
-	if (m->framing == RP_BODY_LENGTH && m->content_length > w->cfg->max_body) {
-		srv_refuse(w, c, 413, "body larger than --max-body");
+	const char *detail = NULL;
+	int refuse = srv_exchange_decide(h, c, &detail);
+	if (refuse) {
+		srv_refuse(h, c, refuse, detail);
 		return;
 	}
 
 	srv_route(r, m, buf);
 	/* Not a built-in endpoint: with --root, the path names a file. */
-	if (r->route == SRV_R_NOT_FOUND && w->root.fd >= 0 &&
-	    (m->target_form == RP_TARGET_ORIGIN || m->target_form == RP_TARGET_ABSOLUTE))
-		srv_static_prepare(w, c, buf);
+	if (r->route == SRV_R_NOT_FOUND && h->root.fd >= 0 &&
+	    (m->target_form == RP_TARGET_ORIGIN || m->target_form == RP_TARGET_ABSOLUTE)) {
+		srv_static_prepare(h, c, buf);
+		if (c->state != SRV_CS_OPEN)
+			return; /* out of memory */
+	}
 	r->keep_body = r->route == SRV_R_ECHO;
-	srv_buf_reset(&c->body);
+	rb_buf_reset(&c->body);
 
 	if (m->framing == RP_BODY_NONE ||
 	    (m->framing == RP_BODY_LENGTH && m->content_length == 0)) {
-		srv_request_done(w, c);
+		srv_request_done(h, c);
 		return;
 	}
 
 	/* A body follows; it is read (and dropped unless kept) whatever the
 	 * route, so the next request starts where this one ends. */
-	if (m->flags & RP_F_EXPECT_CONTINUE) {
-		srv_resp_continue(w, c);
-		srv_worker_mark_dirty(w, c);
-	}
+	if (m->flags & RP_F_EXPECT_CONTINUE)
+		srv_resp_continue(&h->wr, c);
 	r->chunked = m->framing == RP_BODY_CHUNKED;
 	r->body_left = m->content_length;
 	if (r->chunked)
@@ -93,16 +140,18 @@ static void srv_headers_done(srv_worker *w, srv_conn *c, const char *buf)
 }
 
 /* Body bytes: returns how many were consumed (0: need more). */
-static size_t srv_body(srv_worker *w, srv_conn *c, const char *p, size_t len)
+static size_t srv_body(srv_http *h, srv_conn *c, const char *p, size_t len)
 {
 	srv_request *r = &c->req;
 	if (!r->chunked) {
 		size_t take = len < r->body_left ? len : (size_t)r->body_left;
-		if (r->keep_body && srv_buf_append(&c->body, p, take))
-			c->oom = 1;
+		if (r->keep_body && rb_buf_append(&c->body, p, take)) {
+			srv_resp_oom(&h->wr, c, "request body");
+			return len;
+		}
 		r->body_left -= take;
 		if (!r->body_left)
-			srv_request_done(w, c);
+			srv_request_done(h, c);
 		return take;
 	}
 	size_t pos = 0;
@@ -111,22 +160,24 @@ static size_t srv_body(srv_worker *w, srv_conn *c, const char *p, size_t len)
 		size_t dlen = 0;
 		int64_t k = rp_chunked_feed(&c->chunked, p + pos, len - pos, &data, &dlen);
 		if (k == RP_ERROR) {
-			SRV_STAT_ADD(&w->stats, parse_errors, 1);
-			srv_refuse(w, c, rp_error_status(c->chunked.error),
+			SRV_STAT_ADD(h->wr.stats, parse_errors, 1);
+			srv_refuse(h, c, rp_error_status(c->chunked.error),
 				   rp_error_name(c->chunked.error));
 			return len;
 		}
 		if (dlen) {
-			if (c->chunked.body_bytes > w->cfg->max_body) {
-				srv_refuse(w, c, 413, "body larger than --max-body");
+			if (c->chunked.body_bytes > h->cfg->max_body) {
+				srv_refuse(h, c, 413, "body larger than --max-body");
 				return len;
 			}
-			if (r->keep_body && srv_buf_append(&c->body, data, dlen))
-				c->oom = 1;
+			if (r->keep_body && rb_buf_append(&c->body, data, dlen)) {
+				srv_resp_oom(&h->wr, c, "request body");
+				return len;
+			}
 		}
 		pos += (size_t)k;
 		if (rp_chunked_done(&c->chunked)) {
-			srv_request_done(w, c);
+			srv_request_done(h, c);
 			break;
 		}
 		if (k == 0)
@@ -137,96 +188,258 @@ static size_t srv_body(srv_worker *w, srv_conn *c, const char *p, size_t len)
 
 /* The header block continues in a later receive: its lines so far move
  * from the worker's shared array (the next connection parses into it) to
- * the connection's own, as rp_message_init() allows.  Returns -1 when out
- * of memory. */
-static int srv_keep_headers(srv_worker *w, srv_conn *c)
+ * the connection's own, as rp_message_init() allows. */
+static void srv_keep_headers(srv_http *h, srv_conn *c)
 {
 	rp_message *m = &c->m;
-	if (!m->headers || m->headers != w->hdr_array)
-		return 0;
-	if (!c->hdrs && !(c->hdrs = malloc(SRV_MAX_HEADERS * sizeof(*c->hdrs))))
-		return -1;
+	if (!m->headers || m->headers != h->hdr_array)
+		return;
+	if (!c->hdrs && !(c->hdrs = rb_buf_alloc(SRV_MAX_HEADERS * sizeof(*c->hdrs)))) {
+		srv_resp_oom(&h->wr, c, "header lines");
+		return;
+	}
 	memcpy(c->hdrs, m->headers, m->nheaders * sizeof(*c->hdrs));
 	m->headers = c->hdrs;
 	m->max_headers = SRV_MAX_HEADERS;
-	return 0;
 }
 
-/* Parse and answer as many requests as src holds.  Returns the bytes used:
- * what is left (from the start of an unfinished message) must be offered
- * again with more bytes after it. */
-static size_t srv_run(srv_worker *w, srv_conn *c, const char *src, size_t len)
+/* Parse and answer as many requests as src holds, while the connection is
+ * OPEN: a pause, a file being streamed, a last response or a failure stops
+ * it.  Returns the bytes used: what is left (from the start of an
+ * unfinished message, or held behind a pause or a stream) must be offered
+ * again later; after a last response or a failure it is all "used"
+ * (dropped). */
+static size_t srv_run(srv_http *h, srv_conn *c, const char *src, size_t len)
 {
 	size_t pos = 0;
-	/* A file being streamed answers the request before the next: those
-	 * wait (in c->in) until its body is queued. */
-	while (pos < len && !c->input_done && !c->paused && !c->streaming && !c->oom) {
+	while (pos < len && c->state == SRV_CS_OPEN) {
 		if (c->phase == SRV_PH_IDLE) {
 			/* Without --root hdr_array is NULL: ringparse still
 			 * validates and counts every line (and sets flags,
 			 * framing, host_index) but stores none, as nothing
 			 * reads a header value. */
-			rp_message_init(&c->m, w->hdr_array, SRV_MAX_HEADERS, &w->limits);
+			rp_message_init(&c->m, h->hdr_array, SRV_MAX_HEADERS, &h->limits);
 			c->phase = SRV_PH_HEAD;
 		}
 		if (c->phase == SRV_PH_HEAD) {
 			int64_t n = rp_parse_request(&c->m, src + pos, len - pos);
 			if (n == RP_INCOMPLETE) {
-				if (srv_keep_headers(w, c))
-					c->oom = 1;
+				srv_keep_headers(h, c);
 				break;
 			}
 			if (n == RP_ERROR) {
-				SRV_STAT_ADD(&w->stats, parse_errors, 1);
+				SRV_STAT_ADD(h->wr.stats, parse_errors, 1);
 				memset(&c->req, 0, sizeof(c->req));
-				srv_refuse(w, c, rp_error_status(c->m.error),
+				srv_refuse(h, c, rp_error_status(c->m.error),
 					   rp_error_name(c->m.error));
-				return len;
+				break;
 			}
-			srv_headers_done(w, c, src + pos);
+			srv_headers_done(h, c, src + pos);
 			pos += (size_t)n;
 			continue;
 		}
-		size_t k = srv_body(w, c, src + pos, len - pos);
+		size_t k = srv_body(h, c, src + pos, len - pos);
 		pos += k;
 		if (k == 0 && c->phase == SRV_PH_BODY)
 			break;
 	}
-	return c->input_done ? len : pos;
+	return srv_conn_reading(c) ? pos : len;
 }
 
-void srv_http_input(srv_worker *w, srv_conn *c, const char *data, size_t len)
+/* Keep n bytes in c->in, to be parsed later.  Held input beyond h->in_cap
+ * fails the connection: a client that keeps sending while it does not
+ * read cannot make the server buffer without bound. */
+static int srv_hold(srv_http *h, srv_conn *c, const char *p, size_t n)
 {
-	if (c->input_done || c->closing)
-		return;
-	if (c->in.len == 0 && !c->paused && !c->streaming) {
-		/* Fast path: parse in place in the receive buffer. */
-		size_t used = srv_run(w, c, data, len);
-		if (used < len) {
-			if (srv_buf_append(&c->in, data + used, len - used))
-				c->oom = 1;
+	if (c->in.len + n > h->in_cap) {
+		rb_log("worker %d: more than %zu bytes of input held while the client does not "
+		       "read; closing the connection",
+		       h->worker_id, h->in_cap);
+		SRV_STAT_ADD(h->wr.stats, errors, 1);
+		SRV_STAT_ADD(h->wr.stats, input_overflows, 1);
+		srv_conn_fail(c);
+		return -1;
+	}
+	if (rb_buf_append(&c->in, p, n)) {
+		srv_resp_oom(&h->wr, c, "input");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse the input held in c->in (OPEN).  A client that half-closed has
+ * sent all it will: once its input is answered, the connection drains. */
+static void srv_resume(srv_http *h, srv_conn *c)
+{
+	size_t used = srv_run(h, c, c->in.data, c->in.len);
+	rb_buf_consume(&c->in, used);
+	if (c->peer_eof && c->state == SRV_CS_OPEN)
+		srv_conn_drain(c);
+}
+
+void srv_http_input(srv_http *h, srv_conn *c, const char *data, size_t len)
+{
+	switch (c->state) {
+	case SRV_CS_OPEN:
+		if (c->in.len == 0) {
+			/* Fast path: parse in place in the receive buffer. */
+			size_t used = srv_run(h, c, data, len);
+			if (used < len)
+				srv_hold(h, c, data + used, len - used);
+		} else if (srv_hold(h, c, data, len) == 0) {
+			srv_resume(h, c);
 		}
-		return;
+		break;
+	case SRV_CS_PAUSED:
+	case SRV_CS_STREAMING:
+		/* Arrived before the recv's cancellation: parsed when the
+		 * pause or the stream ends. */
+		srv_hold(h, c, data, len);
+		break;
+	case SRV_CS_DRAINING:
+	case SRV_CS_LINGERING:
+	case SRV_CS_CLOSING:
+		break; /* no request is read any more */
 	}
-	if (c->in.len + len > SRV_IN_CAP) {
-		SRV_STAT_ADD(&w->stats, errors, 1);
-		srv_worker_abort(w, c);
-		return;
-	}
-	if (srv_buf_append(&c->in, data, len)) {
-		c->oom = 1;
-		return;
-	}
-	if (!c->paused && !c->streaming)
-		srv_http_resume(w, c);
 }
 
-void srv_http_resume(srv_worker *w, srv_conn *c)
+void srv_http_continue(srv_http *h, srv_conn *c)
 {
-	if (c->input_done) {
-		srv_buf_reset(&c->in);
+	switch (c->state) {
+	case SRV_CS_STREAMING:
+		if (!srv_static_fill(h, c))
+			return; /* more to come (or the file failed the connection) */
+		srv_conn_stream_done(c, c->req.keep_alive);
+		if (c->state != SRV_CS_OPEN)
+			return; /* it was the last response: draining */
+		break;
+	case SRV_CS_PAUSED:
+		/* Reading resumes once the pending output has gone to the
+		 * kernel: the client has taken at least some of it. */
+		if (srv_conn_pending(c)->len)
+			return;
+		srv_conn_resume(c);
+		break;
+	default:
 		return;
 	}
-	size_t used = srv_run(w, c, c->in.data, c->in.len);
-	srv_buf_consume(&c->in, used);
+	srv_resume(h, c);
+}
+
+int srv_http_timeout(srv_http *h, srv_conn *c, int head)
+{
+	if (c->state != SRV_CS_OPEN || c->phase == SRV_PH_IDLE || c->send_inflight ||
+	    srv_conn_queued(c) != 0)
+		return -1;
+	/* Tell the client why, then close. */
+	memset(&c->req, 0, sizeof(c->req));
+	srv_refuse(h, c, 408, head ? "header timeout" : "body timeout");
+	return 0;
+}
+
+void srv_http_stop(srv_http *h, srv_conn *c)
+{
+	(void)h;
+	/* A request whose head is still incomplete is decided later, with
+	 * h->stopping set; one whose body is being read, or whose file is
+	 * being streamed, was decided already. */
+	if (c->phase == SRV_PH_BODY || c->state == SRV_CS_STREAMING)
+		srv_exchange_close(c);
+}
+
+void srv_http_release(srv_conn *c)
+{
+	srv_static_drop(c);
+	rb_buf_trim(&c->body, SRV_KEEP_BUF);
+}
+
+void srv_http_free(srv_conn *c)
+{
+	srv_static_drop(c);
+	rb_buf_free(&c->body);
+	free(c->hdrs);
+	c->hdrs = NULL;
+	srv_static_free(c->st);
+	c->st = NULL;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+/* A whole number from the environment (a test switch), or dflt. */
+static uint64_t srv_env_u64(const char *name, uint64_t dflt)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return dflt;
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	return *end ? dflt : (uint64_t)n;
+}
+
+/* --root: the directory every static file is opened beneath, the scratch
+ * path, and header values for the parser to keep.  Without --root the
+ * parser keeps no header (the built-in endpoints read none). */
+static int srv_http_setup_root(srv_http *h)
+{
+	if (!h->cfg->root)
+		return 0;
+	h->root.fd = open(h->cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (h->root.fd < 0) {
+		int rc = -errno;
+		rb_log("worker %d: --root '%s': %s", h->worker_id, h->cfg->root, strerror(errno));
+		return rc;
+	}
+	h->root.worker_id = h->worker_id;
+	const char *nr = getenv("RBSERVER_NO_OPENAT2");
+	if (nr && nr[0] == '1') {
+		h->root.walk = 1;
+		rb_log("worker %d: RBSERVER_NO_OPENAT2=1: static files opened one path component "
+		       "at a time, following no symlinks",
+		       h->worker_id);
+	}
+	/* a decoded path is never longer than the target; room for
+	 * "/index.html" and the NUL */
+	h->path_cap = h->limits.max_target + 16u;
+	h->path = malloc(h->path_cap);
+	if (!h->path)
+		return -ENOMEM;
+	h->hdr_array = h->hdr_store;
+	h->boundary_state = rb_now_ns() ^ ((uint64_t)h->worker_id << 48) ^ (uint64_t)(uintptr_t)h;
+	return 0;
+}
+
+int srv_http_init(srv_http *h, const srv_config *cfg, int worker_id, srv_stats *stats)
+{
+	memset(h, 0, sizeof(*h));
+	h->worker_id = worker_id;
+	h->cfg = cfg;
+	h->wr.worker_id = worker_id;
+	h->wr.stats = stats;
+	h->root.fd = -1;
+	h->limits.max_header_bytes = cfg->max_header_bytes;
+	h->limits.max_target = RP_DEFAULT_MAX_TARGET < cfg->max_header_bytes
+				       ? RP_DEFAULT_MAX_TARGET
+				       : cfg->max_header_bytes;
+	h->in_cap = (size_t)srv_env_u64("RBSERVER_IN_CAP", SRV_IN_CAP);
+	rb_httpdate_refresh(&h->wr.date);
+	int rc = srv_http_setup_root(h);
+	if (rc)
+		return rc;
+	uint64_t every = srv_env_u64("RBSERVER_OOM_EVERY", 0);
+	if (every) {
+		rb_log("worker %d: RBSERVER_OOM_EVERY=%llu: one allocation for connections in %llu "
+		       "fails",
+		       worker_id, (unsigned long long)every, (unsigned long long)every);
+		rb_buf_fail_every((unsigned)every);
+	}
+	return 0;
+}
+
+void srv_http_fini(srv_http *h)
+{
+	free(h->path);
+	h->path = NULL;
+	if (h->root.fd >= 0)
+		close(h->root.fd);
+	h->root.fd = -1;
 }

@@ -1,7 +1,7 @@
 /*
  * The Range header field's value (RFC 9110 section 14.1-14.2), against a
- * representation of a known size.  Pure: no I/O; tests/server/test_http_sem.c
- * is its table.
+ * representation of a known size.  Pure: no I/O; the http_sem suite's
+ * range_table is its table.
  *
  * Policy (docs/server.md, "Static files"): only the "bytes" unit; more than
  * SRV_RANGE_SPECS_MAX range-specs is taken for abuse and the field is

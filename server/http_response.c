@@ -1,4 +1,7 @@
 #include "http_response.h"
+#include "fmt.h"
+
+#include "rb_log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -51,17 +54,6 @@ const char *srv_reason(int status)
 	}
 }
 
-/* Decimal digits of v at the end of buf[20]; returns the first digit. */
-static char *srv_u64_dec(uint64_t v, char *end)
-{
-	char *p = end;
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return p;
-}
-
 /* The longest head srv_head_write() writes for these lengths. */
 static size_t srv_head_bound(size_t rlen, size_t ctlen, size_t xlen)
 {
@@ -75,8 +67,6 @@ static char *srv_head_write(char *p, const char *date, int status, const char *r
 			    const char *ctype, size_t ctlen, uint64_t clen, const char *extra,
 			    size_t xlen, int keep_alive, int http10)
 {
-	char num[24];
-
 	memcpy(p, "HTTP/1.1 ", 9);
 	p += 9;
 	p[0] = (char)('0' + status / 100);
@@ -99,10 +89,7 @@ static char *srv_head_write(char *p, const char *date, int status, const char *r
 	}
 	memcpy(p, "\r\nContent-Length: ", 18);
 	p += 18;
-	char *d = srv_u64_dec(clen, num + sizeof(num));
-	size_t dl = (size_t)(num + sizeof(num) - d);
-	memcpy(p, d, dl);
-	p += dl;
+	p = srv_put_dec(p, clen);
 	memcpy(p, "\r\n", 2);
 	p += 2;
 	if (!keep_alive) {
@@ -121,78 +108,80 @@ static char *srv_head_write(char *p, const char *date, int status, const char *r
 	return p + 2;
 }
 
-/* What every response does to the counters and the connection's fate. */
-static void srv_resp_account(srv_worker *w, srv_conn *c, int status)
+/* What every response does to the counters. */
+static void srv_resp_account(srv_writer *wr, int status)
 {
-	SRV_STAT_ADD(&w->stats, requests, 1);
+	SRV_STAT_ADD(wr->stats, requests, 1);
 	if (status >= 400)
-		SRV_STAT_ADD(&w->stats, errors, 1);
-	if (!c->req.keep_alive) {
-		c->close_after = 1;
-		c->input_done = 1;
-	}
+		SRV_STAT_ADD(wr->stats, errors, 1);
 }
 
-void srv_resp_head(srv_worker *w, srv_conn *c, int status, const char *ctype, uint64_t clen,
+void srv_resp_oom(srv_writer *wr, srv_conn *c, const char *what)
+{
+	rb_log("worker %d: out of memory (%s); closing the connection", wr->worker_id, what);
+	SRV_STAT_ADD(wr->stats, errors, 1);
+	SRV_STAT_ADD(wr->stats, oom, 1);
+	srv_conn_fail(c);
+}
+
+void srv_resp_head(srv_writer *wr, srv_conn *c, int status, const char *ctype, uint64_t clen,
 		   const char *extra)
 {
-	srv_buf *out = srv_conn_pending(c);
-	/* Shutting down: this is the connection's last response. */
-	if (w->stopping)
-		c->req.keep_alive = 0;
+	rb_buf *out = srv_conn_pending(c);
 	const char *reason = srv_reason(status);
 	size_t rlen = strlen(reason), ctlen = ctype ? strlen(ctype) : 0;
 	size_t xlen = extra ? strlen(extra) : 0;
-	if (srv_buf_reserve(out, srv_head_bound(rlen, ctlen, xlen))) {
-		c->oom = 1;
+	if (rb_buf_reserve(out, srv_head_bound(rlen, ctlen, xlen))) {
+		srv_resp_oom(wr, c, "response");
 		return;
 	}
-	char *p = srv_head_write(out->data + out->len, w->date.str, status, reason, rlen, ctype,
+	char *p = srv_head_write(out->data + out->len, wr->date.str, status, reason, rlen, ctype,
 				 ctlen, clen, extra, xlen, c->req.keep_alive, c->req.http10);
 	out->len = (size_t)(p - out->data);
-	srv_resp_account(w, c, status);
+	srv_resp_account(wr, status);
 }
 
-void srv_resp_fixed(srv_worker *w, srv_conn *c, srv_fixed_resp *f, const char *ctype,
+void srv_resp_fixed(srv_writer *wr, srv_conn *c, srv_fixed_resp *f, const char *ctype,
 		    const char *body, size_t len)
 {
 	/* The cached bytes are the common case's: HTTP/1.1, persisting, no
 	 * extra header.  Anything else is written afresh. */
-	if (w->stopping || !c->req.keep_alive || c->req.http10) {
-		srv_resp_simple(w, c, 200, ctype, body, len, NULL);
+	if (!c->req.keep_alive || c->req.http10) {
+		srv_resp_simple(wr, c, 200, ctype, body, len, NULL);
 		return;
 	}
-	if (f->date_sec != w->date.sec || f->head_len == 0) {
+	if (f->date_sec != wr->date.sec || f->head_len == 0) {
 		size_t ctlen = strlen(ctype);
 		if (srv_head_bound(2, ctlen, 0) + len > sizeof(f->bytes)) {
-			srv_resp_simple(w, c, 200, ctype, body, len, NULL);
+			srv_resp_simple(wr, c, 200, ctype, body, len, NULL);
 			return;
 		}
-		char *p = srv_head_write(f->bytes, w->date.str, 200, "OK", 2, ctype, ctlen, len,
+		char *p = srv_head_write(f->bytes, wr->date.str, 200, "OK", 2, ctype, ctlen, len,
 					 NULL, 0, 1, 0);
 		f->head_len = (uint32_t)(p - f->bytes);
 		memcpy(p, body, len);
 		f->len = f->head_len + (uint32_t)len;
-		f->date_sec = w->date.sec;
+		f->date_sec = wr->date.sec;
 	}
 	size_t n = c->req.head ? f->head_len : f->len;
-	if (srv_buf_append(srv_conn_pending(c), f->bytes, n)) {
-		c->oom = 1;
+	if (rb_buf_append(srv_conn_pending(c), f->bytes, n)) {
+		srv_resp_oom(wr, c, "response");
 		return;
 	}
-	srv_resp_account(w, c, 200);
+	srv_resp_account(wr, 200);
 }
 
-void srv_resp_simple(srv_worker *w, srv_conn *c, int status, const char *ctype, const void *body,
+void srv_resp_simple(srv_writer *wr, srv_conn *c, int status, const char *ctype, const void *body,
 		     size_t len, const char *extra)
 {
-	srv_resp_head(w, c, status, ctype, len, extra);
-	if (!c->req.head && len && srv_buf_append(srv_conn_pending(c), body, len))
-		c->oom = 1;
+	srv_resp_head(wr, c, status, ctype, len, extra);
+	if (c->state == SRV_CS_CLOSING || c->req.head || !len)
+		return;
+	if (rb_buf_append(srv_conn_pending(c), body, len))
+		srv_resp_oom(wr, c, "response");
 }
 
-void srv_resp_error(srv_worker *w, srv_conn *c, int status, const char *detail, int close,
-		    const char *extra)
+void srv_resp_error(srv_writer *wr, srv_conn *c, int status, const char *detail, const char *extra)
 {
 	char body[160];
 	int n = snprintf(body, sizeof(body), "%d %s: %s\n", status, srv_reason(status), detail);
@@ -200,15 +189,12 @@ void srv_resp_error(srv_worker *w, srv_conn *c, int status, const char *detail, 
 		n = 0;
 	if ((size_t)n >= sizeof(body))
 		n = (int)sizeof(body) - 1;
-	if (close)
-		c->req.keep_alive = 0;
-	srv_resp_simple(w, c, status, "text/plain", body, (size_t)n, extra);
+	srv_resp_simple(wr, c, status, "text/plain", body, (size_t)n, extra);
 }
 
-void srv_resp_continue(srv_worker *w, srv_conn *c)
+void srv_resp_continue(srv_writer *wr, srv_conn *c)
 {
-	(void)w;
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-	if (srv_buf_append(srv_conn_pending(c), cont, sizeof(cont) - 1))
-		c->oom = 1;
+	if (rb_buf_append(srv_conn_pending(c), cont, sizeof(cont) - 1))
+		srv_resp_oom(wr, c, "response");
 }

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "endpoints.h"
 #include "worker.h"
+#include "worker_state.h"
 
 #include "rb_cpu.h"
 #include "rb_faults.h"
@@ -53,8 +54,11 @@ int main(int argc, char **argv)
 
 	s.nworkers = s.cfg.threads;
 	s.workers = calloc((size_t)s.nworkers, sizeof(*s.workers));
-	if (!s.workers) {
+	s.stats = calloc((size_t)s.nworkers, sizeof(*s.stats));
+	if (!s.workers || !s.stats) {
 		rb_log("out of memory");
+		free(s.workers);
+		free(s.stats);
 		return 1;
 	}
 	int port = s.cfg.port;
@@ -65,6 +69,7 @@ int main(int argc, char **argv)
 		w->cfg = &s.cfg;
 		w->server = &s;
 		w->event_fd = -1;
+		s.stats[i] = (srv_stats_ref){.id = i, .cpu = w->cpu, .stats = &w->stats};
 		/* SO_REUSEPORT: every worker's socket on one port (the first
 		 * one picks it when --port 0); the kernel spreads connections. */
 		w->listen_fd = rb_listen(s.cfg.bind, port, 1, &port);
@@ -74,6 +79,7 @@ int main(int argc, char **argv)
 			for (int j = 0; j < i; j++)
 				close(s.workers[j].listen_fd);
 			free(s.workers);
+			free(s.stats);
 			return 1;
 		}
 	}
@@ -125,6 +131,7 @@ int main(int argc, char **argv)
 		close(s.workers[i].listen_fd);
 	pthread_barrier_destroy(&s.ready);
 	free(s.workers);
+	free(s.stats);
 	if (status == 0)
 		rb_log("stopped");
 	return status;

@@ -1,9 +1,11 @@
 /* Request target -> built-in handler.  A path no built-in endpoint claims
- * is a static file when --root is given (http_conn.c, static_file.h). */
+ * is a static file when --root is given (srv_static_prepare). */
 #ifndef SRV_ROUTES_H
 #define SRV_ROUTES_H
 
-#include "conn.h"
+#include "request.h"
+
+#include "ringparse.h"
 
 #include <stddef.h>
 

@@ -1,6 +1,7 @@
 /*
- * Deciding a static response (see static_file.h): path, open beneath the
- * root, validators, preconditions, Range; and queuing its head.
+ * Deciding a static response (srv_static_prepare): path, open beneath the
+ * root, validators, preconditions, Range; and queuing its head
+ * (srv_static_respond).
  */
 #include "static_file.h"
 #include "fmt.h"
@@ -28,7 +29,7 @@ static void srv_static_error(srv_request *r, int status, const char *detail)
 
 /* An open (or stat) that failed: what the client is told.  Whether a path
  * leads outside the root (EXDEV) or nowhere, it is not here: 404. */
-static void srv_static_open_error(srv_worker *w, srv_request *r, int err)
+static void srv_static_open_error(srv_http *h, srv_request *r, int err)
 {
 	switch (err) {
 	case ENOENT:
@@ -51,11 +52,11 @@ static void srv_static_open_error(srv_worker *w, srv_request *r, int err)
 	case EMFILE:
 	case ENFILE:
 	case ENOMEM:
-		SRV_STAT_ADD(&w->stats, errors, 1);
+		SRV_STAT_ADD(h->wr.stats, errors, 1);
 		srv_static_error(r, 503, "out of file descriptors or memory");
 		break;
 	default:
-		SRV_STAT_ADD(&w->stats, errors, 1);
+		SRV_STAT_ADD(h->wr.stats, errors, 1);
 		srv_static_error(r, 500, "cannot open the file");
 		break;
 	}
@@ -66,11 +67,11 @@ static void srv_static_open_error(srv_worker *w, srv_request *r, int err)
 static int srv_extra(srv_static *st, const char *name, const char *v, size_t vlen)
 {
 	size_t nlen = strlen(name);
-	if (srv_buf_reserve(&st->extra, nlen + vlen + 3))
+	if (rb_buf_reserve(&st->extra, nlen + vlen + 3))
 		return -1;
-	srv_buf_append(&st->extra, name, nlen);
-	srv_buf_append(&st->extra, v, vlen);
-	srv_buf_append(&st->extra, "\r\n", 2);
+	rb_buf_append(&st->extra, name, nlen);
+	rb_buf_append(&st->extra, v, vlen);
+	rb_buf_append(&st->extra, "\r\n", 2);
 	st->extra.data[st->extra.len] = '\0';
 	return 0;
 }
@@ -95,9 +96,9 @@ static size_t srv_etag_make(const struct stat *sb, char *out)
 
 /* A boundary no file is likely to contain: a per-worker sequence mixed
  * (splitmix64) from a seed taken at start-up. */
-static void srv_boundary_make(srv_worker *w, char *out)
+static void srv_boundary_make(srv_http *h, char *out)
 {
-	uint64_t z = (w->boundary_state += 0x9e3779b97f4a7c15ull);
+	uint64_t z = (h->boundary_state += 0x9e3779b97f4a7c15ull);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	z ^= z >> 31;
@@ -117,7 +118,7 @@ static int srv_pchar(unsigned char ch)
 }
 
 /* 301 to the directory's URL with a slash: "/" + rel + "/", rel being the
- * normalised path relative to the root (w->path), percent-encoded, and the
+ * normalised path relative to the root (h->path), percent-encoded, and the
  * query if any (raw, syntax checked by the parser, so safe in a header).
  * Never the raw target path: "//evil.example/../sub" would give the
  * network-path reference "//evil.example/../sub/", another host to a
@@ -128,12 +129,10 @@ static int srv_static_redirect(srv_static *st, const char *buf, const rp_target_
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t qlen = tp->query.len;
-	srv_buf *x = &st->extra;
-	if (rel_len == 1 && rel[0] == '.')
-		rel_len = 0; /* the root itself (not reached: "/" is a directory by form) */
-	if (srv_buf_reserve(x, sizeof("Location: //?\r\n") + 3 * rel_len + qlen))
+	rb_buf *x = &st->extra;
+	if (rb_buf_reserve(x, sizeof("Location: //?\r\n") + 3 * rel_len + qlen))
 		return -1;
-	srv_buf_append(x, "Location: /", 11);
+	rb_buf_append(x, "Location: /", 11);
 	for (size_t i = 0; i < rel_len; i++) {
 		unsigned char ch = (unsigned char)rel[i];
 		if (ch == '/' || srv_pchar(ch)) {
@@ -145,18 +144,18 @@ static int srv_static_redirect(srv_static *st, const char *buf, const rp_target_
 		}
 	}
 	if (rel_len)
-		srv_buf_append(x, "/", 1);
+		rb_buf_append(x, "/", 1);
 	if (qlen) {
-		srv_buf_append(x, "?", 1);
-		srv_buf_append(x, rp_ptr(buf, tp->query), qlen);
+		rb_buf_append(x, "?", 1);
+		rb_buf_append(x, rp_ptr(buf, tp->query), qlen);
 	}
-	srv_buf_append(x, "\r\n", 2);
+	rb_buf_append(x, "\r\n", 2);
 	x->data[x->len] = '\0';
 	st->status = 301;
 	return 0;
 }
 
-/* Open w->path (a normalised relative path) and stat it: the descriptor,
+/* Open h->path (a normalised relative path) and stat it: the descriptor,
  * or -errno.  The name is first opened O_PATH and fstat'ed, and only a
  * regular file is then opened for reading: a socket (ENXIO), a FIFO or a
  * device is never opened for real (a device's open can have side effects,
@@ -164,9 +163,9 @@ static int srv_static_redirect(srv_static *st, const char *buf, const rp_target_
  * refuses (403) after its S_ISDIR / S_ISREG checks.  The read open
  * resolves the name again: sb is from that descriptor, so a file swapped
  * in between is judged by what was actually opened. */
-static int srv_static_open(srv_worker *w, struct stat *sb)
+static int srv_static_open(srv_http *h, struct stat *sb)
 {
-	int pfd = srv_open_beneath(&w->root, w->path, SRV_OPEN_PATH);
+	int pfd = srv_open_beneath(&h->root, h->path, SRV_OPEN_PATH);
 	if (pfd < 0)
 		return pfd;
 	if (fstat(pfd, sb)) {
@@ -181,7 +180,7 @@ static int srv_static_open(srv_worker *w, struct stat *sb)
 	if (!S_ISREG(sb->st_mode))
 		return pfd;
 	close(pfd);
-	int fd = srv_open_beneath(&w->root, w->path, SRV_OPEN_READ);
+	int fd = srv_open_beneath(&h->root, h->path, SRV_OPEN_READ);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, sb)) {
@@ -194,7 +193,7 @@ static int srv_static_open(srv_worker *w, struct stat *sb)
 
 /* The Range field, once the preconditions passed: sets st->status to 206
  * or 416 (or leaves 200) and the ranges. */
-static void srv_static_range(srv_worker *w, srv_conn *c, const char *buf, const srv_validators *v)
+static void srv_static_range(srv_http *h, srv_conn *c, const char *buf, const srv_validators *v)
 {
 	const rp_message *m = &c->m;
 	srv_static *st = c->st;
@@ -202,7 +201,7 @@ static void srv_static_range(srv_worker *w, srv_conn *c, const char *buf, const 
 	/* RFC 9110 14.2: only GET has range semantics; a Range on two lines
 	 * is not one ranges-specifier, and is ignored. */
 	if (i < 0 || m->method_id != RP_M_GET || SRV_HDR(m, buf, "Range", (uint32_t)i + 1) >= 0 ||
-	    !srv_if_range_holds(m, buf, v, w->date.sec))
+	    !srv_if_range_holds(m, buf, v, h->wr.date.sec))
 		return;
 	rp_span s = m->headers[i].value;
 	unsigned n;
@@ -220,7 +219,7 @@ static void srv_static_range(srv_worker *w, srv_conn *c, const char *buf, const 
 		st->clen = st->ranges[0].last - st->ranges[0].first + 1;
 		return;
 	}
-	srv_boundary_make(w, st->boundary);
+	srv_boundary_make(h, st->boundary);
 	char *p = srv_put_str(st->mp_ctype, "multipart/byteranges; boundary=");
 	p = srv_put_str(p, st->boundary);
 	*p = '\0';
@@ -263,7 +262,7 @@ static int srv_static_headers(srv_static *st, const srv_validators *v)
 	return 0;
 }
 
-void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf)
+void srv_static_prepare(srv_http *h, srv_conn *c, const char *buf)
 {
 	const rp_message *m = &c->m;
 	srv_request *r = &c->req;
@@ -272,17 +271,12 @@ void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf)
 		r->extra = "Allow: GET, HEAD\r\n";
 		return;
 	}
-	if (!c->st && !(c->st = calloc(1, sizeof(*c->st)))) {
-		c->oom = 1;
-		srv_static_error(r, 503, "out of memory");
+	if (!c->st && !(c->st = rb_buf_alloc(sizeof(*c->st)))) {
+		srv_resp_oom(&h->wr, c, "static state");
 		return;
 	}
-	if (c->file_open) { /* a request refused before its response */
-		close(c->file_fd);
-		c->file_open = 0;
-	}
 	srv_static *st = c->st;
-	srv_buf_reset(&st->extra);
+	rb_buf_reset(&st->extra);
 	st->status = 200;
 	st->multipart = 0;
 	st->nranges = 0;
@@ -292,14 +286,14 @@ void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf)
 	size_t rel_len;
 	int dir;
 	srv_path_err pe = srv_path_normalize(tp.path.len ? rp_ptr(buf, tp.path) : "/",
-					     tp.path.len ? tp.path.len : 1, w->path,
-					     w->path_cap - sizeof("/index.html"), &rel_len, &dir);
+					     tp.path.len ? tp.path.len : 1, h->path,
+					     h->path_cap - sizeof("/index.html"), &rel_len, &dir);
 	if (pe != SRV_PATH_OK) {
 		srv_static_error(r, 400, srv_path_err_text(pe));
 		return;
 	}
 	struct stat sb;
-	int fd = srv_static_open(w, &sb);
+	int fd = srv_static_open(h, &sb);
 	if (fd >= 0 && dir && !S_ISDIR(sb.st_mode)) {
 		/* "/hello.txt/": a trailing slash names a directory, and a file
 		 * is not one (what the kernel says of "hello.txt/": ENOTDIR). */
@@ -309,8 +303,8 @@ void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf)
 	if (fd >= 0 && S_ISDIR(sb.st_mode)) {
 		close(fd);
 		if (!dir) {
-			if (srv_static_redirect(st, buf, &tp, w->path, rel_len)) {
-				c->oom = 1;
+			if (srv_static_redirect(st, buf, &tp, h->path, rel_len)) {
+				srv_resp_oom(&h->wr, c, "static headers");
 				return;
 			}
 			r->route = SRV_R_STATIC;
@@ -318,16 +312,16 @@ void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf)
 		}
 		/* A directory is served by its index.html, found from the root
 		 * again so the same containment applies. */
-		if (rel_len == 1 && w->path[0] == '.')
+		if (rel_len == 1 && h->path[0] == '.')
 			rel_len = 0;
 		else
-			w->path[rel_len++] = '/';
-		memcpy(w->path + rel_len, "index.html", sizeof("index.html"));
+			h->path[rel_len++] = '/';
+		memcpy(h->path + rel_len, "index.html", sizeof("index.html"));
 		rel_len += sizeof("index.html") - 1;
-		fd = srv_static_open(w, &sb);
+		fd = srv_static_open(h, &sb);
 	}
 	if (fd < 0) {
-		srv_static_open_error(w, r, -fd);
+		srv_static_open_error(h, r, -fd);
 		return;
 	}
 	if (!S_ISREG(sb.st_mode)) {
@@ -338,22 +332,22 @@ void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf)
 
 	st->size = (uint64_t)sb.st_size;
 	st->clen = st->size;
-	st->ctype = srv_mime_type(w->path, rel_len);
+	st->ctype = srv_mime_type(h->path, rel_len);
 	/* RFC 9110 8.8.2.1: Last-Modified is never later than the Date sent
 	 * (the worker's current second): a file dated in the future is sent
 	 * as modified now.  The preconditions and If-Range compare this same
 	 * clamped value; the ETag keeps the real mtime. */
-	time_t lm = sb.st_mtim.tv_sec < w->date.sec ? sb.st_mtim.tv_sec : w->date.sec;
+	time_t lm = sb.st_mtim.tv_sec < h->wr.date.sec ? sb.st_mtim.tv_sec : h->wr.date.sec;
 	srv_validators v = {
 		.etag = st->etag, .etag_len = srv_etag_make(&sb, st->etag), .last_modified = lm};
-	int cs = srv_cond_evaluate(m, buf, &v, w->date.sec);
+	int cs = srv_cond_evaluate(m, buf, &v, h->wr.date.sec);
 	if (cs)
 		st->status = (uint16_t)cs;
 	else
-		srv_static_range(w, c, buf, &v);
+		srv_static_range(h, c, buf, &v);
 	if (srv_static_headers(st, &v)) {
 		close(fd);
-		c->oom = 1;
+		srv_resp_oom(&h->wr, c, "static headers");
 		return;
 	}
 	r->route = SRV_R_STATIC;
@@ -365,27 +359,28 @@ void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf)
 	}
 }
 
-void srv_static_respond(srv_worker *w, srv_conn *c)
+void srv_static_respond(srv_http *h, srv_conn *c)
 {
 	srv_static *st = c->st;
 	const char *extra = st->extra.len ? st->extra.data : NULL;
 	switch (st->status) {
 	case 301:
-		srv_resp_error(w, c, 301, "a directory: its URL ends in /", 0, extra);
+		srv_resp_error(&h->wr, c, 301, "a directory: its URL ends in /", extra);
 		return;
 	case 304:
 		/* Content-Length as the 200 would have it (RFC 9110 8.6) */
-		srv_resp_head(w, c, 304, NULL, st->size, extra);
+		srv_resp_head(&h->wr, c, 304, NULL, st->size, extra);
 		return;
 	case 412:
-		srv_resp_error(w, c, 412, "a precondition does not hold", 0, NULL);
+		srv_resp_error(&h->wr, c, 412, "a precondition does not hold", NULL);
 		return;
 	case 416:
-		srv_resp_error(w, c, 416, "no satisfiable range", 0, extra);
+		srv_resp_error(&h->wr, c, 416, "no satisfiable range", extra);
 		return;
 	}
-	srv_resp_head(w, c, st->status, st->multipart ? st->mp_ctype : st->ctype, st->clen, extra);
-	if (!c->file_open || c->oom)
+	srv_resp_head(&h->wr, c, st->status, st->multipart ? st->mp_ctype : st->ctype, st->clen,
+		      extra);
+	if (!c->file_open || c->state != SRV_CS_OPEN)
 		return;
 	if (st->status == 206 && !st->multipart) {
 		st->off = st->ranges[0].first;
@@ -398,16 +393,24 @@ void srv_static_respond(srv_worker *w, srv_conn *c)
 	}
 	st->part = 0;
 	st->closed = 0;
-	c->streaming = 1;
 	/* A file that fits is queued whole now, so pipelined requests for
-	 * small files go out in the batch's one send. */
-	srv_static_fill(w, c);
+	 * small files go out in the batch's one send; the rest of a larger
+	 * one follows as the sends drain. */
+	if (!srv_static_fill(h, c))
+		srv_conn_stream(c);
+}
+
+void srv_static_drop(srv_conn *c)
+{
+	if (c->file_open)
+		close(c->file_fd);
+	c->file_open = 0;
 }
 
 void srv_static_free(srv_static *st)
 {
 	if (!st)
 		return;
-	srv_buf_free(&st->extra);
+	rb_buf_free(&st->extra);
 	free(st);
 }

@@ -7,15 +7,21 @@
  * the file beneath the root, evaluates the preconditions and the Range, and
  * keeps the decision and the open file in c->st / c->file_fd.  The response
  * goes out when the request (its body, if any) is done: srv_static_respond()
- * queues the head and starts the stream; srv_static_fill() queues the body
- * as the sends drain (flush.c), never more than SRV_STREAM_CHUNK ahead, so
- * a client that stops reading holds at most about twice that.
+ * queues the head and as much of the body as fits; a larger body puts the
+ * connection in STREAMING, and srv_static_fill() queues the rest as the
+ * sends drain (srv_http_continue), never more than SRV_STREAM_CHUNK ahead,
+ * so a client that stops reading holds at most about twice that.
+ *
+ * Called by the exchange only; calls only the response writer.  A failure
+ * is reported through the connection's state (srv_conn_fail), never by
+ * calling back.
  */
 #ifndef SRV_STATIC_FILE_H
 #define SRV_STATIC_FILE_H
 
+#include "conn.h"
+#include "http_ctx.h"
 #include "http_range.h"
-#include "worker.h"
 
 /* Body bytes queued ahead of the socket per connection (the pending output
  * buffer is filled up to this while the other one is being sent). */
@@ -39,24 +45,31 @@ typedef struct srv_static {
 	char etag[SRV_ETAG_MAX];
 	char boundary[SRV_BOUNDARY_LEN + 1];
 	char mp_ctype[64]; /* "multipart/byteranges; boundary=..." */
-	srv_buf extra;     /* header lines of the response, NUL-terminated */
+	rb_buf extra;      /* header lines of the response, NUL-terminated */
 } srv_static;
 
 /* The header block of c's request (buf: its first byte) is complete and
  * routed to no built-in endpoint: decide the response (c->req.route becomes
- * SRV_R_STATIC, or SRV_R_ERROR with the status to send). */
-void srv_static_prepare(srv_worker *w, srv_conn *c, const char *buf);
+ * SRV_R_STATIC, or SRV_R_ERROR with the status to send).  Out of memory
+ * fails the connection. */
+void srv_static_prepare(srv_http *h, srv_conn *c, const char *buf);
 
-/* Queue the decided response's head and the start of its body. */
-void srv_static_respond(srv_worker *w, srv_conn *c);
+/* Queue the decided response's head and the start of its body; a body that
+ * does not fit in one go moves the connection OPEN -> STREAMING. */
+void srv_static_respond(srv_http *h, srv_conn *c);
 
 /* Queue more of the body, up to SRV_STREAM_CHUNK in the pending output.
- * Returns 1 when this call queued the end of the body (the file is closed
- * and c->streaming cleared).  A file that shrank or cannot be read aborts
- * the connection: the promised Content-Length cannot be kept. */
-int srv_static_fill(srv_worker *w, srv_conn *c);
+ * Returns 1 when this call queued the end of the body (the file is closed);
+ * the caller moves the connection on (srv_conn_stream_done).  A file that
+ * shrank or cannot be read fails the connection (returns 0): the promised
+ * Content-Length cannot be kept. */
+int srv_static_fill(srv_http *h, srv_conn *c);
 
-/* Multipart pieces (static_stream.c): part i's delimiter and headers, and
+/* The request is answered otherwise (refused, timed out) or the connection
+ * is released: close a file still open for it. */
+void srv_static_drop(srv_conn *c);
+
+/* Multipart pieces: part i's delimiter and headers, and
  * the closing delimiter, written at out (SRV_PART_HEAD_MAX bytes); return
  * their length.  Also used to compute Content-Length up front. */
 #define SRV_PART_HEAD_MAX 256

@@ -20,7 +20,7 @@
  * symlink anywhere on the path fails (ELOOP or ENOTDIR), except a final
  * one under O_PATH, which opens the link itself (the caller's fstat sees
  * S_ISLNK and refuses it).  rel has no ".."
- * (http_path.c removed them), so the walk cannot climb out. */
+ * (srv_path_normalize removed them), so the walk cannot climb out. */
 static int srv_open_walk(int root_fd, const char *rel, int flags)
 {
 	int dfd = root_fd;

@@ -29,7 +29,7 @@ typedef enum srv_open_mode {
 } srv_open_mode;
 
 /* Open rel (normalised: no "..", no leading '/', "." for the root itself;
- * http_path.h) beneath r, read-only or O_PATH.  Returns the descriptor, or
+ * srv_path_normalize) beneath r, read-only or O_PATH.  Returns the descriptor, or
  * -errno. */
 int srv_open_beneath(srv_root *r, const char *rel, srv_open_mode mode);
 

@@ -11,9 +11,9 @@
  * length of a read of at most SRV_STREAM_CHUNK bytes.  Moving the read to
  * the ring (or splice/sendfile-like zero copy) is the known next step.
  */
+#include "static_file.h"
 #include "fmt.h"
 #include "http_response.h"
-#include "static_file.h"
 
 #include "rb_log.h"
 
@@ -48,26 +48,28 @@ size_t srv_static_part_end(const srv_static *st, char *out)
 	return (size_t)(p - out);
 }
 
-static void srv_stream_end(srv_conn *c)
+/* The file could not be read as promised: the connection fails (the
+ * client sees the body cut short, the one way to tell it). */
+static void srv_stream_fail(srv_http *h, srv_conn *c, int err)
 {
-	close(c->file_fd);
-	c->file_open = 0;
-	c->streaming = 0;
+	rb_log("worker %d: static file read (%s); closing the connection mid-response",
+	       h->worker_id, err ? strerror(err) : "end of file before the promised length");
+	SRV_STAT_ADD(h->wr.stats, errors, 1);
+	srv_static_drop(c);
+	srv_conn_fail(c);
 }
 
-static void srv_stream_fail(srv_worker *w, srv_conn *c, const char *what, int err)
+/* Out of memory for the body: the connection fails. */
+static void srv_stream_oom(srv_http *h, srv_conn *c)
 {
-	rb_log("worker %d: static file %s (%s); closing the connection mid-response", w->id, what,
-	       err ? strerror(err) : "end of file before the promised length");
-	SRV_STAT_ADD(&w->stats, errors, 1);
-	srv_stream_end(c);
-	srv_worker_abort(w, c);
+	srv_static_drop(c);
+	srv_resp_oom(&h->wr, c, "static body");
 }
 
-int srv_static_fill(srv_worker *w, srv_conn *c)
+int srv_static_fill(srv_http *h, srv_conn *c)
 {
 	srv_static *st = c->st;
-	srv_buf *out = srv_conn_pending(c);
+	rb_buf *out = srv_conn_pending(c);
 	char head[SRV_PART_HEAD_MAX];
 	while (out->len < SRV_STREAM_CHUNK) {
 		if (st->left == 0) {
@@ -82,19 +84,19 @@ int srv_static_fill(srv_worker *w, srv_conn *c)
 				n = srv_static_part_end(st, head);
 				st->closed = 1;
 			} else {
-				srv_stream_end(c);
+				srv_static_drop(c);
 				return 1;
 			}
-			if (srv_buf_append(out, head, n)) {
-				srv_stream_fail(w, c, "buffer", ENOMEM);
+			if (rb_buf_append(out, head, n)) {
+				srv_stream_oom(h, c);
 				return 0;
 			}
 			continue;
 		}
 		size_t room = SRV_STREAM_CHUNK - out->len;
 		size_t want = st->left < room ? (size_t)st->left : room;
-		if (srv_buf_reserve(out, want)) {
-			srv_stream_fail(w, c, "buffer", ENOMEM);
+		if (rb_buf_reserve(out, want)) {
+			srv_stream_oom(h, c);
 			return 0;
 		}
 		ssize_t n = pread(c->file_fd, out->data + out->len, want, (off_t)st->off);
@@ -104,7 +106,7 @@ int srv_static_fill(srv_worker *w, srv_conn *c)
 			/* The file shrank (or the disk failed) after its length
 			 * went out in Content-Length: only closing tells the
 			 * client the body is incomplete. */
-			srv_stream_fail(w, c, "read", n < 0 ? errno : 0);
+			srv_stream_fail(h, c, n < 0 ? errno : 0);
 			return 0;
 		}
 		out->len += (size_t)n;

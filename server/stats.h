@@ -15,20 +15,28 @@ typedef struct srv_stats {
 	uint64_t requests;       /* requests answered */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
-	uint64_t errors;         /* error responses (4xx/5xx) and failed operations */
-	uint64_t parse_errors;   /* requests ringparse refused */
-	uint64_t resets;         /* -ECONNRESET / -EPIPE from the peer */
-	uint64_t timeouts;       /* connections closed by a timeout */
-	uint64_t enobufs;        /* multishot recv ended by an empty buffer ring */
-	uint64_t sends;          /* send operations completed */
-	uint64_t short_sends;    /* sends that completed partly */
-	uint64_t cq_overflow;    /* loop iterations that saw the CQ overflow flag */
-	uint64_t sq_full;        /* submissions that found the queue full (rb_loop_sqe) */
-	uint64_t accept_errors;  /* accepts that failed (EMFILE, ...): retried from the tick */
-	uint64_t faults_hit;     /* RB_FAULTS injections (tests only) */
-	uint64_t pauses;         /* reading paused: more than SRV_OUT_HIGH output queued */
-	uint64_t write_timeouts; /* connections closed because the client did not read */
+	uint64_t errors;          /* error responses (4xx/5xx) and failed operations */
+	uint64_t parse_errors;    /* requests ringparse refused */
+	uint64_t resets;          /* -ECONNRESET / -EPIPE from the peer */
+	uint64_t timeouts;        /* connections closed by a timeout */
+	uint64_t enobufs;         /* multishot recv ended by an empty buffer ring */
+	uint64_t sends;           /* send operations completed */
+	uint64_t short_sends;     /* sends that completed partly */
+	uint64_t cq_overflow;     /* loop iterations that saw the CQ overflow flag */
+	uint64_t sq_full;         /* submissions that found the queue full (rb_loop_sqe) */
+	uint64_t accept_errors;   /* accepts that failed (EMFILE, ...): retried from the tick */
+	uint64_t faults_hit;      /* RB_FAULTS injections (tests only) */
+	uint64_t pauses;          /* reading paused: more than SRV_OUT_HIGH output queued */
+	uint64_t write_timeouts;  /* connections closed because the client did not read */
+	uint64_t input_overflows; /* closed: held more than SRV_IN_CAP of input while paused */
+	uint64_t oom;             /* connections closed because an allocation failed */
 } srv_stats;
+
+/* Where /stats finds one worker's counters (every worker's are listed). */
+typedef struct srv_stats_ref {
+	int id, cpu;
+	const srv_stats *stats;
+} srv_stats_ref;
 
 #define SRV_STAT_ADD(st, field, n)                                                                 \
 	__atomic_store_n(&(st)->field, (st)->field + (uint64_t)(n), __ATOMIC_RELAXED)

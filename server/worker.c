@@ -1,15 +1,16 @@
 /*
  * The worker on the common loop (rb_loop_run): srv_worker_handle takes each
- * completion, srv_worker_before_wait flushes each connection that got output
+ * completion, srv_worker_before_wait flushes each connection that got work
  * in the batch (one send carries every response of the batch:
  * srv_flush_dirty) and ends the loop once a stopping worker is empty,
  * srv_worker_after_wait reads the clock once per batch.  Queuing operations
- * and the connection lifecycle: srv_arm_recv, srv_worker_abort and friends.
+ * and the end of a connection: srv_arm_recv, srv_conn_abort and friends.
  */
 #include "worker.h"
+#include "conn_ops.h"
+#include "flush.h"
 #include "http_conn.h"
-#include "http_response.h"
-#include "ops.h"
+#include "worker_state.h"
 
 #include "rb_clock.h"
 #include "rb_cpu.h"
@@ -63,10 +64,10 @@ static void srv_on_accept(srv_worker *w, const struct io_uring_cqe *cqe)
 		 * single-shot below. */
 	} else if (cqe->res >= 0) {
 		int fd = cqe->res;
-		srv_conn *c = w->stopping ? NULL : srv_pool_get(&w->pool, fd);
+		srv_conn *c = w->http.stopping ? NULL : srv_pool_get(&w->pool, fd);
 		if (!c) {
 			close(fd);
-			if (!w->stopping)
+			if (!w->http.stopping)
 				SRV_STAT_ADD(&w->stats, conns_rejected, 1);
 		} else {
 			/* Responses leave as whole batches: no reason to wait for more. */
@@ -74,7 +75,7 @@ static void srv_on_accept(srv_worker *w, const struct io_uring_cqe *cqe)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			SRV_STAT_ADD(&w->stats, conns_open, 1);
 			SRV_STAT_ADD(&w->stats, conns_total, 1);
-			srv_worker_mark_dirty(w, c); /* arms the recv, sets the idle timeout */
+			srv_conn_mark_dirty(w, c); /* arms the recv, sets the idle timeout */
 		}
 	} else if (cqe->res != -ECANCELED) {
 		SRV_STAT_ADD(&w->stats, errors, 1);
@@ -84,7 +85,7 @@ static void srv_on_accept(srv_worker *w, const struct io_uring_cqe *cqe)
 		if (!w->accept_armed)
 			w->accept_retry = 1;
 	}
-	if (!w->accept_armed && !w->stopping && !w->accept_retry)
+	if (!w->accept_armed && !w->http.stopping && !w->accept_retry)
 		srv_arm_accept(w);
 }
 
@@ -100,17 +101,15 @@ static void srv_on_recv(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 	switch (rb_res_kind(res)) {
 	case RB_RES_OK:
 		SRV_STAT_ADD(&w->stats, bytes_in, res);
-		if (!c->closing && !c->lingering)
-			srv_http_input(w, c, rb_loop_buf(&w->loop, cqe), (size_t)res);
-		/* Parsed in place and answered (or copied): the buffer goes
-		 * straight back; the batch's returns are published together. */
+		/* Parsed in place and answered, held, or dropped (by the
+		 * state): the buffer goes straight back; the batch's returns
+		 * are published together. */
+		srv_http_input(&w->http, c, rb_loop_buf(&w->loop, cqe), (size_t)res);
 		rb_loop_buf_put(&w->loop, cqe);
 		break;
 	case RB_RES_EOF:
 		/* The client shut its write side (or closed). */
-		c->peer_eof = 1;
-		if (c->lingering)
-			srv_worker_abort(w, c);
+		srv_conn_peer_eof(c);
 		break;
 	case RB_RES_NOBUFS:
 		/* The buffers ran dry: not a connection error.  The flush
@@ -127,17 +126,17 @@ static void srv_on_recv(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 		/* fall through */
 	case RB_RES_ERROR:
 		SRV_STAT_ADD(&w->stats, errors, 1);
-		srv_worker_abort(w, c);
+		srv_conn_fail(c);
 		break;
 	case RB_RES_RESET:
 		SRV_STAT_ADD(&w->stats, resets, 1);
-		srv_worker_abort(w, c);
+		srv_conn_fail(c);
 		break;
 	}
-	if (c->closing)
-		srv_release_if_done(w, c);
+	if (c->state == SRV_CS_CLOSING)
+		srv_conn_abort(w, c);
 	else
-		srv_worker_mark_dirty(w, c);
+		srv_conn_mark_dirty(w, c);
 }
 
 static void srv_on_send(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn *c)
@@ -151,24 +150,23 @@ static void srv_on_send(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 			SRV_STAT_ADD(&w->stats, resets, 1);
 		else if (k != RB_RES_CANCELED) /* cancelled: we are closing it */
 			SRV_STAT_ADD(&w->stats, errors, 1);
-		srv_worker_abort(w, c);
-		srv_release_if_done(w, c);
+		srv_conn_abort(w, c);
 		return;
 	}
 	SRV_STAT_ADD(&w->stats, bytes_out, res);
 	SRV_STAT_ADD(&w->stats, sends, 1);
-	srv_buf *s = &c->out[c->sending];
+	rb_buf *s = &c->out[c->sending];
 	s->off += (size_t)res;
 	/* A short send: the flush sends the rest before anything newer. */
 	if (s->off < s->len)
 		SRV_STAT_ADD(&w->stats, short_sends, 1);
-	if (c->closing) {
-		srv_release_if_done(w, c);
+	if (c->state == SRV_CS_CLOSING) {
+		srv_conn_abort(w, c);
 		return;
 	}
 	if (res > 0 && c->timer_kind == SRV_T_WRITE)
 		srv_timer_set(&w->timers, c, SRV_T_WRITE, w->now_ms, 1); /* progress */
-	srv_worker_mark_dirty(w, c);
+	srv_conn_mark_dirty(w, c);
 }
 
 static void srv_expire(srv_worker *w)
@@ -179,60 +177,66 @@ static void srv_expire(srv_worker *w)
 		SRV_STAT_ADD(&w->stats, timeouts, 1);
 		if (kind == SRV_T_WRITE)
 			SRV_STAT_ADD(&w->stats, write_timeouts, 1);
-		if ((kind == SRV_T_HEAD || kind == SRV_T_BODY) && !c->send_inflight &&
-		    srv_conn_queued(c) == 0) {
-			/* Tell the client why, then close. */
-			memset(&c->req, 0, sizeof(c->req));
-			srv_resp_error(w, c, 408,
-				       kind == SRV_T_HEAD ? "header timeout" : "body timeout", 1,
-				       NULL);
-			c->phase = SRV_PH_IDLE;
-			srv_buf_reset(&c->in);
-			srv_worker_mark_dirty(w, c);
-		} else {
-			srv_worker_abort(w, c);
-		}
+		/* Header and body timeouts tell the client why (408), then
+		 * close; the others close at once. */
+		if ((kind == SRV_T_HEAD || kind == SRV_T_BODY) &&
+		    srv_http_timeout(&w->http, c, kind == SRV_T_HEAD) == 0)
+			srv_conn_mark_dirty(w, c);
+		else
+			srv_conn_abort(w, c);
 	}
 }
 
 static void srv_start_stopping(srv_worker *w)
 {
-	if (w->stopping)
+	if (w->http.stopping)
 		return;
-	w->stopping = 1;
+	w->http.stopping = 1; /* every exchange decided from now on closes */
 	w->stop_deadline_ms = w->now_ms + SRV_DRAIN_MS;
 	if (w->accept_armed)
 		rb_loop_cancel_ud(&w->loop, srv_ud(SRV_OP_ACCEPT, NULL));
 	w->accept_retry = 0;
 	for (uint32_t i = 0; i < w->pool.cap; i++) {
 		srv_conn *c = &w->pool.slots[i];
-		if (!c->in_use || c->closing)
+		if (!c->in_use)
 			continue;
-		if (c->phase == SRV_PH_IDLE && !c->send_inflight && srv_conn_queued(c) == 0 &&
-		    !c->lingering && !c->streaming) {
-			srv_worker_abort(w, c); /* idle: nothing in flight */
-		} else if (c->phase == SRV_PH_IDLE) {
-			/* Answered requests finish sending; queued ones are dropped. */
-			c->close_after = !c->lingering;
-			c->input_done = 1;
-			c->paused = 0;
-			srv_buf_reset(&c->in);
-			srv_worker_mark_dirty(w, c);
+		switch (c->state) {
+		case SRV_CS_OPEN:
+		case SRV_CS_PAUSED:
+			if (c->phase != SRV_PH_IDLE) {
+				/* Mid-request: its response (always the last)
+				 * closes it. */
+				srv_http_stop(&w->http, c);
+			} else if (!c->send_inflight && srv_conn_queued(c) == 0) {
+				srv_conn_abort(w, c); /* idle: nothing in flight */
+			} else {
+				/* Answered requests finish sending; held ones
+				 * are dropped. */
+				srv_conn_drain(c);
+				srv_conn_mark_dirty(w, c);
+			}
+			break;
+		case SRV_CS_STREAMING:
+			srv_http_stop(&w->http, c); /* the file is the last response */
+			break;
+		case SRV_CS_DRAINING:
+		case SRV_CS_LINGERING:
+		case SRV_CS_CLOSING:
+			break;
 		}
-		/* Mid-request: its response (always the last) closes it. */
 	}
 }
 
 static void srv_on_tick(srv_worker *w)
 {
 	srv_expire(w);
-	if (w->accept_retry && !w->stopping)
+	if (w->accept_retry && !w->http.stopping)
 		srv_arm_accept(w);
-	if (w->stopping && w->now_ms >= w->stop_deadline_ms) {
+	if (w->http.stopping && w->now_ms >= w->stop_deadline_ms) {
 		for (uint32_t i = 0; i < w->pool.cap; i++) {
 			srv_conn *c = &w->pool.slots[i];
 			if (c->in_use)
-				srv_worker_abort(w, c);
+				srv_conn_abort(w, c);
 		}
 	}
 	srv_arm_tick(w);
@@ -274,42 +278,10 @@ static void srv_worker_handle(void *owner, const struct io_uring_cqe *cqe)
 
 /* ---- setup, loop, teardown ---------------------------------------------- */
 
-/* --root: the directory every static file is opened beneath, the scratch
- * path, and header values for the parser to keep.  Without --root the
- * parser keeps no header (the built-in endpoints read none). */
-static int srv_worker_setup_root(srv_worker *w)
-{
-	if (!w->cfg->root)
-		return 0;
-	w->root.fd = open(w->cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (w->root.fd < 0) {
-		int rc = -errno;
-		rb_log("worker %d: --root '%s': %s", w->id, w->cfg->root, strerror(errno));
-		return rc;
-	}
-	w->root.worker_id = w->id;
-	const char *nr = getenv("RBSERVER_NO_OPENAT2");
-	if (nr && nr[0] == '1') {
-		w->root.walk = 1;
-		rb_log("worker %d: RBSERVER_NO_OPENAT2=1: static files opened one path component "
-		       "at a time, following no symlinks",
-		       w->id);
-	}
-	/* a decoded path is never longer than the target; room for
-	 * "/index.html" and the NUL */
-	w->path_cap = w->limits.max_target + 16u;
-	w->path = malloc(w->path_cap);
-	if (!w->path)
-		return -ENOMEM;
-	w->hdr_array = w->hdr_store;
-	w->boundary_state = rb_now_ns() ^ ((uint64_t)w->id << 48) ^ (uint64_t)(uintptr_t)w;
-	return 0;
-}
-
 static int srv_worker_setup(srv_worker *w)
 {
 	const srv_config *cfg = w->cfg;
-	w->root.fd = -1;
+	w->http.root.fd = -1;
 	int rc = rb_cpu_pin(w->cpu);
 	if (rc)
 		rb_log("worker %d: cannot pin to CPU %d (%s); running unpinned", w->id, w->cpu,
@@ -346,20 +318,17 @@ static int srv_worker_setup(srv_worker *w)
 	if (!w->dirty)
 		return -ENOMEM;
 
-	w->limits.max_header_bytes = cfg->max_header_bytes;
-	w->limits.max_target = RP_DEFAULT_MAX_TARGET < cfg->max_header_bytes
-				       ? RP_DEFAULT_MAX_TARGET
-				       : cfg->max_header_bytes;
 	w->timers.duration_ms[SRV_T_IDLE] = cfg->idle_timeout_s * 1000ull;
 	w->timers.duration_ms[SRV_T_WRITE] = cfg->idle_timeout_s * 1000ull;
 	w->timers.duration_ms[SRV_T_HEAD] = cfg->header_timeout_s * 1000ull;
 	w->timers.duration_ms[SRV_T_BODY] = cfg->body_timeout_s * 1000ull;
 	w->timers.duration_ms[SRV_T_LINGER] = SRV_LINGER_MS;
 	w->now_ms = rb_now_ms_coarse();
-	rb_httpdate_refresh(&w->date);
-	rc = srv_worker_setup_root(w);
+	rc = srv_http_init(&w->http, cfg, w->id, &w->stats);
 	if (rc)
 		return rc;
+	w->http.workers = w->server->stats;
+	w->http.nworkers = w->server->nworkers;
 	char flags[128];
 	rb_log("worker %d: CPU %d, ring flags [%s], %u SQ / %u CQ entries, %u x %u B receive "
 	       "buffers",
@@ -375,7 +344,7 @@ static uint64_t srv_worker_before_wait(void *owner)
 {
 	srv_worker *w = owner;
 	srv_flush_dirty(w);
-	if (w->stopping && w->pool.nfree == w->pool.cap && !w->accept_armed)
+	if (w->http.stopping && w->pool.nfree == w->pool.cap && !w->accept_armed)
 		return RB_LOOP_STOP;
 	return RB_LOOP_FOREVER; /* the tick wakes the loop each second */
 }
@@ -389,7 +358,7 @@ static void srv_worker_after_wait(void *owner)
 	SRV_STAT_ADD(&w->stats, sq_full, ls->sq_full - w->stats.sq_full);
 	SRV_STAT_ADD(&w->stats, faults_hit, ls->faults_hit - w->stats.faults_hit);
 	w->now_ms = rb_now_ms_coarse();
-	rb_httpdate_refresh(&w->date);
+	rb_httpdate_refresh(&w->http.wr.date);
 }
 
 static int srv_worker_loop(srv_worker *w)
@@ -408,14 +377,12 @@ static void srv_worker_teardown(srv_worker *w)
 	/* Cancels whatever is still pending (the tick, the eventfd read)
 	 * before the memory those requests point at goes away. */
 	rb_loop_exit(&w->loop);
+	for (uint32_t i = 0; i < w->pool.cap; i++)
+		srv_http_free(&w->pool.slots[i]);
 	srv_pool_free(&w->pool);
 	free(w->dirty);
 	w->dirty = NULL;
-	free(w->path);
-	w->path = NULL;
-	if (w->root.fd >= 0)
-		close(w->root.fd);
-	w->root.fd = -1;
+	srv_http_fini(&w->http);
 	if (w->listen_fd >= 0)
 		close(w->listen_fd);
 	w->listen_fd = -1;
