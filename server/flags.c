@@ -3,11 +3,11 @@
 
 #include "ringparse.h"
 #include "rb_cpu.h"
+#include "rb_num.h"
 #include "rb_version.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,34 +60,15 @@ static int srv_flag_error(const char *fmt, const char *a, const char *b)
 	return 2;
 }
 
-/* A whole decimal number in [lo, hi]; the error names the flag and the range. */
+/* A whole number in [lo, hi] (rb_parse_u64), refused in every program's words:
+ * "rbserver: FLAG 'VALUE': expected an integer from LO to HI (see rbserver --help)". */
 static int srv_flag_u64(const char *flag, const char *val, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	char range[64];
-	snprintf(range, sizeof(range), "%" PRIu64 " to %" PRIu64, lo, hi);
-	if (!val[0] || val[0] < '0' || val[0] > '9') {
-		fprintf(stderr,
-			"rbserver: %s: '%s' is not a whole number; allowed: %s (see rbserver --help)\n",
-			flag, val, range);
-		return 2;
-	}
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(val, &end, 10);
-	if (*end) {
-		fprintf(stderr,
-			"rbserver: %s: '%s' is not a whole number; allowed: %s (see rbserver --help)\n",
-			flag, val, range);
-		return 2;
-	}
-	if (errno == ERANGE || v < lo || v > hi) {
-		fprintf(stderr,
-			"rbserver: %s: %s is out of range; allowed: %s (see rbserver --help)\n",
-			flag, val, range);
-		return 2;
-	}
-	*out = v;
-	return 0;
+	if (rb_parse_u64(val, lo, hi, out) == 0)
+		return 0;
+	char msg[RB_NUM_MSG_SIZE];
+	rb_num_range_msg(msg, sizeof(msg), flag, val, lo, hi);
+	return srv_flag_error("%s%s", msg, "");
 }
 
 static int srv_flag_u32(const char *flag, const char *val, uint64_t lo, uint64_t hi, uint32_t *out)

@@ -134,11 +134,14 @@ Test(limits, flags)
 	const char *a1[] = {NULL};
 	bad(a1, "rbserver: --port is required; allowed: 0 to 65535 (see rbserver --help)\n");
 	const char *a2[] = {"--port", "70000", NULL};
-	bad(a2, "rbserver: --port: 70000 is out of range; allowed: 0 to 65535 (see rbserver "
+	bad(a2, "rbserver: --port '70000': expected an integer from 0 to 65535 (see rbserver "
 		"--help)\n");
 	const char *a3[] = {"--port", "80", "--threads", "two", NULL};
-	bad(a3, "rbserver: --threads: 'two' is not a whole number; allowed: 1 to 1024 (see "
-		"rbserver --help)\n");
+	bad(a3, "rbserver: --threads 'two': expected an integer from 1 to 1024 (see rbserver "
+		"--help)\n");
+	const char *a10[] = {"--port", "80", "--max-body", "-1", NULL};
+	bad(a10, "rbserver: --max-body '-1': expected an integer from 0 to 1073741824 (see "
+		 "rbserver --help)\n");
 	const char *a4[] = {"--port", "80", "--frobnicate", NULL};
 	bad(a4, "rbserver: unknown flag '--frobnicate' (see rbserver --help)\n");
 	const char *a5[] = {"--port", "80", "--parser", "sse9", NULL};
