@@ -408,3 +408,59 @@ Test(conn, cq_overflow_loses_nothing)
 	free(burst);
 	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
 }
+
+/* A client that asks for more than the output high-water mark (1 MiB) and
+ * keeps sending: reading pauses, and what arrives meanwhile is held, up to
+ * a cap (RBSERVER_IN_CAP here, 4 MiB by default); past it the connection is
+ * closed, counted as input_overflows, and the server goes on.  Within the
+ * cap the same bytes are all answered: the cap is what closes. */
+static void held_input(int port, int want_closed)
+{
+	char *reqs = tc_repeat("GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 20);
+	char first[] = "GET /bytes/2000000 HTTP/1.1\r\nHost: t\r\n\r\n";
+	static char all[4096];
+	snprintf(all, sizeof(all), "%s%s", first, reqs);
+	free(reqs);
+	int fd = tc_connect(port);
+	tc_send_str(fd, all); /* one write, one receive: the 740 bytes behind the
+			       * first request are held while it pauses */
+	static char buf[4 << 20];
+	if (want_closed) {
+		int reset;
+		size_t n = tc_read_eof(fd, buf, sizeof(buf), &reset);
+		cr_assert_eq(n, 0u, "%zu bytes before the close", n);
+	} else {
+		size_t n = tc_read_responses(fd, buf, sizeof(buf), 21, 0);
+		cr_assert_gt(n, 2000000u);
+		tc_mask_date(buf, n);
+		const char *last = buf + strlen(buf) - strlen(TC_PLAINTEXT);
+		cr_assert_str_eq(last, TC_PLAINTEXT);
+	}
+	close(fd);
+}
+
+Test(conn, held_input_cap)
+{
+	setenv("RBSERVER_IN_CAP", "256", 1); /* this test's process only */
+	const char *args[] = {"--threads", "1", NULL};
+	srvp_start(&S, args);
+	held_input(S.port, 1);
+	cr_assert_eq(tc_wait_stat(S.port, "input_overflows", 0, 1, 5000), 1u);
+	cr_assert(strstr(srvp_log(&S), "more than 256 bytes of input held"), "%s", srvp_log(&S));
+	/* the server goes on */
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, tc_get("/plaintext"));
+	tc_expect(fd, 1, 0, TC_PLAINTEXT);
+	close(fd);
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+	unlink(S.log_path);
+
+	setenv("RBSERVER_IN_CAP", "4096", 1);
+	srvp_start(&S, args);
+	held_input(S.port, 0);
+	static char st[65536];
+	cr_assert(tc_stats_fetch(S.port, st, sizeof(st)));
+	cr_assert_eq(tc_stats_sum(st, "input_overflows"), 0u, "%s", st);
+	cr_assert_geq(tc_stats_sum(st, "pauses"), 1u, "%s", st);
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+}

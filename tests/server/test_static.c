@@ -4,17 +4,20 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1038,4 +1041,92 @@ Test(static, sigterm_mid_stream)
 	cr_assert_eq(srvp_stop(&S), 0);
 	cr_assert_lt(tc_now_s() - t0, 8.0);
 	close(slow);
+}
+
+/* The server's highest open descriptor number, from /proc. */
+static int max_fd(pid_t pid)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(p);
+	cr_assert(d, "%s: %s", p, strerror(errno));
+	int max = -1;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && atoi(e->d_name) > max)
+			max = atoi(e->d_name);
+	closedir(d);
+	return max;
+}
+
+/* Out of descriptors when opening the file (EMFILE): 503, the connection
+ * kept, and served again once a descriptor is free.  The server's
+ * descriptor limit is lowered from outside (prlimit) to one above its
+ * highest open descriptor; connections are opened, each asking for a file,
+ * until one takes the last descriptor and its file cannot be opened. */
+Test(static, out_of_descriptors_503)
+{
+	start();
+	struct rlimit old;
+	cr_assert_eq(prlimit(S.pid, RLIMIT_NOFILE, NULL, &old), 0, "prlimit: %s", strerror(errno));
+	struct rlimit low = {(rlim_t)max_fd(S.pid) + 2, old.rlim_max};
+	cr_assert_eq(prlimit(S.pid, RLIMIT_NOFILE, &low, NULL), 0, "prlimit: %s", strerror(errno));
+	int fds[32], n = 0, got503 = -1;
+	while (n < 32 && got503 < 0) {
+		int fd = tc_connect(S.port);
+		fds[n++] = fd;
+		ask(fd, tc_get("/hello.txt"), 0);
+		int st = status_of(rbuf);
+		if (st == 503)
+			got503 = fd;
+		else
+			cr_assert_eq(st, 200, "%s", rbuf);
+	}
+	cr_assert_geq(got503, 0, "no 503 in %d connections", n);
+	cr_assert_str_eq(body_of(rbuf),
+			 "503 Service Unavailable: out of file descriptors or memory\n");
+	cr_assert_null(hval(rbuf, "Connection"), "the connection is kept: %s", rbuf);
+	/* a descriptor freed: the same connection is served */
+	close(fds[0]);
+	int served = 0;
+	for (int t = 0; t < 200 && !served; t++) {
+		ask(got503, tc_get("/hello.txt"), 0);
+		served = status_of(rbuf) == 200;
+		if (!served)
+			tc_sleep_ms(10); /* the server has not seen the close yet */
+	}
+	cr_assert(served, "still %d after a descriptor was freed", status_of(rbuf));
+	cr_assert_str_eq(body_of(rbuf), HELLO);
+	cr_assert_eq(prlimit(S.pid, RLIMIT_NOFILE, &old, NULL), 0);
+	for (int i = 1; i < n; i++)
+		close(fds[i]);
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+}
+
+/* An open that fails with an error the table does not name: 500.  Here
+ * EWOULDBLOCK: a write lease held on the file makes the server's
+ * non-blocking open fail rather than wait for the lease to be broken. */
+Test(static, open_error_500)
+{
+	start();
+	put_file("leased.txt", HELLO, strlen(HELLO));
+	signal(SIGIO, SIG_IGN); /* the lease-break notice */
+	int fd = open(fpath("leased.txt"), O_RDONLY);
+	cr_assert(fd >= 0);
+	if (fcntl(fd, F_SETLEASE, F_WRLCK) != 0)
+		cr_skip_test("no write lease on this filesystem: %s", strerror(errno));
+	int c = tc_connect(S.port);
+	ask(c, tc_get("/leased.txt"), 0);
+	cr_assert_eq(status_of(rbuf), 500, "%s", rbuf);
+	cr_assert_str_eq(body_of(rbuf), "500 Internal Server Error: cannot open the file\n");
+	cr_assert_null(hval(rbuf, "Connection"), "the connection is kept: %s", rbuf);
+	/* counted as an error; the same connection goes on */
+	ask(c, tc_get("/hello.txt"), 0);
+	cr_assert_str_eq(body_of(rbuf), HELLO);
+	cr_assert_eq(fcntl(fd, F_SETLEASE, F_UNLCK), 0);
+	close(fd);
+	ask(c, tc_get("/leased.txt"), 0);
+	cr_assert_eq(status_of(rbuf), 200, "the lease gone: %s", rbuf);
+	close(c);
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
 }

@@ -1,0 +1,229 @@
+/* Out of memory on a connection: every allocation path the server has,
+ * forced with RBSERVER_OOM_EVERY=N (every Nth allocation a worker makes for
+ * its connections fails).  Each must close that connection with nothing
+ * half-sent, log which allocation failed, count it, leave the server
+ * serving, and leak nothing (srvp_stop's exit 0 is LeakSanitizer's verdict
+ * in the sanitizer build). */
+#include "harness.h"
+
+#include "ringparse.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static srvp S;
+static char dir[64];
+
+static void rm_tree(void)
+{
+	if (!dir[0])
+		return;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	dir[0] = '\0';
+}
+
+static void fini(void)
+{
+	srvp_cleanup(&S);
+	rm_tree();
+}
+TestSuite(oom, .fini = fini, .timeout = 120);
+
+/* A --root with hello.txt (15 bytes) and r1000.bin (1000 bytes). */
+static const char *fixture(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/rbserver-oom-XXXXXX");
+	cr_assert(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	static const char *const names[] = {"hello.txt", "r1000.bin"};
+	static const size_t sizes[] = {15, 1000};
+	for (int i = 0; i < 2; i++) {
+		char p[128];
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		cr_assert(fd >= 0);
+		char buf[1000];
+		memset(buf, 'x', sizeof(buf));
+		cr_assert_eq(write(fd, buf, sizes[i]), (ssize_t)sizes[i]);
+		close(fd);
+	}
+	return dir;
+}
+
+/* Start with RBSERVER_OOM_EVERY=every, one worker (one allocation
+ * sequence), with --root when root is set. */
+static void start(const char *every, const char *root)
+{
+	setenv("RBSERVER_OOM_EVERY", every, 1); /* this test's process only */
+	const char *plain[] = {"--threads", "1", NULL};
+	const char *with_root[] = {"--threads", "1", "--root", root, NULL};
+	srvp_start(&S, root ? with_root : plain);
+	char want[64];
+	snprintf(want, sizeof(want), "RBSERVER_OOM_EVERY=%s", every);
+	cr_assert(strstr(srvp_log(&S), want), "%s", srvp_log(&S));
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Send req on a new connection: the server must close it (EOF or reset)
+ * without sending a byte, and log the allocation that failed (the log line
+ * is written before the close, so it is there once the close is seen). */
+static void expect_oom_close(const char *req, const char *what)
+{
+	char line[96];
+	snprintf(line, sizeof(line), "out of memory (%s); closing the connection", what);
+	int before = count(srvp_log(&S), line);
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, req);
+	char buf[4096];
+	int reset;
+	size_t n = tc_read_eof(fd, buf, sizeof(buf), &reset);
+	close(fd);
+	cr_assert_eq(n, 0u, "%zu bytes sent before the close: %s", n, buf);
+	cr_assert_eq(count(srvp_log(&S), line), before + 1, "no \"%s\" logged for %s:\n%s", line,
+		     req, srvp_log(&S));
+}
+
+/* Every allocation fails: each request kind closes at its first one. */
+Test(oom, every_allocation_fails)
+{
+	start("1", NULL);
+	/* the output buffer: a cached response, a written head, 100 Continue,
+	 * /stats (its body is built first) */
+	expect_oom_close(tc_get("/plaintext"), "response");
+	expect_oom_close(tc_get("/bytes/10"), "response");
+	expect_oom_close(tc_get("/stats"), "response");
+	expect_oom_close("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+			 "Content-Length: 5\r\n\r\n",
+			 "response");
+	/* the body kept for /echo */
+	expect_oom_close("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello",
+			 "request body");
+	expect_oom_close("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+			 "5\r\nhello\r\n0\r\n\r\n",
+			 "request body");
+	/* the carry of a partial request */
+	expect_oom_close("GET /plaintext HTTP/1.1\r\nHo", "input");
+	/* the same requests again: the server is up and as it was */
+	expect_oom_close(tc_get("/plaintext"), "response");
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+}
+
+/* With --root: the header lines of a block split across receives, and the
+ * static state of a connection's first static request. */
+Test(oom, root_paths)
+{
+	start("1", fixture());
+	expect_oom_close("GET /hello.txt HTTP/1.1\r\nHo", "header lines");
+	expect_oom_close(tc_get("/hello.txt"), "static state");
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+}
+
+/* Later allocations of a static response, each reached by letting the ones
+ * before it succeed: the 1st is the static state, the 2nd its header
+ * lines, the 3rd the output buffer for the head, the 4th the room for the
+ * body. */
+Test(oom, static_response_paths)
+{
+	const char *root = fixture();
+	static const struct {
+		const char *every, *what;
+	} cases[] = {
+		{"2", "static headers"},
+		{"3", "response"},
+		{"4", "static body"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		start(cases[i].every, root);
+		expect_oom_close(tc_get("/r1000.bin"), cases[i].what);
+		cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+		unlink(S.log_path);
+	}
+}
+
+/* Check buf[0, n): complete responses, then at most a cut-off one (a send
+ * in flight when the connection failed is cancelled), never anything that
+ * does not parse as a response.  Returns the complete ones. */
+static int valid_prefix(const char *buf, size_t n)
+{
+	size_t pos = 0;
+	int count = 0;
+	while (pos < n) {
+		rp_message m;
+		rp_message_init(&m, NULL, RP_DEFAULT_MAX_HEADERS, NULL);
+		int64_t k = rp_parse_response(&m, buf + pos, n - pos, 0);
+		cr_assert_neq(k, RP_ERROR, "not a response at byte %zu", pos);
+		if (k == RP_INCOMPLETE)
+			break;
+		size_t body = m.framing == RP_BODY_LENGTH ? (size_t)m.content_length : 0;
+		if (n - pos - (size_t)k < body)
+			break;
+		cr_assert_lt(m.status, 400, "an error response: %.60s", buf + pos);
+		pos += (size_t)k + body;
+		count++;
+	}
+	return count;
+}
+
+/* One allocation in five fails under a mix of pipelined requests on many
+ * connections: every connection either gets all its answers or is closed
+ * after complete ones; the failures are counted; the server ends clean. */
+Test(oom, mixed_load)
+{
+	start("5", fixture());
+	static const char reqs[] =
+		"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+		"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
+		"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n"
+		"GET /r1000.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9,500-509\r\n\r\n"
+		"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"3\r\nabc\r\n0\r\n\r\n"
+		"GET /bytes/5000 HTTP/1.1\r\nHost: t\r\n\r\n"
+		"GET /json HTTP/1.1\r\nHost: t\r\n\r\n";
+	enum {
+		NREQ = 7,
+		NCONN = 24
+	};
+	int complete = 0, closed = 0;
+	static char buf[1 << 16];
+	for (int i = 0; i < NCONN; i++) {
+		int fd = tc_connect(S.port);
+		/* in two parts, so partial requests are carried too */
+		size_t cut = 13 + (size_t)i * 7 % 80;
+		if (tc_send_try(fd, reqs, cut) == 0) {
+			tc_sleep_ms(2);
+			tc_send_try(fd, reqs + cut, sizeof(reqs) - 1 - cut);
+		}
+		size_t n = tc_read_responses(fd, buf, sizeof(buf), NREQ, 0);
+		int got = valid_prefix(buf, n);
+		if (got == NREQ)
+			complete++;
+		else
+			closed++;
+		close(fd);
+	}
+	cr_assert_gt(closed, 0, "no connection hit a failed allocation");
+	/* /stats itself may fail: retry (bounded) until it answers */
+	static char st[65536];
+	size_t n = 0;
+	for (int t = 0; t < 50 && !n; t++)
+		n = tc_stats_fetch(S.port, st, sizeof(st));
+	cr_assert_gt(n, 0u, "/stats never answered");
+	cr_assert_geq(tc_stats_sum(st, "oom"), (unsigned long long)closed, "%s", st);
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+	(void)complete;
+}
