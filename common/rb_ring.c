@@ -106,13 +106,3 @@ int rb_ring_init(struct io_uring *ring, const rb_ring_opts *opts, rb_ring_info *
 			want |= IORING_SETUP_TASKRUN_FLAG;
 	}
 }
-
-struct io_uring_sqe *rb_ring_sqe(struct io_uring *ring)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	if (sqe)
-		return sqe;
-	/* SQ full: hand the queued entries to the kernel and try once more. */
-	io_uring_submit(ring);
-	return io_uring_get_sqe(ring);
-}

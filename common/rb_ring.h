@@ -40,10 +40,6 @@ typedef struct rb_ring_info {
 /* Set up ring.  Returns 0 or -errno (after logging why). */
 int rb_ring_init(struct io_uring *ring, const rb_ring_opts *opts, rb_ring_info *info);
 
-/* The next free SQE, submitting what is queued if the SQ is full.  NULL only
- * if the kernel refuses to take any submission. */
-struct io_uring_sqe *rb_ring_sqe(struct io_uring *ring);
-
 /* Short names of the flags in `flags`, space separated ("single_issuer
  * defer_taskrun ..."), for logs and reports. */
 const char *rb_ring_flag_names(unsigned flags, char *buf, unsigned len);

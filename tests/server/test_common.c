@@ -64,7 +64,7 @@ Test(common, ring_probe_and_buffer_ring)
 	int sv[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	cr_assert_eq(write(sv[1], "ping", 4), 4);
-	struct io_uring_sqe *sqe = rb_ring_sqe(&ring);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_recv(sqe, sv[0], NULL, 64, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = 3;
