@@ -221,6 +221,22 @@ static inline size_t srv_conn_queued(const srv_conn *c)
 	return (s->len - s->off) + c->out[c->sending ^ 1].len;
 }
 
+/* The buffer the next send takes its bytes from: the rest of out[sending],
+ * else (the two swapped) every response queued since; NULL when nothing is
+ * queued.  The one rule of what leaves next, for srv_flush and the fuzzer. */
+static inline rb_buf *srv_conn_next_send(srv_conn *c)
+{
+	rb_buf *s = &c->out[c->sending];
+	if (s->off == s->len) {
+		rb_buf_reset(s);
+		if (srv_conn_pending(c)->len) {
+			c->sending ^= 1;
+			s = &c->out[c->sending];
+		}
+	}
+	return s->len > s->off ? s : NULL;
+}
+
 /* ---- the slot pool ----------------------------------------------------- */
 
 typedef struct srv_pool {

@@ -18,15 +18,8 @@ static int srv_send_queued(srv_worker *w, srv_conn *c)
 {
 	if (c->send_inflight)
 		return 1;
-	rb_buf *s = &c->out[c->sending];
-	if (s->off == s->len) {
-		rb_buf_reset(s);
-		if (srv_conn_pending(c)->len) {
-			c->sending ^= 1;
-			s = &c->out[c->sending];
-		}
-	}
-	if (s->len == s->off)
+	rb_buf *s = srv_conn_next_send(c);
+	if (!s)
 		return 0;
 	srv_send(w, c, s->data + s->off, s->len - s->off);
 	return 1;

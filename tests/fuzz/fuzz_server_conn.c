@@ -152,21 +152,13 @@ typedef struct outcome {
 	uint8_t state; /* the connection's, at the end */
 } outcome;
 
-/* The kernel takes every queued byte at once: the send srv_flush would
- * queue (the rest of out[sending], else the pending buffer) completes
- * whole, until nothing is queued. */
+/* The kernel takes every queued byte at once: each send srv_flush would
+ * queue (srv_conn_next_send) completes whole, until nothing is queued. */
 static void send_all(srv_conn *c, outcome *o)
 {
 	for (;;) {
-		rb_buf *s = &c->out[c->sending];
-		if (s->off == s->len) {
-			rb_buf_reset(s);
-			if (srv_conn_pending(c)->len) {
-				c->sending ^= 1;
-				s = &c->out[c->sending];
-			}
-		}
-		if (s->len == s->off)
+		rb_buf *s = srv_conn_next_send(c);
+		if (!s)
 			return;
 		size_t n = s->len - s->off;
 		if (o->sink.len + n > SINK_MAX) {
