@@ -7,8 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The loop's own completions: a failed buffer return is worth a line. */
-#define RB_LOOP_UD_PROVIDE rb_ud(RB_OP_LOOP, 1, 0)
+/* The loop's own completions: a cancellation (generation 0) is dropped; a
+ * buffer return names its first id (slot) and count (generation), so a
+ * failed one is queued again. */
+#define RB_LOOP_UD_PROVIDE(first, n) rb_ud(RB_OP_LOOP, (first), (n))
 #define RB_LOOP_BATCH 64u
 
 enum rb_res_kind rb_res_kind(int res)
@@ -49,7 +51,7 @@ static int rb_loop_legacy_init(rb_loop *l, uint32_t entries, uint32_t size)
 	b->size = size;
 	struct io_uring_sqe *sqe = rb_loop_sqe(l);
 	io_uring_prep_provide_buffers(sqe, b->base, (int)size, (int)entries, b->bgid, 0);
-	io_uring_sqe_set_data64(sqe, RB_LOOP_UD_PROVIDE);
+	io_uring_sqe_set_data64(sqe, RB_LOOP_UD_PROVIDE(0, entries));
 	int rc = io_uring_submit_and_wait(&l->ring, 1);
 	if (rc < 0)
 		return rc;
@@ -83,7 +85,7 @@ void rb_loop_buf_commit(rb_loop *l)
 		struct io_uring_sqe *sqe = rb_loop_sqe(l);
 		io_uring_prep_provide_buffers(sqe, rb_bufring_ptr(&l->bufs, first),
 					      (int)l->bufs.size, (int)n, l->bufs.bgid, first);
-		io_uring_sqe_set_data64(sqe, RB_LOOP_UD_PROVIDE);
+		io_uring_sqe_set_data64(sqe, RB_LOOP_UD_PROVIDE(first, n));
 		i += n;
 	}
 	l->nreturned = 0;
@@ -199,6 +201,12 @@ static void rb_loop_reap(rb_loop *l)
 static struct io_uring_sqe *rb_loop_sqe_full(rb_loop *l)
 {
 	l->stats.sq_full++;
+	/* Buffers the batch gave back so far go to the kernel before any
+	 * receive queued with them: one that ran dry must not run dry again
+	 * for want of them.  (Legacy buffers go back by submission, at the
+	 * end of the batch.) */
+	if (l->bufs.br)
+		rb_bufring_commit(&l->bufs);
 	for (int tries = 0; tries < 64; tries++) {
 		/* Hand the queued entries to the kernel; reap what completed so
 		 * the kernel has room to post (and to take more submissions
@@ -327,9 +335,17 @@ static void rb_loop_deliver(rb_loop *l, const rb_loop_hooks *h, void *owner,
 	if (cqe->user_data == LIBURING_UDATA_TIMEOUT)
 		return;
 	if (rb_ud_op(cqe->user_data) == RB_OP_LOOP) {
-		if (cqe->user_data == RB_LOOP_UD_PROVIDE && cqe->res < 0)
-			rb_log("%s: returning receive buffers failed: %s", l->name,
-			       strerror(-cqe->res));
+		uint32_t n = rb_ud_gen(cqe->user_data);
+		if (n && cqe->res < 0) {
+			/* Not lost: given back again with the next batch's. */
+			l->stats.provide_failures++;
+			if (l->stats.provide_failures == 1)
+				rb_log("%s: returning receive buffers failed (%s); retrying",
+				       l->name, strerror(-cqe->res));
+			uint32_t first = rb_ud_slot(cqe->user_data);
+			for (uint32_t i = 0; i < n; i++)
+				rb_loop_legacy_put(l, (uint16_t)(first + i));
+		}
 		return;
 	}
 	h->handle(owner, cqe);

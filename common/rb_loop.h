@@ -20,6 +20,11 @@
  *      runs (reaped by a full-queue submit) are handled after it, in order;
  *   5. the receive buffers the handlers gave back are published together.
  *
+ * So a receive that ended (no IORING_CQE_F_MORE, -ENOBUFS above all) is
+ * re-armed from before_wait, after step 5, never from the handler: re-armed
+ * there, it could reach the kernel before the buffers it needs and run dry
+ * again, batch after batch.
+ *
  * Completions with op RB_OP_LOOP are the loop's own (cancellations, buffer
  * returns) and never reach the handler.  Errors are -errno values; a failed
  * set-up step logs one line naming the step.
@@ -101,10 +106,11 @@ typedef struct rb_loop_opts {
 } rb_loop_opts;
 
 typedef struct rb_loop_stats {
-	uint64_t cq_overflows; /* waits after which the kernel held completions back */
-	uint64_t sq_full;      /* submission entries that found the queue full */
-	uint64_t stashed;      /* completions reaped while a queue was full */
-	uint64_t faults_hit;   /* RB_FAULTS injections */
+	uint64_t cq_overflows;     /* waits after which the kernel held completions back */
+	uint64_t sq_full;          /* submission entries that found the queue full */
+	uint64_t stashed;          /* completions reaped while a queue was full */
+	uint64_t faults_hit;       /* RB_FAULTS injections */
+	uint64_t provide_failures; /* legacy buffer returns the kernel refused (retried) */
 } rb_loop_stats;
 
 typedef struct rb_loop {

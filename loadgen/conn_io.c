@@ -297,7 +297,7 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 			lg_conn_eof(w, c);
 		break;
 	case RB_RES_NOBUFS:
-		w->counts.enobufs++; /* the buffers ran dry, not the connection's fault: re-armed */
+		w->counts.enobufs++; /* the buffers ran dry, not the connection's fault */
 		break;
 	case RB_RES_CANCELED:
 		break; /* we are closing it */
@@ -313,8 +313,11 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 			lg_conn_failed(w, c, k, LG_E_READ);
 		break;
 	}
+	/* Re-armed from lg_conn_flush, after the batch's buffers are back
+	 * with the kernel (rb_loop_run's contract): re-armed here, a receive
+	 * that ran dry could find the buffers still empty and run dry again. */
 	if (c->state == LG_C_OPEN && !c->recv_armed)
-		lg_arm_recv(w, c);
+		lg_conn_mark_dirty(w, c);
 	else if (c->state == LG_C_CLOSING)
 		lg_conn_finalize(w, c);
 }
@@ -376,6 +379,8 @@ void lg_conn_flush(lg_worker *w, lg_conn *c)
 {
 	const lg_config *cfg = w->cfg;
 	const lg_run *run = w->run;
+	if (c->state == LG_C_OPEN && !c->recv_armed)
+		lg_arm_recv(w, c);
 	if (c->state != LG_C_OPEN || c->send_inflight || w->finishing)
 		return;
 	uint32_t n = cfg->pipeline - c->inflight;

@@ -25,10 +25,11 @@ void lg_conn_open(lg_worker *w, lg_conn *c);
  * socket is closed once its operations have completed. */
 void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind);
 
-/* Queue c to send at the end of the batch (lg_conn_flush), once. */
+/* Queue c for the end of the batch (lg_conn_flush), once. */
 void lg_conn_mark_dirty(lg_worker *w, lg_conn *c);
 
-/* Send as many requests as c may have in flight now, in one send. */
+/* Re-arm c's receive if it ended (after the batch's buffers are back), then
+ * send as many requests as c may have in flight now, in one send. */
 void lg_conn_flush(lg_worker *w, lg_conn *c);
 
 /* One completion of a connection operation (the loop's handler). */

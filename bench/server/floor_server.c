@@ -15,6 +15,7 @@
  * below on this machine.  bench/suites/servers.toml runs it as server
  * "rbfloor".
  */
+#include "rb_clock.h"
 #include "rb_cpu.h"
 #include "rb_httpdate.h"
 #include "rb_listen.h"
@@ -58,14 +59,19 @@ typedef struct fl_conn {
 	uint8_t open, recv_armed, dirty;
 } fl_conn;
 
+/* After a failed accept (EMFILE), wait this long before trying again. */
+#define FL_ACCEPT_RETRY_MS 100
+
 typedef struct fl_server {
 	rb_loop loop;
 	int lfd;
 	int sigfd;
 	struct signalfd_siginfo sig; /* the signalfd read lands here */
 	int stop;
-	fl_conn *conns; /* by fd */
-	int *dirty;     /* fds with responses owed and no send in flight */
+	int accept_armed;
+	uint64_t accept_retry_ms; /* a failed accept: re-arm at this time; 0: none */
+	fl_conn *conns;           /* by fd */
+	int *dirty;               /* fds with responses owed and no send in flight */
 	uint32_t ndirty;
 	rb_httpdate date;
 	char *batch; /* FL_BATCH copies of the response */
@@ -116,10 +122,11 @@ static void fl_arm_signal(fl_server *s)
 	io_uring_sqe_set_data64(sqe, rb_ud(FL_SIGNAL, 0, 0));
 }
 
+/* On the list fl_before_wait walks: a send owed, or a receive to re-arm. */
 static void fl_mark(fl_server *s, int fd)
 {
 	fl_conn *c = &s->conns[fd];
-	if (!c->dirty && c->send_len == 0 && c->owed) {
+	if (!c->dirty) {
 		c->dirty = 1;
 		s->dirty[s->ndirty++] = fd;
 	}
@@ -175,7 +182,7 @@ static uint32_t fl_count(fl_conn *c, const char *p, size_t n)
 static void fl_on_accept(fl_server *s, const struct io_uring_cqe *cqe)
 {
 	int res = cqe->res;
-	rb_loop_refused(&s->loop, RB_ARM_ACCEPT, cqe);
+	int refused = rb_loop_refused(&s->loop, RB_ARM_ACCEPT, cqe);
 	if (res >= 0) {
 		if ((unsigned)res >= FL_MAX_FDS) {
 			close(res);
@@ -186,9 +193,14 @@ static void fl_on_accept(fl_server *s, const struct io_uring_cqe *cqe)
 			fl_arm_recv(s, res);
 		}
 	}
-	/* A failed accept (EMFILE) leaves the connection queued: try again. */
-	if (!(cqe->flags & IORING_CQE_F_MORE) && !s->stop)
-		rb_loop_arm_accept(&s->loop, s->lfd, rb_ud(FL_ACCEPT, 0, 0));
+	if (cqe->flags & IORING_CQE_F_MORE)
+		return;
+	s->accept_armed = 0;
+	/* A failed accept (EMFILE) leaves the connection queued: try again
+	 * from fl_before_wait, at once after a success, a little later after
+	 * an error (not in a tight loop). */
+	if (res < 0 && !refused)
+		s->accept_retry_ms = rb_now_ms_coarse() + FL_ACCEPT_RETRY_MS;
 }
 
 static void fl_on_recv(fl_server *s, const struct io_uring_cqe *cqe, int fd)
@@ -206,7 +218,7 @@ static void fl_on_recv(fl_server *s, const struct io_uring_cqe *cqe, int fd)
 		rb_loop_buf_put(&s->loop, cqe);
 		break;
 	case RB_RES_NOBUFS:
-		break; /* re-armed below, after the batch's buffers are back */
+		break; /* re-armed by fl_before_wait, once the batch's buffers are back */
 	case RB_RES_REFUSED:
 		if (refused)
 			break;
@@ -215,8 +227,10 @@ static void fl_on_recv(fl_server *s, const struct io_uring_cqe *cqe, int fd)
 		fl_close(s, fd);
 		return;
 	}
+	/* Re-armed after the batch (rb_loop_run's contract): re-armed here, a
+	 * receive that ran dry could find the buffers still empty. */
 	if (c->open && !c->recv_armed)
-		fl_arm_recv(s, fd);
+		fl_mark(s, fd);
 	else if (!c->open)
 		fl_close(s, fd);
 }
@@ -260,19 +274,32 @@ static void fl_handle(void *owner, const struct io_uring_cqe *cqe)
 	}
 }
 
-/* One send per connection for everything this batch owes it. */
+/* After a batch: receives re-armed, one send per connection for everything
+ * the batch owes it, the accept re-armed. */
 static uint64_t fl_before_wait(void *owner)
 {
 	fl_server *s = owner;
 	for (uint32_t i = 0; i < s->ndirty; i++) {
 		int fd = s->dirty[i];
-		s->conns[fd].dirty = 0;
-		if (s->conns[fd].open && s->conns[fd].send_len == 0 && s->conns[fd].owed)
+		fl_conn *c = &s->conns[fd];
+		c->dirty = 0;
+		if (!c->open)
+			continue;
+		if (!c->recv_armed)
+			fl_arm_recv(s, fd);
+		if (c->send_len == 0 && c->owed)
 			fl_send(s, fd);
 	}
 	s->ndirty = 0;
-	/* Wake at least once a second for the Date. */
-	return s->stop ? RB_LOOP_STOP : 1000000000ull;
+	if (!s->accept_armed && !s->stop && rb_now_ms_coarse() >= s->accept_retry_ms) {
+		rb_loop_arm_accept(&s->loop, s->lfd, rb_ud(FL_ACCEPT, 0, 0));
+		s->accept_armed = 1;
+		s->accept_retry_ms = 0;
+	}
+	if (s->stop)
+		return RB_LOOP_STOP;
+	/* Wake at least once a second for the Date, sooner for an accept retry. */
+	return s->accept_armed ? 1000000000ull : FL_ACCEPT_RETRY_MS * 1000000ull;
 }
 
 static void fl_after_wait(void *owner)
@@ -391,8 +418,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rb_log("listening on %s port %d", bind_addr, bound);
-	rb_loop_arm_accept(&s.loop, s.lfd, rb_ud(FL_ACCEPT, 0, 0));
-	fl_arm_signal(&s);
+	fl_arm_signal(&s); /* the accept: from fl_before_wait */
 	rb_loop_hooks hooks = {
 		.before_wait = fl_before_wait, .after_wait = fl_after_wait, .handle = fl_handle};
 	rc = rb_loop_run(&s.loop, &hooks, &s);
