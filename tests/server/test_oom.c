@@ -224,6 +224,10 @@ Test(oom, mixed_load)
 		n = tc_stats_fetch(S.port, st, sizeof(st));
 	cr_assert_gt(n, 0u, "/stats never answered");
 	cr_assert_geq(tc_stats_sum(st, "oom"), (unsigned long long)closed, "%s", st);
+	/* Every slot a failed allocation closed was released: only the /stats
+	 * connection is left (a slot stuck closing would stay counted). */
+	cr_assert_eq(tc_wait_stat(S.port, "connections_open", 0, 1, 5000), 1u,
+		     "connections left open after the out-of-memory closes");
 	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
 	(void)complete;
 }
