@@ -220,7 +220,8 @@ static struct io_uring_sqe *rb_loop_sqe_full(rb_loop *l)
 			rb_log("%s: io_uring_submit: %s", l->name, strerror(-rc));
 			break;
 		}
-		/* The kernel took nothing: wait for a completion to free room. */
+		/* The kernel took nothing: let it post what is ready (task
+		 * work, the overflow backlog), to be reaped on the next try. */
 		io_uring_get_events(&l->ring);
 	}
 	rb_log("%s: the submission queue stays full; the loop cannot progress", l->name);
