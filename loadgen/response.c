@@ -70,6 +70,24 @@ static size_t lg_rx_room(const lg_rx *rx, size_t n)
 	return n < room ? n : room;
 }
 
+/* The bytes to parse: p's own n when nothing is carried; else the carry
+ * with as much of p appended as it has room for (*add of the n).  Returns
+ * 0, or -1 when memory ran out. */
+static int lg_rx_join(lg_rx *rx, const char *p, size_t n, const char **buf, size_t *len,
+		      size_t *add)
+{
+	*buf = p;
+	*len = *add = n;
+	if (!rx->carry.len)
+		return 0;
+	*add = lg_rx_room(rx, n);
+	if (lg_rx_carry(rx, p, *add))
+		return -1;
+	*buf = rx->carry.data;
+	*len = rx->carry.len;
+	return 0;
+}
+
 /* A final response is complete. */
 static lg_rx_rc lg_rx_done(lg_rx *rx)
 {
@@ -83,20 +101,14 @@ static lg_rx_rc lg_rx_done(lg_rx *rx)
  * left part of it, from the carry with p's bytes appended. */
 static lg_rx_rc lg_rx_head(lg_rx *rx, const char *p, size_t n, int awaiting, size_t *took)
 {
-	size_t old = rx->carry.len, add = n;
-	const char *buf = p;
-	size_t len = n;
+	size_t old = rx->carry.len, add, len;
+	const char *buf;
 	if (!old && !awaiting)
 		return lg_rx_fail(rx, LG_RX_E_UNSOLICITED);
-	if (old) {
-		/* Never past the parser's limit: it fails a block that reaches
-		 * it, whether it came in one receive or many. */
-		add = lg_rx_room(rx, n);
-		if (lg_rx_carry(rx, p, add))
-			return lg_rx_fail(rx, LG_RX_E_NOMEM);
-		buf = rx->carry.data;
-		len = rx->carry.len;
-	}
+	/* Never past the parser's limit: it fails a block that reaches it,
+	 * whether it came in one receive or many. */
+	if (lg_rx_join(rx, p, n, &buf, &len, &add))
+		return lg_rx_fail(rx, LG_RX_E_NOMEM);
 	int64_t r = rp_parse_response(&rx->m, buf, len, rx->parse_flags);
 	if (r == RP_ERROR)
 		return lg_rx_fail(rx, rx->m.error);
@@ -146,16 +158,10 @@ static lg_rx_rc lg_rx_head(lg_rx *rx, const char *p, size_t n, int awaiting, siz
  * receive, which is appended to it. */
 static lg_rx_rc lg_rx_chunked(lg_rx *rx, const char *p, size_t n, size_t *took)
 {
-	size_t old = rx->carry.len, add = n;
-	const char *buf = p;
-	size_t len = n;
-	if (old) {
-		add = lg_rx_room(rx, n);
-		if (lg_rx_carry(rx, p, add))
-			return lg_rx_fail(rx, LG_RX_E_NOMEM);
-		buf = rx->carry.data;
-		len = rx->carry.len;
-	}
+	size_t old = rx->carry.len, add, len;
+	const char *buf;
+	if (lg_rx_join(rx, p, n, &buf, &len, &add))
+		return lg_rx_fail(rx, LG_RX_E_NOMEM);
 	size_t at = 0;
 	while (at < len && !rp_chunked_done(rx->ck)) {
 		const char *data;

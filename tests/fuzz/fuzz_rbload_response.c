@@ -15,6 +15,7 @@
  * no more bytes than given, and keep the carry within LG_RX_CARRY_MAX.  Any
  * difference aborts; the sanitizers catch the rest (and lg_rx_free any leak).
  */
+#include "fuzz_split.h"
 #include "response.h"
 
 #include <stdint.h>
@@ -52,39 +53,8 @@ static void fail(const char *what, const outcome *a, const outcome *b)
 	abort();
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-enum split {
-	SPLIT_WHOLE,
-	SPLIT_SMALL, /* 1 to 64 bytes */
-	SPLIT_LARGE, /* 1 byte to 16 KiB: around rbload's 8 KiB receive buffers */
-	SPLIT_BYTES, /* one byte at a time */
-};
-
-static size_t next_piece(enum split how, uint64_t *seed, size_t left)
-{
-	size_t n;
-	switch (how) {
-	case SPLIT_WHOLE:
-		return left;
-	case SPLIT_SMALL:
-		n = 1 + (size_t)(splitmix(seed) % 64);
-		break;
-	case SPLIT_LARGE:
-		n = 1 + (size_t)(splitmix(seed) % 16384);
-		break;
-	default:
-		n = 1;
-		break;
-	}
-	return n < left ? n : left;
-}
+/* rbload's receive buffers are 8 KiB: pieces up to 16 KiB straddle them. */
+#define LARGE_PIECE 16384
 
 /* One delivery of in[0, len) to a fresh connection with `depth` requests in
  * flight, as lg_conn_input and lg_conn_eof do it. */
@@ -100,7 +70,7 @@ static void deliver(const char *in, size_t len, unsigned depth, unsigned flags, 
 	size_t at = 0;
 	int over = 0;
 	while (at < len && !over) {
-		size_t piece = next_piece(how, &seed, len - at);
+		size_t piece = next_piece(how, LARGE_PIECE, &seed, len - at);
 		const char *p = in + at;
 		size_t n = piece;
 		at += piece;

@@ -35,6 +35,7 @@
  */
 #include "conn.h"
 #include "endpoints.h"
+#include "fuzz_split.h"
 #include "http_conn.h"
 
 #include "rb_buf.h"
@@ -131,20 +132,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- delivering the bytes ------------------------------------------------ */
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-enum split {
-	SPLIT_WHOLE,
-	SPLIT_SMALL, /* 1 to 64 bytes */
-	SPLIT_LARGE, /* 1 byte to 8 KiB: around a receive buffer */
-	SPLIT_BYTES, /* one byte at a time */
-};
+/* Pieces up to a receive buffer's size (rbserver's default 4 KiB, twice). */
+#define LARGE_PIECE 8192
 
 typedef struct outcome {
 	rb_buf sink;
@@ -191,25 +180,6 @@ static void flush(srv_http *h, srv_conn *c, outcome *o)
 	}
 }
 
-static size_t next_piece(enum split how, uint64_t *seed, size_t left)
-{
-	size_t n;
-	switch (how) {
-	case SPLIT_WHOLE:
-		return left;
-	case SPLIT_SMALL:
-		n = 1 + (size_t)(splitmix(seed) % 64);
-		break;
-	case SPLIT_LARGE:
-		n = 1 + (size_t)(splitmix(seed) % 8192);
-		break;
-	default:
-		n = 1;
-		break;
-	}
-	return n < left ? n : left;
-}
-
 static void deliver(srv_http *h, const char *in, size_t len, int eof, enum split how, uint64_t seed,
 		    outcome *o)
 {
@@ -221,7 +191,7 @@ static void deliver(srv_http *h, const char *in, size_t len, int eof, enum split
 	c.fd = -1;
 	c.in_use = 1;
 	for (size_t at = 0; at < len && !o->truncated;) {
-		size_t n = next_piece(how, &seed, len - at);
+		size_t n = next_piece(how, LARGE_PIECE, &seed, len - at);
 		/* A receive buffer of exactly n bytes, gone after the call:
 		 * the exchange must not read past it or keep it. */
 		char *rx = malloc(n);
