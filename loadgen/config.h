@@ -5,6 +5,8 @@
 #ifndef LG_CONFIG_H
 #define LG_CONFIG_H
 
+#include "source.h"
+
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,8 +24,11 @@
 enum lg_mode {
 	LG_MODE_CLOSED = 0, /* as fast as the server answers */
 	LG_MODE_OPEN,       /* -R: a fixed schedule, latency from the due time */
-	LG_MODE_CLOSE,      /* --close: one request per connection */
+	LG_MODE_CLOSE,      /* --close: one request per connection, latency from connect */
 };
+
+/* --slow-send and --slow-recv: bytes per second per connection, at most. */
+#define LG_MAX_SLOW_BPS 10000000u
 
 typedef struct lg_url {
 	const char *text; /* as given, without the @weight */
@@ -35,9 +40,15 @@ typedef struct lg_config {
 	lg_url urls[LG_MAX_URLS];
 	uint32_t nurls;
 	char host[300]; /* the Host header value: host[:port] as in the URL */
-	char peer[300]; /* "127.0.0.1:8080", "[::1]:8080" for messages */
+	char peer[600]; /* "127.0.0.1:8080", "[::1]:8080", "name:80 (10.0.0.1:80)" for messages */
+	char host_name[256]; /* the URL's host, without brackets */
+	int port;
+	int resolved;     /* host_name was a name that lg_config_resolve looked up */
+	char address[64]; /* the address connected to: "10.0.0.1:80" */
 	struct sockaddr_storage addr;
-	socklen_t addrlen;
+	socklen_t addrlen;       /* 0 until a host name is resolved */
+	lg_sources sources;      /* --source; family 0: the kernel picks */
+	const char *source_text; /* --source as given */
 
 	uint32_t connections;
 	uint32_t threads;
@@ -48,8 +59,12 @@ typedef struct lg_config {
 	uint64_t duration_ns; /* 0: no time limit (-n alone) */
 	uint64_t requests;    /* -n, 0: none */
 	uint32_t pipeline;
-	double rate; /* -R, 0: closed loop */
-	int mode;    /* enum lg_mode */
+	double rate;            /* -R, 0: closed loop */
+	int mode;               /* enum lg_mode */
+	double conn_rate;       /* --conn-rate: new connections per second in all; 0: no cap */
+	uint64_t conn_requests; /* --conn-requests: responses per connection; 0: no limit */
+	uint32_t slow_send_bps; /* --slow-send; 0: full speed */
+	uint32_t slow_recv_bps; /* --slow-recv; 0: full speed */
 	uint64_t warmup_ns, ramp_ns, timeout_ns;
 
 	const char *method;
@@ -69,6 +84,10 @@ typedef struct lg_config {
  * asked (exit 0), 2 after printing an error to stderr (exit 2). */
 int lg_config_parse(lg_config *cfg, int argc, char **argv);
 void lg_config_free(lg_config *cfg);
+
+/* Resolve the URL's host name once (getaddrinfo), of --source's family.
+ * Returns 0, or -1 with the message in err (the server cannot be reached). */
+int lg_config_resolve(lg_config *cfg, char *err, size_t errlen);
 
 /* Parse a duration: a number with us, ms, s, m or h (bare: seconds) into ns.
  * Returns 0 or -1. */

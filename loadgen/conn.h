@@ -11,6 +11,7 @@
 
 #include "response.h"
 
+#include <linux/time_types.h>
 #include <stdint.h>
 
 enum lg_conn_state {
@@ -35,8 +36,10 @@ typedef struct lg_conn {
 	uint32_t global; /* connection number across all threads: the schedule's phase */
 	uint8_t state;   /* enum lg_conn_state */
 	uint8_t connect_inflight, recv_armed, send_inflight, on_dirty;
-	uint8_t opened_before; /* a reconnect counts as reopened */
-	uint8_t used;          /* --close: its one request has been sent */
+	uint8_t send_timer, recv_timer; /* --slow-send/--slow-recv: a pause in flight */
+	uint8_t opened_before;          /* a reconnect counts as reopened */
+	uint8_t in_openq;               /* IDLE and queued to open (lg_conn_open_queued) */
+	uint8_t ttfb_seen;              /* the oldest request's response has begun */
 
 	/* In-flight requests: a ring of `pipeline` entries in the worker's array. */
 	lg_inflight *ring;
@@ -52,10 +55,16 @@ typedef struct lg_conn {
 	uint64_t sent_k;  /* requests sent (open loop: of the schedule) */
 	uint64_t open_at; /* IDLE: when to (re)connect */
 	uint64_t connect_ns;
+	uint64_t ready_ns;      /* when it last became free to send (open loop: lateness) */
+	uint64_t last_io_ns;    /* slow modes: the last byte moved (timeouts count from it) */
+	uint64_t sent_sock;     /* requests sent on this socket (--conn-requests) */
+	uint64_t answered_sock; /* responses received on this socket */
+	struct __kernel_timespec send_ts, recv_ts; /* the slow modes' pauses */
 
 	lg_rx rx; /* response framing */
 
 	struct lg_conn *dirty_next;
+	struct lg_conn *open_next; /* the open queue */
 } lg_conn;
 
 #endif

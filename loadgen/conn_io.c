@@ -1,6 +1,7 @@
 /* Connections: connect, receive, send, close, and the responses' accounting. */
 #include "conn_io.h"
 
+#include "limits.h"
 #include "response.h"
 
 #include "rb_log.h"
@@ -8,6 +9,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,7 +26,13 @@ enum lg_op {
 	LG_OP_RECV,
 	LG_OP_SEND,
 	LG_OP_CANCEL_FD,
+	LG_OP_RECV_SLOW,  /* --slow-recv: one receive into the connection's own buffer */
+	LG_OP_SEND_TIMER, /* --slow-send: the pause before the next piece */
+	LG_OP_RECV_TIMER, /* --slow-recv: the pause before the next receive */
 };
+
+/* A slow reader's receive buffer: small, so the server's sends back up. */
+#define LG_SLOW_RCVBUF 4096
 _Static_assert(LG_MAX_CONNECTIONS <= RB_UD_SLOT_MAX + 1,
 	       "every connection of a worker is named by user_data's slot field");
 
@@ -48,12 +56,44 @@ void lg_conn_free(lg_conn *c)
 	lg_rx_free(&c->rx);
 }
 
+/* Inside the window (an -n run's window has no end). */
+static int lg_counting(const lg_worker *w)
+{
+	return lg_in_window(w) ||
+	       (w->run->measure_end == UINT64_MAX && w->now >= w->run->measure_start);
+}
+
 /* Count an error of `kind` if it happened inside the window. */
 static void lg_count_error(lg_worker *w, int kind)
 {
-	if (lg_in_window(w) ||
-	    (w->run->measure_end == UINT64_MAX && w->now >= w->run->measure_start))
+	if (lg_counting(w))
 		w->counts.errors[kind]++;
+}
+
+/* A socket error by its errno (e > 0), inside the window. */
+static void lg_count_errno(lg_worker *w, int e)
+{
+	if (lg_counting(w))
+		w->counts.sock_errno[e > 0 && e <= LG_ERRNO_MAX ? e : 0]++;
+}
+
+/* The local ports of one source address ran out: said once, with the fix. */
+static void lg_ports_message(lg_worker *w, const lg_conn *c, char *buf, size_t len)
+{
+	const lg_config *cfg = w->cfg;
+	unsigned lo, hi;
+	lg_port_range(&lo, &hi);
+	char src[80] = "this host's address";
+	if (cfg->sources.family) {
+		char a[64];
+		lg_sources_text(&cfg->sources, c->global % cfg->sources.count, a, sizeof(a));
+		snprintf(src, sizeof(src), "source address %s", a);
+	}
+	snprintf(buf, len,
+		 "connect to %s: EADDRNOTAVAIL: the local ports of %s ran out (%u in the "
+		 "ephemeral range %u-%u, net.ipv4.ip_local_port_range); spread the connections "
+		 "over more addresses with --source, or widen the range",
+		 cfg->peer, src, hi - lo + 1, lo, hi);
 }
 
 void lg_conn_mark_dirty(lg_worker *w, lg_conn *c)
@@ -71,26 +111,114 @@ static void lg_arm_recv(lg_worker *w, lg_conn *c)
 	c->recv_armed = 1;
 }
 
-void lg_conn_open(lg_worker *w, lg_conn *c)
+/* An IDLE connection goes back to waiting for its open_at. */
+static void lg_conn_retry_later(lg_worker *w, lg_conn *c)
+{
+	c->open_at = w->now + LG_RETRY_NS;
+	if (c->open_at < w->next_open)
+		w->next_open = c->open_at;
+}
+
+/* Set up a new socket as the run asks: no Nagle, bound to its --source
+ * address (the kernel still picks the port), a small receive buffer for a
+ * slow reader.  Returns the descriptor, or -1 (handled: counted, retried or
+ * the run stopped). */
+static int lg_conn_socket(lg_worker *w, lg_conn *c)
 {
 	const lg_config *cfg = w->cfg;
 	int fd = socket(cfg->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		lg_run_fatal(w->run, "cannot open a socket: %s%s", strerror(errno),
-			     errno == EMFILE || errno == ENFILE
-				     ? " (raise the open-file limit: ulimit -n)"
-				     : "");
-		return;
+		int e = errno;
+		lg_count_errno(w, e);
+		if (!atomic_load(&w->run->ever_connected)) {
+			lg_run_fatal(w->run, "cannot open a socket: %s%s", strerror(e),
+				     e == EMFILE || e == ENFILE
+					     ? " (raise the open-file limit: ulimit -n)"
+					     : "");
+			return -1;
+		}
+		lg_conn_retry_later(w, c);
+		return -1;
 	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (cfg->slow_recv_bps) {
+		int rcv = LG_SLOW_RCVBUF;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	}
+	if (cfg->sources.family) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		uint64_t k = c->global % cfg->sources.count;
+		lg_sources_addr(&cfg->sources, k, &ss, &len);
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(fd, (const struct sockaddr *)&ss, len)) {
+			int e = errno;
+			char a[64];
+			lg_sources_text(&cfg->sources, k, a, sizeof(a));
+			close(fd);
+			lg_run_fatal(w->run, "--source: cannot bind %s: %s%s", a, strerror(e),
+				     e == EADDRNOTAVAIL ? " (it is not an address of this host)"
+							: "");
+			return -1;
+		}
+	}
+	return fd;
+}
+
+void lg_conn_open(lg_worker *w, lg_conn *c)
+{
+	int fd = lg_conn_socket(w, c);
+	if (fd < 0)
+		return;
 	c->fd = fd;
 	c->state = LG_C_CONNECTING;
 	c->connect_ns = w->now;
 	c->connect_inflight = 1;
 	struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
-	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&cfg->addr, cfg->addrlen);
+	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&w->cfg->addr, w->cfg->addrlen);
 	io_uring_sqe_set_data64(sqe, lg_ud(LG_OP_CONNECT, c));
+}
+
+/* An IDLE connection whose open_at has come joins the queue, once. */
+void lg_conn_queue_open(lg_worker *w, lg_conn *c)
+{
+	if (c->in_openq)
+		return;
+	c->in_openq = 1;
+	c->open_next = NULL;
+	if (w->openq_tail)
+		w->openq_tail->open_next = c;
+	else
+		w->openq_head = c;
+	w->openq_tail = c;
+}
+
+/* --conn-rate's pacing lets an open a little behind its slot go at once, so
+ * a late wake-up does not lower the rate; never more than this early. */
+#define LG_CONN_SLACK_NS 1000000ull
+
+void lg_conn_open_queued(lg_worker *w)
+{
+	/* An -n run whose requests are all sent opens nothing more. */
+	if (w->quota != UINT64_MAX && w->now >= w->run->measure_start && w->counts.sent >= w->quota)
+		return;
+	while (w->openq_head && !w->finishing) {
+		if (w->conn_interval_ns) {
+			uint64_t floor = w->now > LG_CONN_SLACK_NS ? w->now - LG_CONN_SLACK_NS : 0;
+			if (w->next_conn_slot < floor)
+				w->next_conn_slot = floor;
+			if (w->next_conn_slot > w->now)
+				return;
+			w->next_conn_slot += w->conn_interval_ns;
+		}
+		lg_conn *c = w->openq_head;
+		w->openq_head = c->open_next;
+		if (!w->openq_head)
+			w->openq_tail = NULL;
+		c->in_openq = 0;
+		lg_conn_open(w, c);
+	}
 }
 
 /* Forget the requests in flight: measured ones are unanswered. */
@@ -106,12 +234,14 @@ static void lg_conn_drop_inflight(lg_worker *w, lg_conn *c)
 	}
 	c->head = 0;
 	c->inflight = 0;
+	c->ttfb_seen = 0;
 }
 
 /* Every operation on the socket is over: close it and plan the reconnect. */
 static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 {
-	if (c->connect_inflight || c->recv_armed || c->send_inflight)
+	if (c->connect_inflight || c->recv_armed || c->send_inflight || c->send_timer ||
+	    c->recv_timer)
 		return;
 	close(c->fd);
 	c->fd = -1;
@@ -122,22 +252,33 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 	 * its state to the next socket's first response. */
 	lg_rx_reset(&c->rx);
 	c->send_len = c->send_off = 0;
-	c->used = 0;
-	if (c->open_at < w->now)
-		c->open_at = w->now;
-	if (c->open_at < w->next_open)
+	c->sent_sock = c->answered_sock = 0;
+	if (c->open_at <= w->now)
+		lg_conn_queue_open(w, c);
+	else if (c->open_at < w->next_open)
 		w->next_open = c->open_at;
 }
 
-void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind)
+void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by)
 {
 	if (c->state == LG_C_CLOSING || c->state == LG_C_IDLE)
 		return;
 	if (err_kind >= 0)
 		lg_count_error(w, err_kind);
+	if (c->state == LG_C_OPEN && lg_counting(w)) {
+		if (by == LG_BY_SERVER)
+			w->counts.closed_by_server++;
+		else if (by == LG_BY_RBLOAD)
+			w->counts.closed_by_rbload++;
+	}
 	lg_conn_drop_inflight(w, c);
 	c->state = LG_C_CLOSING;
 	c->open_at = err_kind == LG_E_CONNECT ? w->now + LG_RETRY_NS : w->now;
+	/* The slow modes' pauses are timers, not on the socket: cancelled by name. */
+	if (c->send_timer)
+		rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_SEND_TIMER, c));
+	if (c->recv_timer)
+		rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_RECV_TIMER, c));
 	if (c->connect_inflight || c->recv_armed || c->send_inflight) {
 		/* shutdown ends a receive and a send; a connect needs the cancel */
 		shutdown(c->fd, SHUT_RDWR);
@@ -153,11 +294,15 @@ void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind)
 	lg_conn_finalize(w, c);
 }
 
-/* A receive or send failed (kind k, not RB_RES_OK): a reset is counted as
- * one whichever operation saw it, anything else as `other`. */
-static void lg_conn_failed(lg_worker *w, lg_conn *c, enum rb_res_kind k, int other)
+/* A receive or send failed with res (kind k, not RB_RES_OK): a reset is
+ * counted as one whichever operation saw it (and the server closed), anything
+ * else as `other`; each by its errno too. */
+static void lg_conn_failed(lg_worker *w, lg_conn *c, int res, enum rb_res_kind k, int other)
 {
-	lg_conn_close(w, c, k == RB_RES_RESET ? LG_E_RESET : other);
+	if (res < 0)
+		lg_count_errno(w, -res);
+	lg_conn_close(w, c, k == RB_RES_RESET ? LG_E_RESET : other,
+		      k == RB_RES_RESET ? LG_BY_SERVER : LG_BY_RBLOAD);
 }
 
 /* A protocol error: logged once per kind and thread, counted, closed. */
@@ -170,7 +315,7 @@ static void lg_conn_protocol_error(lg_worker *w, lg_conn *c)
 		rb_log("malformed response from %s: %s (logged once)", w->cfg->peer,
 		       lg_rx_error_message(e));
 	}
-	lg_conn_close(w, c, LG_E_PARSE);
+	lg_conn_close(w, c, LG_E_PARSE, LG_BY_RBLOAD);
 }
 
 /* The response to the oldest request in flight is complete (rx.status);
@@ -188,28 +333,51 @@ static void lg_conn_complete(lg_worker *w, lg_conn *c, int last)
 			uint16_t st = c->rx.status;
 			k->requests++;
 			k->status[st >= 100 && st < 600 ? st / 100 : 0]++;
+			k->code[st >= 100 && st < LG_STATUS_CODES ? st : 0]++;
 			if (st < 200 || st >= 400)
 				k->errors[LG_E_STATUS]++;
 			rb_hist_record(&w->iv, (int64_t)(w->now - e->due_ns));
 			rb_hist_record(&w->uncorr, (int64_t)(w->now - e->sent_ns));
 			w->last_settled_ns = w->now;
 		} else {
-			w->counts.unanswered++; /* answered after the window closed */
+			/* answered after the window closed: in flight at its end */
+			w->counts.unanswered++;
+			w->counts.in_flight_end++;
 		}
 	}
-	if (last || cfg->mode == LG_MODE_CLOSE) {
-		/* The server said this is the last response (or --close): what is
-		 * still in flight was never going to be answered; not an error. */
-		lg_conn_close(w, c, -1);
+	c->ttfb_seen = 0;
+	c->ready_ns = w->now;
+	c->answered_sock++;
+	if (last) {
+		/* The server said this is the last response: what is still in
+		 * flight was never going to be answered; not an error. */
+		lg_conn_close(w, c, -1, LG_BY_SERVER);
+		return;
+	}
+	if (cfg->conn_requests && c->answered_sock >= cfg->conn_requests) {
+		/* The Nth response, and the server kept the connection open
+		 * although the request said Connection: close. */
+		lg_conn_close(w, c, -1, LG_BY_RBLOAD);
 		return;
 	}
 	lg_conn_mark_dirty(w, c);
+}
+
+/* The first byte of the oldest request's response (or of an interim one). */
+static void lg_conn_first_byte(lg_worker *w, lg_conn *c)
+{
+	const lg_inflight *e = &c->ring[c->head];
+	c->ttfb_seen = 1;
+	if (e->measured && w->now < w->run->measure_end)
+		rb_hist_record(&w->ttfb_h, (int64_t)(w->now - e->sent_ns));
 }
 
 /* A receive's bytes: framed one response at a time. */
 static void lg_conn_input(lg_worker *w, lg_conn *c, const char *p, size_t n)
 {
 	while (n > 0 && c->state == LG_C_OPEN) {
+		if (!c->ttfb_seen && c->inflight)
+			lg_conn_first_byte(w, c);
 		size_t used;
 		lg_rx_rc rc = lg_rx_feed(&c->rx, p, n, c->inflight > 0, &used);
 		p += used;
@@ -238,7 +406,7 @@ static void lg_conn_eof(lg_worker *w, lg_conn *c)
 		return;
 	}
 	/* With nothing in flight: an idle keep-alive connection closed, reopen. */
-	lg_conn_close(w, c, c->inflight > 0 ? LG_E_CLOSED : -1);
+	lg_conn_close(w, c, c->inflight > 0 ? LG_E_CLOSED : -1, LG_BY_SERVER);
 }
 
 static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
@@ -251,18 +419,34 @@ static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
 	/* A connect completes with 0 or -errno; every failure, whatever its
 	 * kind, is a connect error. */
 	if (res < 0) {
+		static _Thread_local int ports_said;
+		char msg[1024];
+		lg_count_errno(w, -res);
+		if (res == -EADDRNOTAVAIL)
+			lg_ports_message(w, c, msg, sizeof(msg));
+		else
+			snprintf(msg, sizeof(msg), "cannot connect to %s: %s", w->cfg->peer,
+				 strerror(-res));
 		if (!atomic_load(&w->run->ever_connected)) {
-			lg_run_fatal(w->run, "cannot connect to %s: %s", w->cfg->peer,
-				     strerror(-res));
+			lg_run_fatal(w->run, "%s", msg);
 			c->state = LG_C_CLOSING;
 			lg_conn_finalize(w, c);
 			return;
 		}
-		lg_conn_close(w, c, LG_E_CONNECT);
+		if (res == -EADDRNOTAVAIL && !ports_said) {
+			ports_said = 1;
+			rb_log("%s (said once)", msg);
+		}
+		lg_conn_close(w, c, LG_E_CONNECT, LG_BY_NONE);
 		return;
 	}
 	atomic_store_explicit(&w->run->ever_connected, 1, memory_order_relaxed);
 	c->state = LG_C_OPEN;
+	c->ready_ns = c->last_io_ns = w->now;
+	if (lg_in_window(w)) {
+		w->counts.connects++;
+		rb_hist_record(&w->connect_h, (int64_t)(w->now - c->connect_ns));
+	}
 	if (w->now >= w->run->measure_start) {
 		if (c->opened_before)
 			w->counts.reopened++;
@@ -272,8 +456,17 @@ static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
 		w->counts.opened++; /* the first open of each connection always counts */
 	}
 	c->opened_before = 1;
-	lg_arm_recv(w, c);
-	lg_conn_mark_dirty(w, c);
+	lg_conn_mark_dirty(w, c); /* the receive is armed, the first requests sent */
+}
+
+/* Bytes received on an open connection (from the ring's buffer or a slow
+ * reader's own). */
+static void lg_conn_received(lg_worker *w, lg_conn *c, const char *p, size_t n)
+{
+	if (lg_in_window(w))
+		w->counts.bytes_read += n;
+	c->last_io_ns = w->now;
+	lg_conn_input(w, c, p, n);
 }
 
 static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
@@ -285,11 +478,8 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 	enum rb_res_kind k = rb_res_kind(cqe->res);
 	switch (k) {
 	case RB_RES_OK:
-		if (open) {
-			if (lg_in_window(w))
-				w->counts.bytes_read += (uint64_t)cqe->res;
-			lg_conn_input(w, c, rb_loop_buf(&w->loop, cqe), (size_t)cqe->res);
-		}
+		if (open)
+			lg_conn_received(w, c, rb_loop_buf(&w->loop, cqe), (size_t)cqe->res);
 		rb_loop_buf_put(&w->loop, cqe);
 		break;
 	case RB_RES_EOF:
@@ -310,7 +500,7 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 	case RB_RES_RESET:
 	case RB_RES_ERROR:
 		if (open)
-			lg_conn_failed(w, c, k, LG_E_READ);
+			lg_conn_failed(w, c, cqe->res, k, LG_E_READ);
 		break;
 	}
 	/* Re-armed from lg_conn_flush, after the batch's buffers are back
@@ -322,10 +512,70 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 		lg_conn_finalize(w, c);
 }
 
+/* A pause of the slow modes: bytes moved at bps take bytes / bps seconds. */
+static void lg_conn_pause(lg_worker *w, lg_conn *c, enum lg_op op, uint32_t bytes, uint32_t bps)
+{
+	uint64_t ns = (uint64_t)bytes * 1000000000ull / bps;
+	struct __kernel_timespec *ts = op == LG_OP_SEND_TIMER ? &c->send_ts : &c->recv_ts;
+	ts->tv_sec = (long long)(ns / 1000000000ull);
+	ts->tv_nsec = (long long)(ns % 1000000000ull);
+	struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
+	io_uring_prep_timeout(sqe, ts, 0, 0);
+	io_uring_sqe_set_data64(sqe, lg_ud(op, c));
+	*(op == LG_OP_SEND_TIMER ? &c->send_timer : &c->recv_timer) = 1;
+}
+
+/* --slow-recv: one receive of at most slow_recv_chunk bytes into the
+ * connection's own buffer; the next after a pause (lg_on_recv_slow). */
+static void lg_recv_slow(lg_worker *w, lg_conn *c)
+{
+	struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
+	io_uring_prep_recv(sqe, c->fd, w->slow_bufs + (size_t)c->idx * w->slow_recv_chunk,
+			   w->slow_recv_chunk, 0);
+	io_uring_sqe_set_data64(sqe, lg_ud(LG_OP_RECV_SLOW, c));
+	c->recv_armed = 1;
+}
+
+static void lg_on_recv_slow(lg_worker *w, lg_conn *c, int res)
+{
+	c->recv_armed = 0;
+	if (c->state == LG_C_OPEN) {
+		enum rb_res_kind k = rb_res_kind(res);
+		if (k == RB_RES_OK) {
+			lg_conn_received(w, c, w->slow_bufs + (size_t)c->idx * w->slow_recv_chunk,
+					 (size_t)res);
+			if (c->state == LG_C_OPEN)
+				lg_conn_pause(w, c, LG_OP_RECV_TIMER, (uint32_t)res,
+					      w->cfg->slow_recv_bps);
+		} else if (k == RB_RES_EOF) {
+			lg_conn_eof(w, c);
+		} else if (k != RB_RES_CANCELED) {
+			lg_conn_failed(w, c, res, k, LG_E_READ);
+		}
+	}
+	if (c->state == LG_C_CLOSING)
+		lg_conn_finalize(w, c);
+}
+
+/* The receive side of an open connection: armed once it has ended. */
+static void lg_conn_arm_input(lg_worker *w, lg_conn *c)
+{
+	if (c->recv_armed || c->recv_timer)
+		return;
+	if (w->cfg->slow_recv_bps)
+		lg_recv_slow(w, c);
+	else
+		lg_arm_recv(w, c);
+}
+
+/* The send in progress, from send_off: all of it, or under --slow-send one
+ * small piece (the rest after a pause). */
 static void lg_submit_send(lg_worker *w, lg_conn *c)
 {
-	rb_loop_send(&w->loop, c->fd, c->send_ptr + c->send_off, c->send_len - c->send_off,
-		     lg_ud(LG_OP_SEND, c));
+	uint32_t len = c->send_len - c->send_off;
+	if (w->cfg->slow_send_bps && len > w->slow_send_chunk)
+		len = w->slow_send_chunk;
+	rb_loop_send(&w->loop, c->fd, c->send_ptr + c->send_off, len, lg_ud(LG_OP_SEND, c));
 	c->send_inflight = 1;
 }
 
@@ -343,18 +593,42 @@ static void lg_on_send(lg_worker *w, lg_conn *c, int res)
 	case RB_RES_OK:
 		break;
 	default: /* a reset, or anything else (a send of n > 0 bytes never says 0) */
-		lg_conn_failed(w, c, k, LG_E_WRITE);
+		lg_conn_failed(w, c, res, k, LG_E_WRITE);
 		return;
 	}
 	if (lg_in_window(w))
 		w->counts.bytes_written += (uint64_t)res;
 	c->send_off += (uint32_t)res;
+	c->last_io_ns = w->now;
 	if (c->send_off < c->send_len) {
-		lg_submit_send(w, c); /* short send: the rest first */
+		if (w->cfg->slow_send_bps)
+			lg_conn_pause(w, c, LG_OP_SEND_TIMER, (uint32_t)res, w->cfg->slow_send_bps);
+		else
+			lg_submit_send(w, c); /* short send: the rest first */
 		return;
 	}
 	c->send_len = c->send_off = 0;
+	c->ready_ns = w->now;
 	lg_conn_mark_dirty(w, c);
+}
+
+/* A slow mode's pause ended (-ETIME), or was cancelled by a close. */
+static void lg_on_timer(lg_worker *w, lg_conn *c, enum lg_op op)
+{
+	if (op == LG_OP_SEND_TIMER)
+		c->send_timer = 0;
+	else
+		c->recv_timer = 0;
+	if (c->state == LG_C_CLOSING) {
+		lg_conn_finalize(w, c);
+		return;
+	}
+	if (c->state != LG_C_OPEN)
+		return;
+	if (op == LG_OP_SEND_TIMER)
+		lg_submit_send(w, c);
+	else
+		lg_recv_slow(w, c);
 }
 
 /* The kernel refused a cancel by descriptor: close with shutdown alone
@@ -375,28 +649,40 @@ static void lg_on_cancel_fd(lg_worker *w, int res)
 	}
 }
 
+/* How many requests c may send now (none while a send is in progress). */
+static uint32_t lg_conn_sendable(const lg_worker *w, const lg_conn *c)
+{
+	const lg_config *cfg = w->cfg;
+	if (c->state != LG_C_OPEN || c->send_inflight || c->send_len || w->finishing)
+		return 0;
+	uint32_t n = cfg->pipeline - c->inflight;
+	if (cfg->mode == LG_MODE_OPEN && c->sched_k - c->sent_k < n)
+		n = (uint32_t)(c->sched_k - c->sent_k);
+	if (cfg->conn_requests && cfg->conn_requests - c->sent_sock < n)
+		n = (uint32_t)(cfg->conn_requests - c->sent_sock);
+	if (w->quota != UINT64_MAX && w->now >= w->run->measure_start &&
+	    w->quota - w->counts.sent < n)
+		n = (uint32_t)(w->quota - w->counts.sent);
+	return n;
+}
+
 void lg_conn_flush(lg_worker *w, lg_conn *c)
 {
 	const lg_config *cfg = w->cfg;
 	const lg_run *run = w->run;
-	if (c->state == LG_C_OPEN && !c->recv_armed)
-		lg_arm_recv(w, c);
-	if (c->state != LG_C_OPEN || c->send_inflight || w->finishing)
-		return;
-	uint32_t n = cfg->pipeline - c->inflight;
-	if (cfg->mode == LG_MODE_OPEN) {
-		if (c->sched_k - c->sent_k < n)
-			n = (uint32_t)(c->sched_k - c->sent_k);
-	} else if (cfg->mode == LG_MODE_CLOSE) {
-		n = c->used ? 0 : 1;
-	}
-	if (w->quota != UINT64_MAX && w->now >= run->measure_start) {
-		uint64_t left = w->quota - w->counts.sent;
-		if (left < n)
-			n = (uint32_t)left;
-	}
+	if (c->state == LG_C_OPEN)
+		lg_conn_arm_input(w, c);
+	uint32_t n = lg_conn_sendable(w, c);
 	if (n == 0)
 		return;
+	/* The connection's last request (--conn-requests) says Connection:
+	 * close and goes alone, from the requests built with it. */
+	int last = cfg->conn_requests && c->sent_sock + n == cfg->conn_requests;
+	if (last && n > 1) {
+		n--;
+		last = 0;
+	}
+	const lg_requests *rq = last ? &w->req_close : &w->req;
 
 	uint32_t P = cfg->pipeline;
 	for (uint32_t j = 0; j < n; j++) {
@@ -414,15 +700,20 @@ void lg_conn_flush(lg_worker *w, lg_conn *c)
 		if (e->measured) {
 			w->counts.sent++;
 			w->outstanding++;
+			/* Late by rbload's doing: the connection was free and the
+			 * request due, yet it went out an interval later. */
+			uint64_t from = e->due_ns > c->ready_ns ? e->due_ns : c->ready_ns;
+			if (cfg->mode == LG_MODE_OPEN && w->now > from + w->late_ns)
+				w->counts.late_sends++;
 		}
 		c->inflight++;
 	}
 	c->sent_k += n;
-	c->used = 1;
-	c->send_ptr = lg_requests_at(&w->req, c->mix_pos);
-	c->send_len = (uint32_t)lg_requests_len(&w->req, c->mix_pos, n);
+	c->sent_sock += n;
+	c->send_ptr = lg_requests_at(rq, c->mix_pos);
+	c->send_len = (uint32_t)lg_requests_len(rq, c->mix_pos, n);
 	c->send_off = 0;
-	c->mix_pos = (c->mix_pos + n) % w->req.cycle;
+	c->mix_pos = (c->mix_pos + n) % rq->cycle;
 	lg_submit_send(w, c);
 }
 
@@ -450,6 +741,13 @@ void lg_conn_handle(lg_worker *w, const struct io_uring_cqe *cqe)
 		break;
 	case LG_OP_SEND:
 		lg_on_send(w, c, cqe->res);
+		break;
+	case LG_OP_RECV_SLOW:
+		lg_on_recv_slow(w, c, cqe->res);
+		break;
+	case LG_OP_SEND_TIMER:
+	case LG_OP_RECV_TIMER:
+		lg_on_timer(w, c, (enum lg_op)op);
 		break;
 	default:
 		break;

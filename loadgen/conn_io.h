@@ -21,9 +21,23 @@ void lg_conn_free(lg_conn *c);
 /* Open a socket and start connecting (c is IDLE). */
 void lg_conn_open(lg_worker *w, lg_conn *c);
 
+/* c is IDLE and its open_at has come: queue it to open (once). */
+void lg_conn_queue_open(lg_worker *w, lg_conn *c);
+
+/* Open the queued connections in order, as fast as --conn-rate allows
+ * (w->next_conn_slot: when the next may go). */
+void lg_conn_open_queued(lg_worker *w);
+
+/* Who ended an open connection, for the counts. */
+enum lg_closer {
+	LG_BY_NONE = 0, /* it never opened, or the run is ending */
+	LG_BY_SERVER,   /* Connection: close, a FIN or a reset from the server */
+	LG_BY_RBLOAD,   /* a timeout, a protocol error, --conn-requests */
+};
+
 /* Close c (err_kind: an lg_err to count, or -1 for an orderly close).  The
  * socket is closed once its operations have completed. */
-void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind);
+void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by);
 
 /* Queue c for the end of the batch (lg_conn_flush), once. */
 void lg_conn_mark_dirty(lg_worker *w, lg_conn *c);

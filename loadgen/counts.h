@@ -19,6 +19,9 @@ enum lg_err {
 
 extern const char *const lg_err_names[LG_E__COUNT];
 
+#define LG_STATUS_CODES 600 /* exact status codes 100..599; [0] anything else */
+#define LG_ERRNO_MAX 134    /* errno values counted by name (EHWPOISON is 133) */
+
 typedef struct lg_counts {
 	uint64_t requests;      /* measured responses, every status */
 	uint64_t sent;          /* measured requests sent */
@@ -27,10 +30,16 @@ typedef struct lg_counts {
 	uint64_t bytes_read, bytes_written;
 	uint64_t status[6]; /* by class: [1] 1xx ... [5] 5xx, [0] anything else */
 	uint64_t errors[LG_E__COUNT];
-	uint64_t opened, reopened; /* connections */
-	uint64_t enobufs;          /* receives that found the receive buffers empty */
+	uint64_t opened, reopened; /* connections: first opens (even in the warm-up), reopens */
+	uint64_t connects;         /* connections established inside the window */
+	uint64_t closed_by_server; /* it said Connection: close, or closed or reset the socket */
+	uint64_t closed_by_rbload; /* timeouts, protocol errors, --conn-requests the server ignored */
+	uint64_t late_sends; /* open loop: sent over an interval late while the connection was free */
+	uint64_t enobufs;    /* receives that found the receive buffers empty */
 	/* The event loop's own (rb_loop_stats), over the whole run. */
 	uint64_t cq_overflows, sq_full, stashed, faults_hit;
+	uint64_t code[LG_STATUS_CODES];        /* responses by exact status code */
+	uint64_t sock_errno[LG_ERRNO_MAX + 1]; /* socket errors by errno; [0] any larger one */
 } lg_counts;
 
 static inline void lg_counts_add(lg_counts *dst, const lg_counts *src)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static void lg_usage(FILE *f)
@@ -35,6 +36,19 @@ static void lg_usage(FILE *f)
 		"                        due (coordinated-omission correction)\n"
 		"      --close           send Connection: close, one request per connection\n"
 		"                        (measures connection setup; latency from connect)\n"
+		"      --conn-requests N each connection closes after N responses (the Nth\n"
+		"                        request says Connection: close) and is reopened\n"
+		"      --conn-rate R     at most R new connections per second in total, paced\n"
+		"                        (first opens and reopens alike)\n"
+		"      --source ADDRS    local addresses to connect from, spread over the\n"
+		"                        connections: a comma list of addresses, ranges\n"
+		"                        (127.0.0.2-127.0.0.200) and CIDR blocks (127.0.1.0/24,\n"
+		"                        fd00::/120); the kernel still picks each port, so each\n"
+		"                        address brings its own ephemeral port range\n"
+		"      --slow-send BPS   send each request at BPS bytes/s per connection, in small\n"
+		"                        writes (slowloris when the head never ends in time)\n"
+		"      --slow-recv BPS   read responses at BPS bytes/s per connection with a small\n"
+		"                        receive buffer (a slow reader); BPS 1 to %u\n"
 		"Time:\n"
 		"  -d, --duration T      measured time (default 10s); T: 500ms, 10s, 2m, 1h; a bare\n"
 		"                        number is seconds\n"
@@ -49,7 +63,8 @@ static void lg_usage(FILE *f)
 		"      --body STRING     request body (sent with Content-Length)\n"
 		"      --body-file FILE  request body from a file\n"
 		"  URL                   http://HOST[:PORT]/PATH; HOST an IPv4 or [IPv6] literal or\n"
-		"                        localhost.  Several URLs make a mix, taken in turn on each\n"
+		"                        a name, resolved once at start (localhost: 127.0.0.1).\n"
+		"                        Several URLs make a mix, taken in turn on each\n"
 		"                        connection; URL@W gives one a weight W (1 to %d in all)\n"
 		"Output:\n"
 		"      --json FILE       JSON report (- for standard output); docs/loadgen.md\n"
@@ -65,8 +80,8 @@ static void lg_usage(FILE *f)
 		"\n"
 		"Exit status: 0 after a run (errors are in the report), 1 when the server could\n"
 		"not be reached or nothing was answered, 2 for a bad command line.\n",
-		RB_VERSION, LG_MAX_CONNECTIONS, rb_cpu_count(), LG_MAX_PIPELINE, LG_MAX_HEADERS,
-		LG_MAX_MIX);
+		RB_VERSION, LG_MAX_CONNECTIONS, rb_cpu_count(), LG_MAX_PIPELINE, LG_MAX_SLOW_BPS,
+		LG_MAX_HEADERS, LG_MAX_MIX);
 }
 
 static int lg_flag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -117,6 +132,20 @@ int lg_parse_duration(const char *s, uint64_t *ns)
 	if (r > 1e18)
 		return -1;
 	*ns = (uint64_t)(r + 0.5);
+	return 0;
+}
+
+/* A rate of `what` per second, 0.01 to 1e9. */
+static int lg_flag_rate(const char *flag, const char *val, const char *what, double *out)
+{
+	char *end;
+	errno = 0;
+	double r = strtod(val, &end);
+	if (errno || end == val || *end || !isfinite(r) || r < 0.01 || r > 1e9)
+		return lg_flag_error("%s: '%s' is not a rate; allowed: %s per second, 0.01 to "
+				     "1000000000",
+				     flag, val, what);
+	*out = r;
 	return 0;
 }
 
@@ -246,15 +275,17 @@ static int lg_add_url(lg_config *cfg, char *arg)
 			u->path = "/";
 		}
 	}
+	int same = parts.addrlen && cfg->addrlen
+			   ? parts.addrlen == cfg->addrlen &&
+				     !memcmp(&parts.addr, &cfg->addr, cfg->addrlen)
+			   : parts.port == cfg->port && !strcasecmp(parts.host, cfg->host_name);
 	if (cfg->nurls == 0) {
 		snprintf(cfg->host, sizeof(cfg->host), "%s", parts.authority);
+		snprintf(cfg->host_name, sizeof(cfg->host_name), "%s", parts.host);
+		cfg->port = parts.port;
 		cfg->addr = parts.addr;
 		cfg->addrlen = parts.addrlen;
-		if (parts.addr.ss_family == AF_INET6)
-			snprintf(cfg->peer, sizeof(cfg->peer), "[%s]:%d", parts.host, parts.port);
-		else
-			snprintf(cfg->peer, sizeof(cfg->peer), "%s:%d", parts.host, parts.port);
-	} else if (parts.addrlen != cfg->addrlen || memcmp(&parts.addr, &cfg->addr, cfg->addrlen)) {
+	} else if (!same) {
 		return lg_flag_error("URL '%s' names another host or port than '%s'; allowed: "
 				     "one host and port per run",
 				     arg, cfg->urls[0].text);
@@ -268,10 +299,12 @@ static const struct lg_flag {
 	const char *lng;
 	char shrt;
 } lg_value_flags[] = {
-	{"--connections", 'c'}, {"--threads", 't'}, {"--duration", 'd'}, {"--requests", 'n'},
-	{"--pipeline", 'p'},    {"--rate", 'R'},    {"--method", 'm'},   {"--header", 'H'},
-	{"--cpus", 0},          {"--warmup", 0},    {"--ramp", 0},       {"--timeout", 0},
-	{"--body", 0},          {"--body-file", 0}, {"--json", 0},       {"--hgrm", 0},
+	{"--connections", 'c'}, {"--threads", 't'}, {"--duration", 'd'},    {"--requests", 'n'},
+	{"--pipeline", 'p'},    {"--rate", 'R'},    {"--method", 'm'},      {"--header", 'H'},
+	{"--cpus", 0},          {"--warmup", 0},    {"--ramp", 0},          {"--timeout", 0},
+	{"--body", 0},          {"--body-file", 0}, {"--json", 0},          {"--hgrm", 0},
+	{"--source", 0},        {"--conn-rate", 0}, {"--conn-requests", 0}, {"--slow-send", 0},
+	{"--slow-recv", 0},
 };
 
 int lg_config_parse(lg_config *cfg, int argc, char **argv)
@@ -379,15 +412,19 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 			cfg->pipeline = (uint32_t)v;
 			pipeline_given = 1;
 		} else if (!strcmp(name, "--rate")) {
-			char *end;
-			errno = 0;
-			double r = strtod(val, &end);
-			if (errno || end == val || *end || !isfinite(r) || r < 0.01 || r > 1e9)
-				return lg_flag_error(
-					"%s: '%s' is not a rate; allowed: requests per "
-					"second, 0.01 to 1000000000",
-					flag, val);
-			cfg->rate = r;
+			rc = lg_flag_rate(flag, val, "requests", &cfg->rate);
+		} else if (!strcmp(name, "--conn-rate")) {
+			rc = lg_flag_rate(flag, val, "new connections", &cfg->conn_rate);
+		} else if (!strcmp(name, "--conn-requests")) {
+			rc = lg_flag_u64(flag, val, 1, UINT64_C(1) << 48, &cfg->conn_requests);
+		} else if (!strcmp(name, "--slow-send") || !strcmp(name, "--slow-recv")) {
+			rc = lg_flag_u64(flag, val, 1, LG_MAX_SLOW_BPS, &v);
+			*(name[7] == 's' ? &cfg->slow_send_bps : &cfg->slow_recv_bps) = (uint32_t)v;
+		} else if (!strcmp(name, "--source")) {
+			char err[512];
+			if (lg_sources_parse(&cfg->sources, val, err, sizeof(err)))
+				return lg_flag_error("%s", err);
+			cfg->source_text = val;
 		} else if (!strcmp(name, "--method")) {
 			/* RFC 9110 token: the request's parse would catch it too, but
 			 * name the wrong thing less precisely */
@@ -451,6 +488,16 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 		return lg_flag_error("--close and -R: choose one mode");
 	if (close_mode && pipeline_given && cfg->pipeline > 1)
 		return lg_flag_error("--close sends one request per connection; -p must be 1");
+	if (close_mode && cfg->conn_requests)
+		return lg_flag_error("--close is --conn-requests 1: give one of them");
+	if (close_mode)
+		cfg->conn_requests = 1;
+	if (cfg->addrlen && cfg->sources.family && cfg->sources.family != cfg->addr.ss_family)
+		return lg_flag_error("--source gives %s addresses but %s is %s; allowed: "
+				     "addresses of the server's family",
+				     cfg->sources.family == AF_INET ? "IPv4" : "IPv6",
+				     cfg->host_name,
+				     cfg->addr.ss_family == AF_INET ? "IPv4" : "IPv6");
 	cfg->mode = close_mode ? LG_MODE_CLOSE : cfg->rate > 0 ? LG_MODE_OPEN : LG_MODE_CLOSED;
 
 	if (!cfg->cpus_given) {
@@ -470,6 +517,24 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 	}
 	if (cfg->progress < 0)
 		cfg->progress = isatty(STDERR_FILENO);
+	return 0;
+}
+
+int lg_config_resolve(lg_config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->addrlen) {
+		int family = cfg->sources.family ? cfg->sources.family : AF_UNSPEC;
+		if (lg_url_resolve(cfg->host_name, cfg->port, family, &cfg->addr, &cfg->addrlen,
+				   err, errlen))
+			return -1;
+		cfg->resolved = 1;
+	}
+	lg_addr_text(&cfg->addr, cfg->address, sizeof(cfg->address));
+	if (cfg->resolved)
+		snprintf(cfg->peer, sizeof(cfg->peer), "%s:%d (%s)", cfg->host_name, cfg->port,
+			 cfg->address);
+	else
+		snprintf(cfg->peer, sizeof(cfg->peer), "%s", cfg->address);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * line once a second -> the summary and the reports.
  */
 #include "config.h"
+#include "limits.h"
 #include "result.h"
 #include "run.h"
 #include "worker.h"
@@ -26,29 +27,6 @@ const char *const lg_err_names[LG_E__COUNT] = {
 	[LG_E_WRITE] = "write",     [LG_E_CLOSED] = "closed", [LG_E_TIMEOUT] = "timeout",
 	[LG_E_PARSE] = "parse",     [LG_E_STATUS] = "status",
 };
-
-/* Every connection is a descriptor: raise the soft limit as far as allowed. */
-static int lg_raise_nofile(uint32_t conns)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return 0;
-	rlim_t need = (rlim_t)conns + 64;
-	if (rl.rlim_cur >= need)
-		return 0;
-	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
-	setrlimit(RLIMIT_NOFILE, &rl);
-	getrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < need) {
-		fprintf(stderr,
-			"rbload: %u connections need %llu open files, but the limit is %llu "
-			"(hard limit %llu); raise it (ulimit -n) or use fewer connections\n",
-			conns, (unsigned long long)need, (unsigned long long)rl.rlim_cur,
-			(unsigned long long)rl.rlim_max);
-		return -1;
-	}
-	return 0;
-}
 
 static void lg_fmt_count(double v, char *out, size_t len)
 {
@@ -124,7 +102,14 @@ int main(int argc, char **argv)
 		lg_config_free(&cfg);
 		return 2;
 	}
-	if (lg_raise_nofile(cfg.connections)) {
+	/* The host name, once; then what the run needs of the host. */
+	char err[512];
+	if (lg_config_resolve(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "rbload: %s\n", err);
+		lg_config_free(&cfg);
+		return 1;
+	}
+	if (lg_limits_check(&cfg)) {
 		lg_config_free(&cfg);
 		return 1;
 	}
@@ -137,8 +122,7 @@ int main(int argc, char **argv)
 	/* A bad method, path or header is a command-line error: check it once. */
 	{
 		lg_requests probe;
-		char err[512];
-		if (lg_requests_build(&probe, &cfg, err, sizeof(err))) {
+		if (lg_requests_build(&probe, &cfg, cfg.conn_requests > 0, err, sizeof(err))) {
 			fprintf(stderr, "rbload: %s (see rbload --help)\n", err);
 			return 2;
 		}
@@ -181,13 +165,16 @@ int main(int argc, char **argv)
 	run.measure_end = cfg.duration_ns ? run.measure_start + cfg.duration_ns : UINT64_MAX;
 	pthread_barrier_wait(&lg_start_barrier);
 
-	if (!cfg.quiet && !atomic_load(&run.stop))
+	if (!cfg.quiet && !atomic_load(&run.stop)) {
 		printf("rbload: %s, %u connection%s on %u thread%s, %s%s\n", cfg.urls[0].text,
 		       cfg.connections, cfg.connections == 1 ? "" : "s", T, T == 1 ? "" : "s",
 		       cfg.mode == LG_MODE_OPEN    ? "open loop"
 		       : cfg.mode == LG_MODE_CLOSE ? "Connection: close"
 						   : "closed loop",
 		       cfg.nurls > 1 ? " (a mix of URLs)" : "");
+		if (cfg.resolved)
+			printf("  %s is %s\n", cfg.host_name, cfg.address);
+	}
 	fflush(stdout);
 
 	uint64_t next_progress = run.t0 + 1000000000ull, last_req = 0, last_ns = run.t0;
@@ -230,16 +217,27 @@ int main(int argc, char **argv)
 	uint64_t end = 0;
 	rb_hist_init(&res.corr, RB_HIST_HOUR_NS);
 	rb_hist_init(&res.uncorr, RB_HIST_HOUR_NS);
+	rb_hist_init(&res.connect, RB_HIST_HOUR_NS);
+	rb_hist_init(&res.ttfb, RB_HIST_HOUR_NS);
 	for (uint32_t i = 0; i < T; i++) {
 		lg_counts_add(&res.counts, &ws[i].counts);
 		rb_hist_merge(&res.corr, &ws[i].corr);
 		rb_hist_merge(&res.uncorr, &ws[i].uncorr);
+		rb_hist_merge(&res.connect, &ws[i].connect_h);
+		rb_hist_merge(&res.ttfb, &ws[i].ttfb_h);
 		res.cpu_user_s += (double)ws[i].cpu_user_ns / 1e9;
 		res.cpu_sys_s += (double)ws[i].cpu_sys_ns / 1e9;
 		if (ws[i].end_ns > end)
 			end = ws[i].end_ns;
 	}
 	res.duration_s = end > run.measure_start ? (double)(end - run.measure_start) / 1e9 : 0;
+	/* How busy the busiest thread was over the window: near 1, rbload
+	 * itself may be what limits the rate. */
+	for (uint32_t i = 0; i < T && res.duration_s > 0; i++) {
+		double busy = (double)(ws[i].cpu_user_ns + ws[i].cpu_sys_ns) / 1e9 / res.duration_s;
+		if (busy > res.busy_max)
+			res.busy_max = busy;
+	}
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	res.max_rss_bytes = ru.ru_maxrss * 1024;
@@ -262,6 +260,8 @@ int main(int argc, char **argv)
 out:
 	rb_hist_free(&res.corr);
 	rb_hist_free(&res.uncorr);
+	rb_hist_free(&res.connect);
+	rb_hist_free(&res.ttfb);
 	for (uint32_t i = 0; i < T; i++)
 		lg_worker_free(&ws[i]);
 	free(ws);

@@ -30,6 +30,80 @@ static const char *lg_fmt_bytes(double b, char *buf, size_t len)
 	return buf;
 }
 
+/* One line of a phase's percentiles (connect, first byte), when it has any. */
+static void lg_report_phase(FILE *f, const char *name, const rb_hist *h)
+{
+	if (!rb_hist_count(h))
+		return;
+	char a[32], b[32], c[32], d[32];
+	fprintf(f, "  %-11s p50 %s  p90 %s  p99 %s  max %s\n", name,
+		lg_fmt_ns((double)rb_hist_value_at_percentile(h, 50), a, sizeof(a)),
+		lg_fmt_ns((double)rb_hist_value_at_percentile(h, 90), b, sizeof(b)),
+		lg_fmt_ns((double)rb_hist_value_at_percentile(h, 99), c, sizeof(c)),
+		lg_fmt_ns((double)rb_hist_max(h), d, sizeof(d)));
+}
+
+/* After the rates: CPU, errors, status codes, connections, warnings. */
+static void lg_report_tail(const lg_result *r, FILE *f)
+{
+	const lg_counts *k = &r->counts;
+	char a[32];
+	double secs = r->duration_s > 0 ? r->duration_s : 1;
+	if (r->cpu_user_s + r->cpu_sys_s > 0 && k->requests)
+		fprintf(f, "CPU:   %.2fs user, %.2fs sys, %.3f us per request\n", r->cpu_user_s,
+			r->cpu_sys_s, (r->cpu_user_s + r->cpu_sys_s) * 1e6 / (double)k->requests);
+
+	uint64_t errs = lg_counts_errors(k);
+	uint64_t lost = k->unanswered - k->in_flight_end;
+	if (errs || lost) {
+		fprintf(f, "Errors:");
+		for (int e = 0; e < LG_E__COUNT; e++)
+			if (k->errors[e])
+				fprintf(f, " %s %" PRIu64, lg_err_names[e], k->errors[e]);
+		fprintf(f, "%s; %" PRIu64 " request%s lost unanswered\n", errs ? "" : " none", lost,
+			lost == 1 ? "" : "s");
+	}
+	if (k->errors[LG_E_STATUS])
+		fprintf(f, "  Non-2xx or 3xx responses: %" PRIu64 "\n", k->errors[LG_E_STATUS]);
+	/* What makes the run unlike a plain one: forced faults, a queue too small. */
+	if (r->env.faults[0])
+		fprintf(f, "  RB_FAULTS forced: %s (%" PRIu64 " injected)\n", r->env.faults,
+			k->faults_hit);
+	if (k->cq_overflows)
+		fprintf(f, "  Completion queue overflowed after %" PRIu64 " waits\n",
+			k->cq_overflows);
+	int any = 0;
+	for (int c = 0; c < LG_STATUS_CODES; c++) {
+		if (!k->code[c])
+			continue;
+		fprintf(f, "%s %s %" PRIu64, any ? "," : "  Status codes:",
+			c ? (snprintf(a, sizeof(a), "%d", c), a) : "other", k->code[c]);
+		any = 1;
+	}
+	if (any)
+		fputc('\n', f);
+	any = 0;
+	for (int e = 0; e <= LG_ERRNO_MAX; e++) {
+		if (!k->sock_errno[e])
+			continue;
+		fprintf(f, "%s %s %" PRIu64,
+			any ? "," : "  Socket errors:", lg_errno_name(e, a, sizeof(a)),
+			k->sock_errno[e]);
+		any = 1;
+	}
+	if (any)
+		fputc('\n', f);
+	if (k->connects || k->closed_by_server || k->closed_by_rbload)
+		fprintf(f,
+			"  Connections: %" PRIu64 " opened (%.1f/s), %" PRIu64
+			" closed by the server, %" PRIu64 " by rbload\n",
+			k->connects, (double)k->connects / secs, k->closed_by_server,
+			k->closed_by_rbload);
+	char warn[512];
+	if (lg_saturation(r, warn, sizeof(warn)))
+		fprintf(f, "Warning: %s\n", warn);
+}
+
 void lg_report_human(const lg_result *r, FILE *f)
 {
 	const lg_config *cfg = r->cfg;
@@ -43,6 +117,11 @@ void lg_report_human(const lg_result *r, FILE *f)
 	if (open)
 		fprintf(f, ", open loop at %.0f req/s", cfg->rate);
 	fprintf(f, "; %.2fs measured%s\n", r->duration_s, r->interrupted ? " (interrupted)" : "");
+	if (k->requests == 0) {
+		fprintf(f, "  No response in the measured window.\n");
+		lg_report_tail(r, f);
+		return;
+	}
 
 	fprintf(f, "  Latency %s  %10s %10s %10s %10s\n", open ? "(corrected)  " : "", "mean",
 		"stdev", "min", "max");
@@ -70,6 +149,8 @@ void lg_report_human(const lg_result *r, FILE *f)
 					  b, sizeof(b)));
 		fputc('\n', f);
 	}
+	lg_report_phase(f, "Connect", &r->connect);
+	lg_report_phase(f, "First byte", &r->ttfb);
 	double secs = r->duration_s > 0 ? r->duration_s : 1;
 	fprintf(f, "  %" PRIu64 " requests in %.2fs, %s read, %s written\n", k->requests,
 		r->duration_s, lg_fmt_bytes((double)k->bytes_read, a, sizeof(a)),
@@ -80,31 +161,7 @@ void lg_report_human(const lg_result *r, FILE *f)
 	if (open)
 		fprintf(f, "Rate:  %.2f req/s requested, %.2f sent\n", cfg->rate,
 			(double)k->sent / secs);
-	if (r->cpu_user_s + r->cpu_sys_s > 0 && k->requests)
-		fprintf(f, "CPU:   %.2fs user, %.2fs sys, %.3f us per request\n", r->cpu_user_s,
-			r->cpu_sys_s, (r->cpu_user_s + r->cpu_sys_s) * 1e6 / (double)k->requests);
-
-	uint64_t errs = lg_counts_errors(k);
-	uint64_t lost = k->unanswered - k->in_flight_end;
-	if (errs || lost) {
-		fprintf(f, "Errors:");
-		for (int e = 0; e < LG_E__COUNT; e++)
-			if (k->errors[e])
-				fprintf(f, " %s %" PRIu64, lg_err_names[e], k->errors[e]);
-		fprintf(f, "%s; %" PRIu64 " request%s lost unanswered\n", errs ? "" : " none", lost,
-			lost == 1 ? "" : "s");
-	}
-	if (k->errors[LG_E_STATUS])
-		fprintf(f, "  Non-2xx or 3xx responses: %" PRIu64 "\n", k->errors[LG_E_STATUS]);
-	if (k->reopened)
-		fprintf(f, "  Connections reopened: %" PRIu64 "\n", k->reopened);
-	/* What makes the run unlike a plain one: forced faults, a queue too small. */
-	if (r->env.faults[0])
-		fprintf(f, "  RB_FAULTS forced: %s (%" PRIu64 " injected)\n", r->env.faults,
-			k->faults_hit);
-	if (k->cq_overflows)
-		fprintf(f, "  Completion queue overflowed after %" PRIu64 " waits\n",
-			k->cq_overflows);
+	lg_report_tail(r, f);
 }
 
 int lg_report_hgrm(const lg_result *r, const char *path)

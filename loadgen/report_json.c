@@ -118,9 +118,40 @@ static void lg_json_body(const lg_result *r, FILE *f)
 		fprintf(f, "%" PRIu64, cfg->requests);
 	else
 		fprintf(f, "null");
-	fprintf(f, ", \"warmup_s\": %.3f, \"ramp_s\": %.3f, \"timeout_s\": %.3f},\n",
+	fprintf(f, ", \"warmup_s\": %.3f, \"ramp_s\": %.3f, \"timeout_s\": %.3f",
 		(double)cfg->warmup_ns / 1e9, (double)cfg->ramp_ns / 1e9,
 		(double)cfg->timeout_ns / 1e9);
+	fprintf(f, ",\n    \"host\": ");
+	lg_json_str(f, cfg->host_name);
+	fprintf(f, ", \"address\": ");
+	lg_json_str(f, cfg->address);
+	fprintf(f, ", \"resolved\": %s, \"source\": ", cfg->resolved ? "true" : "false");
+	if (cfg->source_text)
+		lg_json_str(f, cfg->source_text);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"source_addresses\": %" PRIu64 ", \"conn_rate\": ",
+		cfg->sources.family ? cfg->sources.count : 0);
+	if (cfg->conn_rate > 0)
+		fprintf(f, "%.3f", cfg->conn_rate);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"conn_requests\": ");
+	if (cfg->conn_requests)
+		fprintf(f, "%" PRIu64, cfg->conn_requests);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"slow_send_bps\": ");
+	if (cfg->slow_send_bps)
+		fprintf(f, "%u", cfg->slow_send_bps);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"slow_recv_bps\": ");
+	if (cfg->slow_recv_bps)
+		fprintf(f, "%u", cfg->slow_recv_bps);
+	else
+		fprintf(f, "null");
+	fprintf(f, "},\n");
 
 	fprintf(f, "  \"environment\": {\"kernel\": ");
 	lg_json_str(f, r->env.kernel);
@@ -149,13 +180,49 @@ static void lg_json_body(const lg_result *r, FILE *f)
 		"  \"status\": {\"1xx\": %" PRIu64 ", \"2xx\": %" PRIu64 ", \"3xx\": %" PRIu64
 		", \"4xx\": %" PRIu64 ", \"5xx\": %" PRIu64 ", \"other\": %" PRIu64 "},\n",
 		k->status[1], k->status[2], k->status[3], k->status[4], k->status[5], k->status[0]);
+	fprintf(f, "  \"status_codes\": {");
+	int any = 0;
+	for (int c = 0; c < LG_STATUS_CODES; c++) {
+		if (!k->code[c])
+			continue;
+		if (c)
+			fprintf(f, "%s\"%d\": %" PRIu64, any ? ", " : "", c, k->code[c]);
+		else
+			fprintf(f, "%s\"other\": %" PRIu64, any ? ", " : "", k->code[c]);
+		any = 1;
+	}
+	fprintf(f, "},\n  \"socket_errors\": {");
+	any = 0;
+	for (int e = 0; e <= LG_ERRNO_MAX; e++) {
+		char name[32];
+		if (!k->sock_errno[e])
+			continue;
+		fprintf(f, "%s\"%s\": %" PRIu64, any ? ", " : "",
+			lg_errno_name(e, name, sizeof(name)), k->sock_errno[e]);
+		any = 1;
+	}
+	fprintf(f, "},\n");
 	fprintf(f, "  \"errors\": {");
 	for (int e = 0; e < LG_E__COUNT; e++)
 		fprintf(f, "%s\"%s\": %" PRIu64, e ? ", " : "", lg_err_names[e], k->errors[e]);
 	fprintf(f, "},\n  \"unanswered\": %" PRIu64 ", \"in_flight_at_end\": %" PRIu64 ",\n",
 		k->unanswered, k->in_flight_end);
-	fprintf(f, "  \"connections\": {\"opened\": %" PRIu64 ", \"reopened\": %" PRIu64 "},\n",
-		k->opened, k->reopened);
+	fprintf(f,
+		"  \"connections\": {\"opened\": %" PRIu64 ", \"reopened\": %" PRIu64
+		", \"established\": %" PRIu64 ", \"per_s\": %.3f, \"closed_by_server\": %" PRIu64
+		", \"closed_by_rbload\": %" PRIu64 "},\n",
+		k->opened, k->reopened, k->connects, secs > 0 ? (double)k->connects / secs : 0.0,
+		k->closed_by_server, k->closed_by_rbload);
+	char warn[512];
+	int warned = lg_saturation(r, warn, sizeof(warn));
+	fprintf(f,
+		"  \"saturation\": {\"busy_max\": %.4f, \"late_sends\": %" PRIu64 ", \"warning\": ",
+		r->busy_max, k->late_sends);
+	if (warned)
+		lg_json_str(f, warn);
+	else
+		fprintf(f, "null");
+	fprintf(f, "},\n");
 	fprintf(f, "  \"rate\": {\"requested\": ");
 	if (cfg->mode == LG_MODE_OPEN)
 		fprintf(f, "%.3f", cfg->rate);
@@ -171,15 +238,19 @@ static void lg_json_body(const lg_result *r, FILE *f)
 	lg_json_latency(f, &r->corr);
 	fprintf(f, ",\n    \"uncorrected\": ");
 	lg_json_latency(f, &r->uncorr);
+	fprintf(f, ",\n    \"connect\": ");
+	lg_json_latency(f, &r->connect);
+	fprintf(f, ",\n    \"ttfb\": ");
+	lg_json_latency(f, &r->ttfb);
 	fprintf(f, "\n  },\n  \"series\": [");
 	for (uint64_t i = 0; i < r->run->nseries; i++) {
 		const lg_series_point *p = &r->run->series[i];
 		fprintf(f,
 			"%s\n    {\"t\": %" PRIu64 ", \"requests\": %" PRIu64
-			", \"errors\": %" PRIu64
+			", \"errors\": %" PRIu64 ", \"connections\": %" PRIu64
 			", \"p50_us\": %.3f, \"p99_us\": %.3f, \"max_us\": %.3f}",
-			i ? "," : "", i + 1, p->requests, p->errors, (double)p->p50_ns / 1e3,
-			(double)p->p99_ns / 1e3, (double)p->max_ns / 1e3);
+			i ? "," : "", i + 1, p->requests, p->errors, p->connects,
+			(double)p->p50_ns / 1e3, (double)p->p99_ns / 1e3, (double)p->max_ns / 1e3);
 	}
 	fprintf(f, "%s]\n}\n", r->run->nseries ? "\n  " : "");
 }

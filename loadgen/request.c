@@ -27,7 +27,8 @@ static void lg_mix_order(const lg_config *cfg, uint32_t *order, uint32_t len)
 }
 
 /* One request's bytes into out (NULL: just the length). */
-static size_t lg_format(const lg_config *cfg, const lg_url *u, char *out, size_t cap)
+static size_t lg_format(const lg_config *cfg, const lg_url *u, int with_close, char *out,
+			size_t cap)
 {
 	size_t n = 0;
 #define LG_PUT(...)                                                                                \
@@ -40,7 +41,7 @@ static size_t lg_format(const lg_config *cfg, const lg_url *u, char *out, size_t
 		LG_PUT("%s\r\n", cfg->headers[h]);
 	if (cfg->body)
 		LG_PUT("Content-Length: %zu\r\n", cfg->body_len);
-	if (cfg->mode == LG_MODE_CLOSE)
+	if (with_close)
 		LG_PUT("Connection: close\r\n");
 	LG_PUT("\r\n");
 #undef LG_PUT
@@ -76,7 +77,8 @@ static int lg_check(const char *req, size_t head_len, const lg_url *u, char *err
 	return 0;
 }
 
-int lg_requests_build(lg_requests *r, const lg_config *cfg, char *err, size_t errlen)
+int lg_requests_build(lg_requests *r, const lg_config *cfg, int with_close, char *err,
+		      size_t errlen)
 {
 	memset(r, 0, sizeof(*r));
 	uint32_t cycle = 0;
@@ -91,7 +93,7 @@ int lg_requests_build(lg_requests *r, const lg_config *cfg, char *err, size_t er
 
 	size_t total = 0;
 	for (uint32_t i = 0; i < count; i++)
-		total += lg_format(cfg, &cfg->urls[order[i % cycle]], NULL, 0);
+		total += lg_format(cfg, &cfg->urls[order[i % cycle]], with_close, NULL, 0);
 	r->bytes = malloc(total + 1);
 	if (!r->bytes)
 		goto oom;
@@ -99,7 +101,7 @@ int lg_requests_build(lg_requests *r, const lg_config *cfg, char *err, size_t er
 	for (uint32_t i = 0; i < count; i++) {
 		const lg_url *u = &cfg->urls[order[i % cycle]];
 		r->off[i] = at;
-		size_t len = lg_format(cfg, u, r->bytes + at, total + 1 - at);
+		size_t len = lg_format(cfg, u, with_close, r->bytes + at, total + 1 - at);
 		if (i < cycle) {
 			if (lg_check(r->bytes + at, len - cfg->body_len, u, err, errlen)) {
 				free(order);

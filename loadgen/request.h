@@ -23,9 +23,11 @@ typedef struct lg_requests {
 } lg_requests;
 
 /* Build (and check with ringparse that every request parses whole: a bad
- * method or header is refused here, with the rule it broke in err).
- * Returns 0, or -1 with err set. */
-int lg_requests_build(lg_requests *r, const lg_config *cfg, char *err, size_t errlen);
+ * method or header is refused here, with the rule it broke in err);
+ * with_close: every request says Connection: close (the last request of a
+ * connection).  Returns 0, or -1 with err set. */
+int lg_requests_build(lg_requests *r, const lg_config *cfg, int with_close, char *err,
+		      size_t errlen);
 void lg_requests_free(lg_requests *r);
 
 /* The bytes of requests pos .. pos + n - 1 (pos < cycle, n <= pipeline). */

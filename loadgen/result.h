@@ -32,13 +32,25 @@ typedef struct lg_result {
 	time_t started_at;
 	lg_counts counts;
 	rb_hist corr, uncorr;
+	rb_hist connect, ttfb; /* connect time; time to a response's first byte */
 	double duration_s;
 	double cpu_user_s, cpu_sys_s;
+	double busy_max; /* the busiest thread's CPU time over the window */
 	long max_rss_bytes;
 	int interrupted; /* SIGINT/SIGTERM ended it early */
 } lg_result;
 
 void lg_env_read(lg_env *e);
+
+/* The saturation warning, when there is one: rbload's busiest thread over
+ * LG_BUSY_WARN of the window, or open-loop sends over LG_LATE_WARN late.
+ * Writes one sentence into buf and returns 1, else returns 0. */
+#define LG_BUSY_WARN 0.95
+#define LG_LATE_WARN 0.01
+int lg_saturation(const lg_result *r, char *buf, size_t len);
+
+/* "ECONNREFUSED" for errno value e (or "E<number>"). */
+const char *lg_errno_name(int e, char *buf, size_t len);
 
 /* The human summary (stdout), the JSON report, the HdrHistogram text.
  * Each returns 0 or -1 after printing why. */

@@ -90,7 +90,8 @@ static void lg_run_emit_ready(lg_run *r)
 	}
 }
 
-void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, uint64_t errors)
+void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, uint64_t errors,
+		 uint64_t connects)
 {
 	pthread_mutex_lock(&r->lock);
 	/* A worker more than LG_SERIES_SLOTS seconds ahead of the slowest one
@@ -102,6 +103,7 @@ void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, ui
 		uint32_t slot = (uint32_t)(sec % LG_SERIES_SLOTS);
 		rb_hist_merge(&r->sec_hist[slot], iv);
 		r->sec_acc[slot].errors += errors;
+		r->sec_acc[slot].connects += connects;
 	}
 	r->rolled[worker] = sec;
 	lg_run_emit_ready(r);

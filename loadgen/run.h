@@ -18,6 +18,7 @@
 
 typedef struct lg_series_point {
 	uint64_t requests, errors;
+	uint64_t connects; /* connections established that second */
 	uint64_t p50_ns, p99_ns, max_ns;
 } lg_series_point;
 
@@ -35,7 +36,7 @@ typedef struct lg_run {
 	atomic_uint workers_done;
 
 	pthread_mutex_t lock; /* the fatal message and the series */
-	char fatal[512];      /* first fatal error, "" if none */
+	char fatal[1024];     /* first fatal error, "" if none */
 
 	/* Per-second series: slot k % LG_SERIES_SLOTS collects second k from
 	 * every worker; emitted once each worker has rolled past it or finished. */
@@ -54,9 +55,10 @@ void lg_run_free(lg_run *r);
 /* Record the first fatal error and stop the run. */
 void lg_run_fatal(lg_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A worker ends second `sec` (1-based): its interval histogram and error count
- * go into that second's slot. */
-void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, uint64_t errors);
+/* A worker ends second `sec` (1-based): its interval histogram, error and
+ * connect counts go into that second's slot. */
+void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, uint64_t errors,
+		 uint64_t connects);
 
 /* A worker is done: later seconds no longer wait for it. */
 void lg_run_worker_finished(lg_run *r, uint32_t worker);

@@ -1,6 +1,7 @@
 #include "url.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,10 +92,51 @@ int lg_url_parse(const char *url, lg_url_parts *out, char *err, size_t errlen)
 		a6->sin6_port = htons((uint16_t)out->port);
 		out->addrlen = sizeof(*a6);
 	} else {
-		return lg_url_fail(err, errlen, url,
-				   "the host must be an IPv4 or [IPv6] literal or localhost "
-				   "(rbload does no DNS lookups)");
+		if (*p == '[')
+			return lg_url_fail(err, errlen, url, "not an IPv6 address in [brackets]");
+		/* a host name: checked for what a name may hold, resolved later */
+		if (out->host[strspn(out->host, "abcdefghijklmnopqrstuvwxyz"
+						"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._")])
+			return lg_url_fail(err, errlen, url,
+					   "the host is neither an IP literal nor a host name "
+					   "(letters, digits, '-', '.')");
 	}
 	out->path = auth_end;
 	return 0;
+}
+
+int lg_url_resolve(const char *host, int port, int family, struct sockaddr_storage *addr,
+		   socklen_t *addrlen, char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	char service[8];
+	snprintf(service, sizeof(service), "%d", port);
+	int rc = getaddrinfo(host, service, &hints, &res);
+	if (rc) {
+		snprintf(err, errlen, "cannot resolve '%s'%s: %s", host,
+			 family == AF_INET    ? " to an IPv4 address (as --source is)"
+			 : family == AF_INET6 ? " to an IPv6 address (as --source is)"
+					      : "",
+			 gai_strerror(rc));
+		return -1;
+	}
+	memcpy(addr, res->ai_addr, res->ai_addrlen);
+	*addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+void lg_addr_text(const struct sockaddr_storage *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+		inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(a6->sin6_port));
+	} else {
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
+		inet_ntop(AF_INET, &a4->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(a4->sin_port));
+	}
 }

@@ -21,6 +21,14 @@ pthread_barrier_t lg_start_barrier;
 #define LG_RECV_BUFFER_SIZE 8192u
 #define LG_SCAN_NS (100ull * 1000000ull) /* timeouts and reconnects, checked this often */
 
+/* The piece a slow mode moves at once: a twentieth of a second's bytes,
+ * at least one, at most 4 KiB. */
+static uint32_t lg_slow_chunk(uint32_t bps)
+{
+	uint32_t n = bps / 20;
+	return n < 1 ? 1 : n > 4096 ? 4096 : n;
+}
+
 int lg_worker_init(lg_worker *w, lg_run *run, uint32_t id, uint32_t first_conn, uint32_t nconns,
 		   uint64_t quota)
 {
@@ -34,14 +42,28 @@ int lg_worker_init(lg_worker *w, lg_run *run, uint32_t id, uint32_t first_conn, 
 	w->quota = quota;
 	w->nconns = nconns;
 	w->parse_flags = strcmp(cfg->method, "HEAD") == 0 ? RP_RESPONSE_TO_HEAD : 0;
-	if (cfg->rate > 0)
+	if (cfg->rate > 0) {
 		w->ns_per_request = 1e9 / cfg->rate;
-	if (lg_requests_build(&w->req, cfg, w->err, sizeof(w->err)))
+		w->late_ns = (uint64_t)(w->ns_per_request * cfg->connections);
+	}
+	if (cfg->conn_rate > 0)
+		w->conn_interval_ns = (uint64_t)(1e9 * run->nworkers / cfg->conn_rate);
+	if (lg_requests_build(&w->req, cfg, cfg->mode == LG_MODE_CLOSE, w->err, sizeof(w->err)) ||
+	    (cfg->conn_requests &&
+	     lg_requests_build(&w->req_close, cfg, 1, w->err, sizeof(w->err))))
 		return -1;
+	/* A slow mode moves about twenty pieces a second, at least a byte each. */
+	w->slow_send_chunk = lg_slow_chunk(cfg->slow_send_bps);
+	w->slow_recv_chunk = lg_slow_chunk(cfg->slow_recv_bps);
+	if (cfg->slow_recv_bps)
+		w->slow_bufs = malloc((size_t)nconns * w->slow_recv_chunk);
 	w->conns = calloc(nconns, sizeof(*w->conns));
 	w->inflight_mem = calloc((size_t)nconns * cfg->pipeline, sizeof(*w->inflight_mem));
-	if (!w->conns || !w->inflight_mem || rb_hist_init(&w->iv, RB_HIST_HOUR_NS) ||
-	    rb_hist_init(&w->corr, RB_HIST_HOUR_NS) || rb_hist_init(&w->uncorr, RB_HIST_HOUR_NS)) {
+	if (!w->conns || !w->inflight_mem || (cfg->slow_recv_bps && !w->slow_bufs) ||
+	    rb_hist_init(&w->iv, RB_HIST_HOUR_NS) || rb_hist_init(&w->corr, RB_HIST_HOUR_NS) ||
+	    rb_hist_init(&w->uncorr, RB_HIST_HOUR_NS) ||
+	    rb_hist_init(&w->connect_h, RB_HIST_HOUR_NS) ||
+	    rb_hist_init(&w->ttfb_h, RB_HIST_HOUR_NS)) {
 		snprintf(w->err, sizeof(w->err), "worker %u: no memory for %u connections", id,
 			 nconns);
 		return -1;
@@ -65,7 +87,11 @@ void lg_worker_free(lg_worker *w)
 	}
 	free(w->conns);
 	free(w->inflight_mem);
+	free(w->slow_bufs);
 	lg_requests_free(&w->req);
+	lg_requests_free(&w->req_close);
+	rb_hist_free(&w->connect_h);
+	rb_hist_free(&w->ttfb_h);
 	rb_hist_free(&w->iv);
 	rb_hist_free(&w->corr);
 	rb_hist_free(&w->uncorr);
@@ -136,24 +162,31 @@ static void lg_schedule(lg_worker *w)
 static void lg_scan(lg_worker *w)
 {
 	const lg_config *cfg = w->cfg;
+	int slow = cfg->slow_send_bps || cfg->slow_recv_bps;
 	uint64_t next_open = UINT64_MAX;
 	for (uint32_t i = 0; i < w->nconns; i++) {
 		lg_conn *c = &w->conns[i];
 		switch (c->state) {
 		case LG_C_IDLE:
-			if (c->open_at <= w->now && !w->finishing)
-				lg_conn_open(w, c);
+			if (c->open_at <= w->now)
+				lg_conn_queue_open(w, c);
 			else if (c->open_at < next_open)
 				next_open = c->open_at;
 			break;
 		case LG_C_CONNECTING:
 			if (w->now - c->connect_ns > cfg->timeout_ns)
-				lg_conn_close(w, c, LG_E_CONNECT);
+				lg_conn_close(w, c, LG_E_CONNECT, LG_BY_NONE);
 			break;
-		case LG_C_OPEN:
-			if (c->inflight && w->now - c->ring[c->head].sent_ns > cfg->timeout_ns)
-				lg_conn_close(w, c, LG_E_TIMEOUT);
+		case LG_C_OPEN: {
+			/* In the slow modes a request is answered for as long as bytes
+			 * move: the timeout counts from the last one. */
+			uint64_t since = c->inflight ? c->ring[c->head].sent_ns : 0;
+			if (slow && c->last_io_ns > since)
+				since = c->last_io_ns;
+			if (c->inflight && w->now - since > cfg->timeout_ns)
+				lg_conn_close(w, c, LG_E_TIMEOUT, LG_BY_RBLOAD);
 			break;
+		}
 		default:
 			break;
 		}
@@ -171,8 +204,10 @@ static void lg_roll(lg_worker *w, uint64_t upto_ns)
 	       run->measure_start + (w->sec_rolled + 1) * 1000000000ull <= run->measure_end) {
 		w->sec_rolled++;
 		uint64_t errors = lg_counts_errors(&w->counts);
-		lg_run_roll(w->run, w->id, w->sec_rolled, &w->iv, errors - w->errors_rolled);
+		lg_run_roll(w->run, w->id, w->sec_rolled, &w->iv, errors - w->errors_rolled,
+			    w->counts.connects - w->connects_rolled);
 		w->errors_rolled = errors;
+		w->connects_rolled = w->counts.connects;
 		rb_hist_roll(&w->corr, &w->iv, NULL);
 	}
 }
@@ -197,6 +232,8 @@ static uint64_t lg_wait_ns(const lg_worker *w)
 		until = w->next_open;
 	if (w->cfg->mode == LG_MODE_OPEN && w->next_due < until)
 		until = w->next_due;
+	if (w->openq_head && w->next_conn_slot < until)
+		until = w->next_conn_slot; /* --conn-rate: the next open's slot */
 	if (run->measure_end < until)
 		until = run->measure_end;
 	uint64_t sec_end = run->measure_start + (w->sec_rolled + 1) * 1000000000ull;
@@ -228,6 +265,7 @@ static uint64_t lg_before_wait(void *owner)
 	lg_roll(w, w->now);
 	if (lg_should_finish(w))
 		return RB_LOOP_STOP;
+	lg_conn_open_queued(w);
 	while (w->dirty) {
 		lg_conn *c = w->dirty;
 		w->dirty = c->dirty_next;

@@ -33,16 +33,27 @@ typedef struct lg_worker {
 	unsigned parse_flags;
 
 	lg_requests req;
+	lg_requests req_close; /* the same with Connection: close (--conn-requests) */
 	lg_conn *conns;
 	uint32_t nconns;
 	lg_inflight *inflight_mem;
 	lg_conn *dirty;
+	lg_conn *openq_head, *openq_tail; /* IDLE connections due to open, in order */
+	uint64_t conn_interval_ns;        /* --conn-rate: this thread's share, paced */
+	uint64_t next_conn_slot;
+	uint64_t late_ns; /* open loop: one connection's interval between requests */
+
+	/* --slow-recv: each connection's receive buffer (slow_chunk bytes). */
+	char *slow_bufs;
+	uint32_t slow_send_chunk, slow_recv_chunk;
 
 	/* Corrected latencies go to the per-second interval histogram, rolled
 	 * into corr once a second; uncorrected ones straight into uncorr. */
 	rb_hist iv, corr, uncorr;
+	rb_hist connect_h, ttfb_h; /* connect time; request sent to its response's first byte */
 	lg_counts counts;
 	uint64_t errors_rolled;                          /* errors already handed to the series */
+	uint64_t connects_rolled;                        /* connects already handed to the series */
 	uint64_t sec_rolled;                             /* seconds of the window rolled so far */
 	atomic_uint_fast64_t live_requests, live_errors; /* for the progress line */
 

@@ -18,7 +18,7 @@
 # shellcheck disable=SC2034 # used by the scripts that source this file
 RB_PKGS_BUILD=(cmake make gcc libc6-dev pkg-config git jq liburing-dev libjemalloc-dev)
 # shellcheck disable=SC2034
-RB_PKGS_TEST=(libcriterion-dev)
+RB_PKGS_TEST=(libcriterion-dev iproute2 procps) # ip netns and sysctl: rbload --source tests
 # shellcheck disable=SC2034
 RB_PKGS_FUZZ=(clang libclang-rt-14-dev libfuzzer-14-dev)
 # shellcheck disable=SC2034
