@@ -115,6 +115,14 @@ def fmt_spread(s, digits=3):
     return f"{fmt_num(s['median'], digits)} ({fmt_num(s['min'], digits)}–{fmt_num(s['max'], digits)})"
 
 
+def md_table(head, body):
+    """A Markdown table; a | inside a cell is escaped."""
+    esc = lambda s: str(s).replace("|", "\\|")
+    out = ["| " + " | ".join(map(esc, head)) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(map(esc, row)) + " |" for row in body]
+    return "\n".join(out)
+
+
 def which(name):
     """Path of an executable on PATH, or None."""
     for d in os.environ.get("PATH", "").split(os.pathsep):

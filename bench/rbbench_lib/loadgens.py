@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import subprocess
 
 from .common import BENCH_DIR, RunError, cpu_list_str, parse_duration, which
 from . import procs
@@ -26,14 +27,50 @@ def available(name, build_dir):
     return None if which(name) else f"{name} not installed ({INSTALL_HINT[name]})"
 
 
+_HELP_FLAGS = {}
+
+
+def known_flags(build_dir):
+    """The long flags `rbload --help` names (a set; empty when rbload cannot run)."""
+    exe = os.path.join(build_dir, "bin", "rbload")
+    if exe not in _HELP_FLAGS:
+        try:
+            r = subprocess.run([exe, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, timeout=10, check=False)
+            text = r.stdout
+        except (OSError, subprocess.SubprocessError):
+            text = ""
+        _HELP_FLAGS[exe] = flags_in_help(text)
+    return _HELP_FLAGS[exe]
+
+
+def flags_in_help(text):
+    """Every --long-flag a help text mentions."""
+    return set(re.findall(r"(?<![\w-])(--[a-z0-9][a-z0-9-]*)", text))
+
+
+def flags_needed(params):
+    """The long rbload flags a configuration needs beyond the ones rbbench always passes:
+    its args, --source, --body-file, and its background generators' args."""
+    need = [a.split("=", 1)[0] for a in params.get("args") or [] if a.startswith("--")]
+    if params.get("source"):
+        need.append("--source")
+    if params.get("body_size") is not None:
+        need.append("--body-file")
+    for b in params.get("background") or []:
+        need += [a.split("=", 1)[0] for a in b.get("args", []) if a.startswith("--")]
+    return list(dict.fromkeys(need))
+
+
 def threads_for(params, cpus):
     t = params.get("load_threads", "auto")
     t = len(cpus) if t == "auto" else int(t)
     return max(1, min(t, params["connections"]))
 
 
-def command(name, params, url, duration, cpus, build_dir, workdir, tag):
-    """(argv, files): the pinned command line and the files it writes (json, hgrm, lua)."""
+def command(name, params, url, duration, cpus, build_dir, workdir, tag, body_file=None):
+    """(argv, files): the pinned command line and the files it writes (json, hgrm, lua).
+    body_file: the file rbload sends as every request's body (a body_size configuration)."""
     c = params["connections"]
     p = params["pipeline"]
     t = threads_for(params, cpus)
@@ -50,7 +87,11 @@ def command(name, params, url, duration, cpus, build_dir, workdir, tag):
                 "--json", files["json"], "--hgrm", files["hgrm"], "-q", "--no-progress"]
         if params.get("rate") is not None:
             argv += ["-R", str(params["rate"])]
-        argv += headers + [url]
+        if params.get("source"):
+            argv += ["--source", params["source"]]
+        if body_file:
+            argv += ["--body-file", body_file]
+        argv += headers + list(params.get("args") or []) + [url]
     elif name == "wrk":
         # wrk takes whole seconds; it needs at least one connection per thread
         files["lua"] = os.path.join(workdir, f"wrk-depth{p}.lua")
@@ -70,6 +111,25 @@ def command(name, params, url, duration, cpus, build_dir, workdir, tag):
     else:
         raise RunError(f"unknown load generator {name}")
     return procs.pinned(argv, cpus), files
+
+
+def background_command(bg, url, seconds, cpus, build_dir, workdir, tag):
+    """(argv, json path): one background rbload: bg's connections on one thread, for far
+    longer than it will be let run (it is stopped with SIGINT and then writes its report)."""
+    js = os.path.join(workdir, f"{tag}.rbload.json")
+    argv = [os.path.join(build_dir, "bin", "rbload"), "-c", str(bg["connections"]), "-t", "1",
+            "--cpus", cpu_list_str(cpus), "-d", f"{math.ceil(seconds)}s", "--json", js, "-q",
+            "--no-progress"] + list(bg.get("args") or []) + [url]
+    return procs.pinned(argv, cpus), js
+
+
+def read_rbload_json(path):
+    """An rbload JSON report, or None when it is missing or not JSON."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def _empty():
@@ -115,6 +175,13 @@ def _parse_rbload(m, files):
     if cpu.get("user_s") is not None:
         m["own_cpu_s"] = cpu["user_s"] + cpu.get("sys_s", 0)
     m["unanswered"] = j.get("unanswered")
+    conns = j.get("connections") or {}
+    if conns.get("established") is not None:
+        m["connections_opened"] = conns["established"]  # in the window (newer rbload)
+    elif conns.get("opened") is not None:
+        # first opens (every connection, once) and reopens in the window: with --close one
+        # per request
+        m["connections_opened"] = conns["opened"] + (conns.get("reopened") or 0)
     rate = j.get("rate") or {}
     if rate.get("requested") is not None:
         # open loop: what was asked for against requests sent per second of the window

@@ -4,12 +4,22 @@ configuration, then repetitions in rounds (A B C, A B C, ...) so that noise hits
 Per repetition: the load generator's figures, the server's CPU time (utime + stime of the
 server and its children from /proc/PID/stat, before and after the load generator ran), the load
 generator's CPU time (wait4 rusage of the whole process, for every tool) and peak RSS, the busy
-time of the pinned CPUs (/proc/stat: more than the two processes means other load)."""
+time of the pinned CPUs (/proc/stat: more than the two processes means other load), and the
+host's counters over the run (hostcounters: CPU split of both CPU sets, the kernel's TCP
+counters, socket gauges).
+
+Before anything runs, each configuration is checked against what this host and this rbload
+can do: a flag `rbload --help` does not name, or more connections than the file-descriptor
+limits and the ephemeral ports allow (hostlimits), skips it with the reason; connections =
+"max" becomes the largest count the limits allow. A configuration with background load
+generators runs as one block after the rounds: they start before its warm-up and stop after
+its last repetition."""
 
 import os
 import subprocess
 
-from . import loadgens, procs, servers
+from . import hostcounters, hostlimits, loadgens, procs, servers
+from .background import SETTLE_S, Background
 from .common import spread
 
 METRICS = ("requests_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "max_us",
@@ -31,6 +41,8 @@ def rbparse_variants(build_dir):
 def _expected_bytes(params, files):
     if params.get("size") is not None and params["path"].startswith("/bytes/"):
         return params["size"]
+    if params.get("body_size") is not None and params["path"] == "/echo":
+        return params["body_size"]
     name = params["path"].lstrip("/")
     return files.get(name)
 
@@ -40,15 +52,20 @@ def make_root(rundir, files):
     root = os.path.join(rundir, "root")
     os.makedirs(root, exist_ok=True)
     os.chmod(root, 0o755)
-    pattern = bytes(range(ord("a"), ord("z") + 1)) * 2520  # 65520 bytes
     for name, size in files.items():
-        with open(os.path.join(root, name), "wb") as f:
-            left = size
-            while left > 0:
-                chunk = pattern[:min(left, len(pattern))]
-                f.write(chunk)
-                left -= len(chunk)
+        fill(os.path.join(root, name), size)
     return root
+
+
+def fill(path, size):
+    """A file of size bytes of a deterministic a..z pattern."""
+    pattern = bytes(range(ord("a"), ord("z") + 1)) * 2520  # 65520 bytes
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            chunk = pattern[:min(left, len(pattern))]
+            f.write(chunk)
+            left -= len(chunk)
 
 
 class HttpRun:
@@ -65,6 +82,7 @@ class HttpRun:
         self.progress = progress
         self.servers = {}
         self.skipped = []
+        self.bodies = {}  # body_size -> the file rbload sends
 
     # ---- plan ----------------------------------------------------------------------------
 
@@ -81,6 +99,14 @@ class HttpRun:
                 if r:
                     why = (kind, name, r)
                     break
+            if not why and p["loadgen"] == "rbload":
+                missing = [f for f in loadgens.flags_needed(p)
+                           if f not in loadgens.known_flags(self.build_dir)]
+                if missing:
+                    exe = os.path.join(self.build_dir, "bin", "rbload")
+                    why = ("rbload flag", "rbload " + " ".join(missing),
+                           f"{exe} does not know {', '.join(missing)} (not in its --help); "
+                           "rebuild rbload")
             if why:
                 if why[1] not in reasons:
                     reasons[why[1]] = why
@@ -90,8 +116,38 @@ class HttpRun:
                 next(s for s in self.skipped if s["what"] == why[1])["configurations"].append(c["id"])
             else:
                 kept.append(c)
-        self.configs = kept
-        return kept
+        self.configs = [c for c in kept if self.fit(c)]
+        return self.configs
+
+    def fit(self, c):
+        """Fits one configuration to the host's limits (hostlimits.plan): connections = "max"
+        becomes a count, rate_per_connection a rate, the background is cut to what fits and
+        the decision kept as c["limits"]. False (skipped, with the reason) when it cannot run."""
+        p = c["params"]
+        key = self.server_key(p)
+        max_conns = 65536 * key[1] if key[0] == "rbserver" else None
+        t = p.get("load_threads", "auto")
+        lim = hostlimits.read_limits(max_conns, load_threads=len(self.load_cpus) if t == "auto"
+                                     else int(t), rbload=p["loadgen"] == "rbload")
+        sources = hostlimits.count_addresses(p["source"]) if p.get("source") else 0
+        bg = [b["connections"] for b in p.get("background") or []]
+        d = hostlimits.plan(p["connections"], sources, bg, lim)
+        if p["connections"] == "max" or bg:
+            d["host"] = lim
+            c["limits"] = d
+        if d["connections"] is None:
+            self.progress.note(f"rbbench: skipping {c['id']}: {d['reason']}")
+            self.skipped.append({"what": c["id"], "kind": "host limit", "reason": d["reason"],
+                                 "configurations": [c["id"]]})
+            return False
+        if d["reason"]:
+            self.progress.note(f"rbbench: {c['id']}: {d['reason']}")
+        p["connections"] = d["connections"]
+        p["background"] = [dict(b, connections=n)
+                           for b, n in zip(p.get("background") or [], d["background"])]
+        if p.get("rate_per_connection") is not None:
+            p["rate"] = max(1, round(p["rate_per_connection"] * p["connections"]))
+        return True
 
     def server_key(self, params):
         t = params["threads"]
@@ -103,13 +159,19 @@ class HttpRun:
         per_cfg = (s["warmup"] + OVERHEAD_S if s["warmup"] > 0 else 0) + \
             s["reps"] * (s["duration"] + OVERHEAD_S)
         return len(self.configs) * per_cfg + len({self.server_key(c["params"])
-                                                  for c in self.configs}) * 0.5
+                                                  for c in self.configs}) * 0.5 + \
+            sum(SETTLE_S + 0.5 for c in self.configs if c["params"].get("background"))
 
     # ---- run -----------------------------------------------------------------------------
 
     def run(self):
         s = self.settings
         root = make_root(self.rundir, self.suite.files) if self.suite.files else None
+        for c in self.configs:
+            n = c["params"].get("body_size")
+            if n is not None and n not in self.bodies:
+                self.bodies[n] = os.path.join(self.rundir, f"body-{n}.bin")
+                fill(self.bodies[n], n)
         try:
             for c in self.configs:
                 c.update(status="ok", problems=[], repetitions=[], preflight=None)
@@ -125,15 +187,20 @@ class HttpRun:
                     self.progress.finish()
                     self.servers[key] = srv
                 srv = self.servers[key]
-                c["server"] = {"command": srv.argv, "cpus_allowed": srv.pins, "port": srv.port}
+                c["server"] = {"command": srv.argv, "cpus_allowed": srv.pins, "port": srv.port,
+                               "nofile": hostlimits.read_limits(None, srv.proc.pid)["server_nofile"]}
                 self.preflight(c, srv)
-            for c in self.configs:
+            rounds = [c for c in self.configs if not c["params"].get("background")]
+            for c in rounds:
                 if c["status"] == "ok" and s["warmup"] > 0:
                     self.measure(c, 0)
             for rep in range(1, s["reps"] + 1):
-                for c in self.configs:
+                for c in rounds:
                     if c["status"] == "ok" or c["repetitions"]:
                         self.measure(c, rep)
+            for c in self.configs:
+                if c["params"].get("background") and c["status"] == "ok":
+                    self.measure_block(c)
         finally:
             for srv in self.servers.values():
                 srv.stop()
@@ -145,7 +212,11 @@ class HttpRun:
         """One GET before measuring: a non-2xx answer (a 404 from a missing static file) or a
         wrong size makes the configuration an error, and it is not measured."""
         p = c["params"]
-        r = servers.http_get(srv.port, p["path"], p.get("headers", []))
+        body = None
+        if p.get("body_size") is not None:
+            with open(self.bodies[p["body_size"]], "rb") as f:
+                body = f.read()
+        r = servers.http_get(srv.port, p["path"], p.get("headers", []), body=body)
         c["preflight"] = r
         if "error" in r:
             c["status"] = "error"
@@ -162,12 +233,44 @@ class HttpRun:
                                      f"expected {want}")
         if c["status"] == "error":
             self.progress.note(f"rbbench: {c['id']}: {c['problems'][-1]}")
+            if c["params"].get("background"):
+                self.progress.total -= 1  # its background start
             self.progress.total -= (self.settings["warmup"] > 0) + self.settings["reps"]
             self.progress.estimate -= (self.settings["warmup"] + OVERHEAD_S
                                        if self.settings["warmup"] > 0 else 0) + \
                 self.settings["reps"] * (self.settings["duration"] + OVERHEAD_S)
 
-    def measure(self, c, rep):
+    def measure_block(self, c):
+        """A configuration with background load generators: they start, then its warm-up and
+        every repetition run back to back, then they stop; their records go to
+        c["background"]."""
+        s = self.settings
+        p = c["params"]
+        srv = self.servers[self.server_key(p)]
+        total = (s["warmup"] + OVERHEAD_S if s["warmup"] > 0 else 0) + \
+            s["reps"] * (s["duration"] + OVERHEAD_S + 30) + 60
+        bg = Background(p["background"], srv.port, total, self.load_cpus, self.build_dir,
+                        self.artefacts, self.rundir, _slug(c["id"]))
+        names = ", ".join(f"{b['name']} ×{b['connections']}" for b in p["background"])
+        self.progress.start(f"{c['id']} · starting background ({names})", SETTLE_S + 0.5)
+        try:
+            bg.start()
+            self.progress.finish()
+            if s["warmup"] > 0:
+                self.measure(c, 0, bg)
+            for rep in range(1, s["reps"] + 1):
+                if c["status"] == "ok" or c["repetitions"]:
+                    self.measure(c, rep, bg)
+        finally:
+            c["background"] = bg.stop()
+            c["background_settle"] = bg.settle
+        for rec in c["background"]:
+            if rec["exit_status"] is not None and not any(
+                    f"background {rec['name']} exited" in x for x in c["problems"]):
+                self._fail(c, f"background {rec['name']} exited (status {rec['exit_status']}) "
+                              f"before the measurement ended: {rec['log_tail']}")
+
+    def measure(self, c, rep, bg=None):
         s = self.settings
         p = c["params"]
         srv = self.servers[self.server_key(p)]
@@ -183,13 +286,18 @@ class HttpRun:
         tag = f"{_slug(c['id'])}.rep{rep}" if rep else f"{_slug(c['id'])}.warmup"
         url = f"http://127.0.0.1:{srv.port}{p['path']}"
         argv, files = loadgens.command(p["loadgen"], p, url, secs, self.load_cpus,
-                                       self.build_dir, self.artefacts if rep else self.rundir, tag)
+                                       self.build_dir, self.artefacts if rep else self.rundir, tag,
+                                       body_file=self.bodies.get(p.get("body_size")))
         if rep == 1:
             c["loadgen_command"] = argv
         u0, s0 = srv.ticks()
         b_srv0 = procs.cpu_busy_ticks(self.server_cpus)
         b_load0 = procs.cpu_busy_ticks(self.load_cpus)
-        status, out, lu, ls, elapsed, rss = procs.run_measured(argv, timeout=secs + 30)
+        watch = hostcounters.Watcher()
+        h0 = hostcounters.sample()
+        status, out, lu, ls, elapsed, rss = procs.run_measured(argv, timeout=secs + 30,
+                                                               on_poll=watch.poll)
+        h1 = hostcounters.sample()
         u1, s1 = srv.ticks()
         b_srv1 = procs.cpu_busy_ticks(self.server_cpus)
         b_load1 = procs.cpu_busy_ticks(self.load_cpus)
@@ -223,9 +331,13 @@ class HttpRun:
              "server_cpus_busy_s": (b_srv1 - b_srv0) / hz, "load_cpus_busy_s": (b_load1 - b_load0) / hz,
              "elapsed_s": elapsed, "exit_status": status, "tool_error": m["tool_error"],
              "hgrm": None}
-        for k in ("latency_uncorrected_us", "unanswered", "rate_requested", "rate_achieved"):
+        for k in ("latency_uncorrected_us", "unanswered", "rate_requested", "rate_achieved",
+                  "connections_opened"):
             if k in m:
                 r[k] = m[k]
+        r["host"] = hostcounters.delta(h0, h1, self.server_cpus, self.load_cpus, hz,
+                                       watch.peaks, hostcounters.page_size())
+        r.update(connection_rate(r))
         if m["spectrum"]:
             hgrm = files.get("hgrm") or os.path.join(self.artefacts, f"{tag}.hgrm")
             if p["loadgen"] != "rbload":
@@ -239,6 +351,9 @@ class HttpRun:
             self._fail(c, f"rep {rep}: {m['tool_error']}")
         if not srv.alive():
             self._fail(c, f"{srv.label()} exited during rep {rep} (status {srv.proc.returncode})")
+        for name, st, tail in (bg.dead() if bg else []):
+            if not any(f"background {name} exited" in x for x in c["problems"]):
+                self._fail(c, f"background {name} exited (status {st}) during rep {rep}: {tail}")
 
     def _fail(self, c, msg):
         c["status"] = "error"
@@ -247,8 +362,62 @@ class HttpRun:
             self.progress.note(f"rbbench: {c['id']}: {msg}")
 
 
+def connection_rate(r):
+    """Connections opened per second of a repetition, and by whom they were counted:
+    rbload's own count over its window when it gives one, else the kernel's ActiveOpens
+    (host-wide, background generators included) over the host window."""
+    n = r.get("connections_opened")
+    if n is not None and r.get("duration_s"):
+        return {"connections_per_s": n / r["duration_s"], "connections_counted_by": "rbload"}
+    h = r.get("host") or {}
+    opens = (h.get("tcp") or {}).get("ActiveOpens")
+    if opens is not None and h.get("window_s"):
+        return {"connections_per_s": opens / h["window_s"], "connections_counted_by": "ActiveOpens"}
+    return {"connections_per_s": None, "connections_counted_by": None}
+
+
 def _slug(s):
     return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in s.replace("=", ""))
+
+
+def host_summary(reps, open_conns=0):
+    """Per configuration, over the repetitions that have a `host` object: CPU-µs per request
+    of the server's and the load generator's CPU sets split into user, system and softirq
+    (netperf's service demand, from /proc/stat: everything those CPUs ran), connections per
+    second, CPU-µs per connection of the two processes, and the alert counters summed.
+
+    Teardown: a load generator ends its window by closing every connection, some with a
+    response still on the way, and the kernel aborts each such close once (TCPAbortOnClose,
+    or TCPAbortOnData when the response arrives after it). Up to open_conns (the connections
+    open at the end, background ones included) of those two per repetition are teardown,
+    summed in teardown_aborts, not alerts; beyond that they are alerts."""
+    hr = [r for r in reps if r.get("host")]
+    out = {}
+    for side in ("server", "load"):
+        for f in ("user", "system", "softirq"):
+            out[f"{side}_{f}_us_per_request"] = spread(
+                [r["host"]["cpu"][side][f + "_s"] * 1e6 / r["requests"] if r["requests"] else None
+                 for r in hr])
+    out["connections_per_s"] = spread([r.get("connections_per_s") for r in hr])
+    for side, key in (("server", "server_cpu_s"), ("load", "load_cpu_s")):
+        out[f"{side}_cpu_us_per_connection"] = spread(
+            [r[key] * 1e6 / r["connections_opened"] if r.get("connections_opened") else None
+             for r in hr])
+    alerts = {}
+    teardown = 0
+    for r in hr:
+        a = dict(r["host"]["alerts"])
+        closes = a.get("TCPAbortOnClose", 0) + a.get("TCPAbortOnData", 0)
+        if closes <= open_conns:
+            a.pop("TCPAbortOnClose", None)
+            a.pop("TCPAbortOnData", None)
+            teardown += closes
+        for k, v in a.items():
+            alerts[k] = alerts.get(k, 0) + v
+    out["alerts"] = alerts
+    out["teardown_aborts"] = teardown
+    out["clamped"] = sorted({x for r in hr for x in r["host"]["clamped"]})
+    return out
 
 
 def summarise(c):
@@ -276,6 +445,11 @@ def summarise(c):
         "non_2xx": sum(r["non_2xx"] or 0 for r in reps),
         "latency_valid": bool(lat_ok),
     }
+    if any(r.get("host") for r in reps):
+        p = c.get("params") or {}
+        n = p.get("connections") if isinstance(p.get("connections"), int) else 0
+        summ["host"] = host_summary(reps, n + sum(b["connections"]
+                                                  for b in p.get("background") or []))
     c["summary"] = summ
     problems = c.setdefault("problems", [])
     if reps:

@@ -1,12 +1,14 @@
 """gnuplot PNG plots of a result (Debian's gnuplot-nox): the latency percentile spectrum of each
 configuration (log x in 1/(1-p), HdrHistogram style), throughput against connections, pipeline
 depth, response size and server threads for the sweeps, throughput and CPU per request per
-configuration, and the parser variants side by side. Each plot keeps its .gp script and .dat
+configuration, the parser variants side by side, and the host view (hostplots: connections and
+p99 over time, the CPU split per request). Each plot keeps its .gp script and .dat
 files beside the PNG, so it can be redrawn or restyled by hand."""
 
 import os
 import subprocess
 
+from . import hostplots
 from .common import which
 from .loadgens import read_hgrm
 
@@ -48,6 +50,8 @@ class Plotter:
             self.sweep(ok, key, label, logx)
         if len(ok) >= 2:
             self.per_config(ok)
+        hostplots.timelines(self, ok)
+        hostplots.cpu_split(self, ok)
         return self.made
 
     def _gnuplot(self, stem, title, body, size="900,560"):

@@ -123,10 +123,11 @@ def stop(proc, sig=signal.SIGTERM, grace=5.0):
         return proc.wait()
 
 
-def run_measured(argv, timeout, stdout_path=None, env=None):
+def run_measured(argv, timeout, stdout_path=None, env=None, on_poll=None):
     """Runs argv to completion (our child, so wait4 gives its rusage). Returns (status, output
     text, user_s, sys_s, elapsed_s, max_rss_bytes); status None when it was killed for running
-    past timeout; max_rss_bytes the peak VmHWM seen (None if never read)."""
+    past timeout; max_rss_bytes the peak VmHWM seen (None if never read). on_poll() is called
+    every 100 ms while it runs (the host counters' gauges)."""
     t0 = time.monotonic()
     # a file, not a pipe: polling wait4 must not leave a full pipe blocking the child
     out = open(stdout_path, "w+") if stdout_path else tempfile.TemporaryFile("w+")
@@ -148,6 +149,8 @@ def run_measured(argv, timeout, stdout_path=None, env=None):
             # ru_maxrss, which counts the forked Python image the child started from.
             if polls % 10 == 0:
                 hwm = max(hwm, _vm_hwm(proc.pid))
+                if on_poll:
+                    on_poll()
             polls += 1
             if time.monotonic() > deadline:
                 proc.kill()

@@ -3,8 +3,8 @@
 import json
 import os
 
-from . import plots
-from .common import cpu_list_str, fmt_num, fmt_spread, spread
+from . import hostreport, plots
+from .common import cpu_list_str, fmt_num, fmt_spread, md_table, spread
 
 
 def load_result(path):
@@ -85,13 +85,6 @@ def rows(r):
     return parser_rows(r) if r["kind"] == "parser" else http_rows(r)
 
 
-def md_table(head, body):
-    esc = lambda s: str(s).replace("|", "\\|")
-    out = ["| " + " | ".join(map(esc, head)) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(map(esc, row)) + " |" for row in body]
-    return "\n".join(out)
-
-
 def text_table(head, body):
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     fmt = lambda row: "  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip()
@@ -107,6 +100,8 @@ def terminal_summary(r):
     bad = [c for c in r["configurations"] if c["status"] == "error"]
     for c in bad:
         lines.append(f"ERROR {c['id']}: {'; '.join(c['problems'])}")
+    if r["kind"] == "http":
+        lines += hostreport.terminal_lines(r)
     if r["kind"] == "http" and any(not c["summary"]["latency_valid"] for c in r["configurations"]
                                    if c["repetitions"]):
         lines.append("(latency –: the load generator gives no per-request percentiles there: "
@@ -150,9 +145,13 @@ def render(r, made, plot_problems):
               "figures are not results:", ""]
         L += [f"- `{c['id']}`: {'; '.join(c['problems'])}" for c in bad]
         L.append("")
+    if r["kind"] == "http":
+        L += hostreport.alert_banner(r)
     for s in r["skipped"]:
         L.append(f"- skipped {s['kind']} {s['what']}: {s['reason']}"
-                 + (f" ({len(s['configurations'])} configurations)" if s["configurations"] else ""))
+                 + (f" ({len(s['configurations'])} configurations: "
+                    + ", ".join(f"`{x}`" for x in s["configurations"]) + ")"
+                    if s["configurations"] else ""))
     if r["skipped"]:
         L.append("")
     L += ["## Results", "", md_table(*rows(r)), ""]
@@ -169,6 +168,10 @@ def render(r, made, plot_problems):
                   "Achieved: requests sent per second of the measured window (rbload's "
                   "`rate.achieved`). Corrected latency counts from when each request was due, "
                   "uncorrected from when it was sent (coordinated omission).", ""]
+        L += hostreport.host_table(r)
+        L += hostreport.connection_table(r)
+        L += hostreport.background_table(r)
+        L += hostreport.limits_table(r)
     if made:
         L += ["## Plots", ""]
         for title, png in made:

@@ -9,7 +9,7 @@ import tempfile
 import time
 
 from . import env as envmod
-from . import report, suite as suitemod
+from . import hostlimits, report, suite as suitemod
 from .common import REPO_ROOT, RunError, UsageError, cpu_list_str, log, rel
 from .measure import HttpRun, rbparse_variants
 from .parsersuite import ParserRun
@@ -78,6 +78,8 @@ def run(args):
                 variants = rbparse_variants(build)
             configs = suitemod.expand(s, variants)
             progress = Progress(s.name, 0, 0)
+            # as rbload does for itself: the servers inherit the hard limit (hostlimits)
+            hostlimits.raise_nofile()
             job = HttpRun(s, configs, settings, server_cpus, load_cpus, build, rundir, artefacts,
                           progress)
             if not job.drop_unavailable():
@@ -85,7 +87,8 @@ def run(args):
                     f"{x['what']}: {x['reason']}" for x in job.skipped))
             n = len(job.configs)
             progress.total = (len({job.server_key(c["params"]) for c in job.configs})
-                              + n * (settings["warmup"] > 0) + n * settings["reps"])
+                              + n * (settings["warmup"] > 0) + n * settings["reps"]
+                              + sum(1 for c in job.configs if c["params"].get("background")))
             progress.estimate = job.plan_seconds()
             log(f"rbbench {s.name}: {n} configurations × {settings['reps']} repetitions of "
                 f"{settings['duration']:g} s (+ {settings['warmup']:g} s warm-up each); server on "

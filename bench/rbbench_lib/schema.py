@@ -23,6 +23,9 @@ STR = T(lambda v: isinstance(v, str), "a string")
 INT = T(lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer")
 NUM = T(_num, "a number")
 BOOL = T(lambda v: isinstance(v, bool), "true or false")
+COUNT = T(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+          "a non-negative integer")
+NONNEG = T(lambda v: _num(v) and v >= 0, "a non-negative number")
 ANY = T(lambda v: True, "anything")
 
 
@@ -110,11 +113,35 @@ ENVIRONMENT = Obj({
     "python": STR, "tools": MapOf(Opt(STR)),
 })
 
+BACKGROUND_SPEC = Obj({"name": STR, "connections": INT}, {"path": STR, "args": ListOf(STR)})
+
 HTTP_PARAMS = Obj({
     "server": enum(*SERVERS), "loadgen": enum(*LOADGENS),
     "threads": INT, "parser": STR, "connections": INT, "pipeline": INT, "size": Opt(INT),
     "path": STR, "load_threads": INT, "headers": ListOf(STR), "timeout": ANY,
-}, {"rate": Opt(INT)})
+}, {"rate": Opt(INT), "rate_per_connection": Opt(NUM), "source": Opt(STR),
+    "body_size": Opt(INT), "args": ListOf(STR), "background": ListOf(BACKGROUND_SPEC)})
+
+# The host's counters over one repetition (bench/rbbench_lib/hostcounters.py): every count a
+# delta clamped at 0, every time a non-negative number of seconds.
+HOST_CPU = Obj({"cpus": ListOf(INT), **{f + "_s": NONNEG for f in (
+    "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")}})
+HOST = Obj({
+    "window_s": NONNEG, "cpu": Obj({"server": HOST_CPU, "load": HOST_CPU}),
+    "ctxt": Opt(COUNT), "intr": Opt(COUNT), "tcp": MapOf(COUNT), "tcp_ext": MapOf(COUNT),
+    "gauges": MapOf(Obj({"start": INT, "end": INT, "max": Opt(INT)})), "page_size": INT,
+    "clamped": ListOf(STR), "alerts": MapOf(COUNT),
+})
+
+# One background load generator's record (bench/rbbench_lib/background.py).
+BACKGROUND_RECORD = Obj({
+    "name": STR, "command": ListOf(STR), "connections": INT, "path": STR,
+    "exit_status": Opt(INT), "stopped_by_rbbench": BOOL, "json": Opt(STR),
+    "requests": Opt(INT), "errors_total": Opt(INT), "connections_opened": Opt(INT),
+}, {"log_tail": Opt(STR)})
+
+LIMITS = Obj({"requested": ANY, "connections": Opt(INT), "background": ListOf(INT),
+              "bound": Opt(STR), "reason": Opt(STR), "limits": MapOf(INT)}, {"host": MapOf(ANY)})
 
 LATENCY = Obj({"min": Opt(NUM), "mean": Opt(NUM), "max": Opt(NUM), "p50": Opt(NUM),
                "p90": Opt(NUM), "p99": Opt(NUM), "p999": Opt(NUM)})
@@ -130,7 +157,9 @@ HTTP_REP = Obj({
     "elapsed_s": NUM, "exit_status": Opt(INT), "tool_error": Opt(STR), "hgrm": Opt(STR),
 }, {"raw": STR, "unanswered": Opt(INT), "latency_uncorrected_us": ANY,
     "load_cpu_own_s": Opt(NUM), "load_max_rss_bytes": Opt(INT),
-    "rate_requested": Opt(NUM), "rate_achieved": Opt(NUM)})
+    "rate_requested": Opt(NUM), "rate_achieved": Opt(NUM), "host": HOST,
+    "connections_opened": Opt(COUNT), "connections_per_s": Opt(NONNEG),
+    "connections_counted_by": Opt(enum("rbload", "ActiveOpens"))})
 
 HTTP_SUMMARY = Obj({
     "requests_per_s": OPT_SPREAD, "p50_us": OPT_SPREAD, "p90_us": OPT_SPREAD,
@@ -138,14 +167,21 @@ HTTP_SUMMARY = Obj({
     "server_cpu_us_per_request": OPT_SPREAD, "load_cpu_us_per_request": OPT_SPREAD,
     "server_cpu_utilisation": OPT_SPREAD, "load_cpu_utilisation": OPT_SPREAD,
     "requests": INT, "errors": INT, "non_2xx": INT, "latency_valid": BOOL,
-}, {"load_max_rss_bytes": OPT_SPREAD})
+}, {"load_max_rss_bytes": OPT_SPREAD,
+    "host": Obj({"connections_per_s": OPT_SPREAD, "alerts": MapOf(COUNT),
+                 "teardown_aborts": COUNT, "clamped": ListOf(STR)}, {
+        k: OPT_SPREAD for k in [f"{side}_{f}_us_per_request" for side in ("server", "load")
+                                for f in ("user", "system", "softirq")]
+        + ["server_cpu_us_per_connection", "load_cpu_us_per_connection"]})})
 
 HTTP_CONFIG = Obj({
     "id": STR, "case": STR, "params": HTTP_PARAMS, "status": enum("ok", "error"),
     "problems": ListOf(STR), "preflight": Opt(MapOf(ANY)),
     "server": Obj({"command": ListOf(STR), "cpus_allowed": STR, "port": INT}),
     "repetitions": ListOf(HTTP_REP), "summary": HTTP_SUMMARY,
-}, {"loadgen_command": ListOf(STR)})
+}, {"loadgen_command": ListOf(STR), "limits": LIMITS,
+    "background": ListOf(BACKGROUND_RECORD),
+    "background_settle": Opt(Obj({"s": NUM, "established": INT, "wanted": INT}))})
 
 PARSER_CONFIG = Obj({
     "id": STR, "case": STR, "status": enum("ok", "error"), "problems": ListOf(STR),

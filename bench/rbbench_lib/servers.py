@@ -33,15 +33,16 @@ def available(name, build_dir):
     return None
 
 
-def http_get(port, path, headers=(), timeout=3.0):
-    """One GET on a fresh connection: {status, bytes, content_type} or {error}."""
+def http_get(port, path, headers=(), timeout=3.0, body=None):
+    """One GET (a POST of body when one is given) on a fresh connection: {status, bytes,
+    content_type} or {error}."""
     try:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         hdrs = {}
         for h in headers:
             k, v = h.split(":", 1)
             hdrs[k.strip()] = v.strip()
-        c.request("GET", path, headers=hdrs)
+        c.request("GET" if body is None else "POST", path, body=body, headers=hdrs)
         r = c.getresponse()
         body = r.read()
         out = {"status": r.status, "bytes": len(body),

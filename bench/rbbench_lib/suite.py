@@ -10,6 +10,7 @@ import re
 import tomllib
 
 from .common import SUITES_DIR, SuiteError, parse_duration
+from .hostlimits import count_addresses
 
 KINDS = ("http", "parser")
 SERVERS = ("rbserver", "nginx", "h2o", "rbfloor")
@@ -19,12 +20,19 @@ RUN_KEYS = ("duration", "warmup", "reps")
 # Parameters of one configuration; a list value in a case is a sweep (cartesian product, in
 # this order).
 PARAM_KEYS = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size",
-              "path", "load_threads", "headers", "timeout", "rate")
+              "path", "load_threads", "headers", "timeout", "rate", "rate_per_connection",
+              "source", "body_size", "args", "background")
+# Parameters whose value is itself a list (never a sweep).
+LIST_PARAMS = ("headers", "args", "background")
+# Parameters only rbload understands (the measured load generator must be rbload).
+RBLOAD_ONLY = ("rate", "rate_per_connection", "source", "body_size", "args")
+BACKGROUND_KEYS = ("name", "connections", "path", "args")
 SWEEPABLE = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size", "rate")
 PARAM_DEFAULTS = {"server": "rbserver", "loadgen": "rbload", "threads": "auto",
                   "parser": "default", "connections": 64, "pipeline": 1, "size": None,
                   "path": "/plaintext", "load_threads": "auto", "headers": [], "timeout": "5s",
-                  "rate": None}
+                  "rate": None, "rate_per_connection": None, "source": None, "body_size": None,
+                  "args": [], "background": []}
 RUN_DEFAULTS = {"duration": "5s", "warmup": "2s", "reps": 3}
 PARSER_KEYS = ("samples", "min_time_ms", "variants", "corpus", "baseline")
 TOP_KEYS = ("description", "kind", "defaults", "quick", "files", "case", "parser")
@@ -119,10 +127,14 @@ def _check_value(path, where, key, v):
     elif key == "loadgen":
         if v not in LOADGENS:
             bad("one of " + ", ".join(LOADGENS))
-    elif key in ("connections", "pipeline"):
+    elif key == "connections":
+        if v != "max" and not _pos_int(v):
+            _err(path, where, f"connections must be a positive integer, not {v!r} (or \"max\": "
+                 "as many as the host's limits allow)")
+    elif key == "pipeline":
         if not _pos_int(v):
             bad("a positive integer")
-        if key == "pipeline" and v > 1024:
+        if v > 1024:
             bad("at most 1024")
     elif key in ("threads", "load_threads"):
         if v != "auto" and not _pos_int(v):
@@ -143,6 +155,25 @@ def _check_value(path, where, key, v):
     elif key == "rate":
         if not _pos_int(v) or v > 100_000_000:
             bad("a request rate per second from 1 to 100000000 (rbload's -R)")
+    elif key == "rate_per_connection":
+        if not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1e6):
+            bad("requests per second per connection, more than 0 (rbload's -R is this times "
+                "the connections)")
+    elif key == "source":
+        try:
+            if not isinstance(v, str):
+                raise ValueError
+            count_addresses(v)
+        except ValueError:
+            bad("rbload's --source: an address, a list a,b, a range a-b or a CIDR block a/n")
+    elif key == "body_size":
+        if not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1 << 30):
+            bad("a request body size in bytes, 0 to 1 GiB (sent with rbload --body-file)")
+    elif key == "args":
+        if not isinstance(v, list) or not all(isinstance(a, str) and a for a in v):
+            bad("a list of rbload arguments, e.g. [\"--close\"]")
+    elif key == "background":
+        _check_background(path, where, v)
     elif key == "timeout":
         try:
             parse_duration(v, key)
@@ -150,11 +181,33 @@ def _check_value(path, where, key, v):
             _err(path, where, str(e))
 
 
+def _check_background(path, where, v):
+    """background = [ {name, connections, path, args}, ... ]: load generators (rbload) run
+    beside the measured one."""
+    if not isinstance(v, list) or not all(isinstance(b, dict) for b in v):
+        _err(path, where, "background must be a list of tables: background = [ {name = \"x\", "
+             "connections = 500, path = \"/plaintext\", args = [...]} ]")
+    names = set()
+    for i, b in enumerate(v, 1):
+        w = f"{where}: background {i}"
+        _unknown(path, w, b, BACKGROUND_KEYS)
+        name = b.get("name")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+            _err(path, w, "needs name = \"...\" (letters, digits, . _ -)")
+        if name in names:
+            _err(path, w, f"another background is also named '{name}'")
+        names.add(name)
+        if not _pos_int(b.get("connections")):
+            _err(path, w, f"connections must be a positive integer, not {b.get('connections')!r}")
+        _check_value(path, w, "path", b.get("path", "/plaintext"))
+        _check_value(path, w, "args", b.get("args", []))
+
+
 def _check_params(path, where, table, allow_lists):
     for k, v in table.items():
         if k in RUN_KEYS or k == "name":
             continue
-        if isinstance(v, list) and k != "headers":
+        if isinstance(v, list) and k not in LIST_PARAMS:
             if not allow_lists or k not in SWEEPABLE:
                 _err(path, where, f"{k} cannot be a list here"
                      + ("" if not allow_lists else f" (lists sweep only {', '.join(SWEEPABLE)})"))
@@ -250,11 +303,15 @@ def check(path, data):
             _err(path, where, "size is set but path has no {size} (e.g. path = \"/bytes/{size}\")")
         if not has_size and "{size}" in merged["path"]:
             _err(path, where, "path has {size} but no size is given")
-        if merged.get("rate") is not None:
-            lgs = merged["loadgen"] if isinstance(merged["loadgen"], list) else [merged["loadgen"]]
-            if any(lg != "rbload" for lg in lgs):
-                _err(path, where, "rate (open loop) needs loadgen = \"rbload\": wrk and h2load "
-                     "have no constant-rate mode")
+        lgs = merged["loadgen"] if isinstance(merged["loadgen"], list) else [merged["loadgen"]]
+        if merged.get("rate") is not None and any(lg != "rbload" for lg in lgs):
+            _err(path, where, "rate (open loop) needs loadgen = \"rbload\": wrk and h2load "
+                 "have no constant-rate mode")
+        for k in RBLOAD_ONLY[1:]:
+            if merged.get(k) not in (None, []) and any(lg != "rbload" for lg in lgs):
+                _err(path, where, f"{k} needs loadgen = \"rbload\"")
+        if merged.get("rate") is not None and merged.get("rate_per_connection") is not None:
+            _err(path, where, "give rate or rate_per_connection, not both")
 
 
 def expand(suite, variants=None):
