@@ -55,7 +55,10 @@ int rb_ring_init(struct io_uring *ring, const rb_ring_opts *opts, rb_ring_info *
 	for (;;) {
 		struct io_uring_params p;
 		memset(&p, 0, sizeof(p));
-		p.flags = want | IORING_SETUP_CQSIZE;
+		/* CLAMP: a queue asked larger than the kernel's maximum (32,768
+		 * submission, 65,536 completion entries) gets the maximum, not
+		 * -EINVAL; info reports what was granted. */
+		p.flags = want | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
 		p.cq_entries = cq;
 		int rc = (p.flags & opts->refuse)
 				 ? -EINVAL

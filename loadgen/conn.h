@@ -40,6 +40,7 @@ typedef struct lg_conn {
 	uint8_t opened_before;          /* a reconnect counts as reopened */
 	uint8_t in_openq;               /* IDLE and queued to open (lg_conn_open_queued) */
 	uint8_t ttfb_seen;              /* the oldest request's response has begun */
+	uint8_t draining;               /* CLOSING: waiting for the server's FIN (lg_conn_close) */
 
 	/* In-flight requests: a ring of `pipeline` entries in the worker's array. */
 	lg_inflight *ring;
@@ -55,6 +56,7 @@ typedef struct lg_conn {
 	uint64_t sent_k;  /* requests sent (open loop: of the schedule) */
 	uint64_t open_at; /* IDLE: when to (re)connect */
 	uint64_t connect_ns;
+	uint64_t closing_ns;    /* CLOSING since */
 	uint64_t ready_ns;      /* when it last became free to send (open loop: lateness) */
 	uint64_t last_io_ns;    /* slow modes: the last byte moved (timeouts count from it) */
 	uint64_t sent_sock;     /* requests sent on this socket (--conn-requests) */

@@ -141,7 +141,17 @@ static int lg_conn_socket(lg_worker *w, lg_conn *c)
 		return -1;
 	}
 	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Nagle holds a small write back only while earlier data is unacknowledged:
+	 * a connection that sends one request in one write never meets it. */
+	if (cfg->conn_requests != 1 || cfg->pipeline > 1 || cfg->body || cfg->slow_send_bps)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Churn: the handshake's last ACK rides on the first request instead of
+	 * going alone (HAProxy's tcp-smart-connect): a packet less per connection,
+	 * and the server sees the connection once, with its request. */
+	if (cfg->conn_requests && !cfg->slow_send_bps) {
+		int zero = 0;
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+	}
 	if (cfg->slow_recv_bps) {
 		int rcv = LG_SLOW_RCVBUF;
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
@@ -247,6 +257,7 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 	c->fd = -1;
 	c->gen++;
 	c->state = LG_C_IDLE;
+	c->draining = 0;
 	/* A fresh framing state for the next socket: one closed in the middle
 	 * of a response (a parse error, a reset, a timeout) must not leave
 	 * its state to the next socket's first response. */
@@ -257,6 +268,25 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 		lg_conn_queue_open(w, c);
 	else if (c->open_at < w->next_open)
 		w->next_open = c->open_at;
+}
+
+/* End every operation on c's socket: shutdown ends a receive and a send; a
+ * connect needs the cancel.  lg_conn_finalize closes it once they are over. */
+static void lg_conn_abort(lg_worker *w, lg_conn *c)
+{
+	c->draining = 0;
+	if (c->connect_inflight || c->recv_armed || c->send_inflight) {
+		shutdown(c->fd, SHUT_RDWR);
+		if (w->cancel_fd) {
+			struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
+			io_uring_prep_cancel_fd(sqe, c->fd, IORING_ASYNC_CANCEL_ALL);
+			io_uring_sqe_set_data64(sqe, rb_ud(LG_OP_CANCEL_FD, 0, 0));
+		} else if (c->connect_inflight) {
+			rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_CONNECT, c));
+		}
+		return;
+	}
+	lg_conn_finalize(w, c);
 }
 
 void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by)
@@ -273,25 +303,30 @@ void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by)
 	}
 	lg_conn_drop_inflight(w, c);
 	c->state = LG_C_CLOSING;
+	c->closing_ns = w->now;
 	c->open_at = err_kind == LG_E_CONNECT ? w->now + LG_RETRY_NS : w->now;
 	/* The slow modes' pauses are timers, not on the socket: cancelled by name. */
 	if (c->send_timer)
 		rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_SEND_TIMER, c));
 	if (c->recv_timer)
 		rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_RECV_TIMER, c));
-	if (c->connect_inflight || c->recv_armed || c->send_inflight) {
-		/* shutdown ends a receive and a send; a connect needs the cancel */
-		shutdown(c->fd, SHUT_RDWR);
-		if (w->cancel_fd) {
-			struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
-			io_uring_prep_cancel_fd(sqe, c->fd, IORING_ASYNC_CANCEL_ALL);
-			io_uring_sqe_set_data64(sqe, rb_ud(LG_OP_CANCEL_FD, 0, 0));
-		} else if (c->connect_inflight) {
-			rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_CONNECT, c));
-		}
+	/* The server said it closes (Connection: close) and the receive is still
+	 * armed: its FIN ends the receive, and the socket is closed then.  Cheaper
+	 * than a shutdown racing the server's own close (both sides would send a
+	 * FIN first and keep a TIME_WAIT), and the port is free at once.  A server
+	 * that never closes is cut off by lg_scan after the timeout. */
+	if (by == LG_BY_SERVER && err_kind < 0 && c->recv_armed && !c->send_inflight &&
+	    !c->connect_inflight && !c->send_timer && !c->recv_timer) {
+		c->draining = 1;
 		return;
 	}
-	lg_conn_finalize(w, c);
+	lg_conn_abort(w, c);
+}
+
+void lg_conn_check_draining(lg_worker *w, lg_conn *c)
+{
+	if (c->state == LG_C_CLOSING && c->draining && w->now - c->closing_ns > w->cfg->timeout_ns)
+		lg_conn_abort(w, c);
 }
 
 /* A receive or send failed with res (kind k, not RB_RES_OK): a reset is

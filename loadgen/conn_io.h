@@ -39,6 +39,9 @@ enum lg_closer {
  * socket is closed once its operations have completed. */
 void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by);
 
+/* A connection waiting for the server's FIN past the timeout: cut off. */
+void lg_conn_check_draining(lg_worker *w, lg_conn *c);
+
 /* Queue c for the end of the batch (lg_conn_flush), once. */
 void lg_conn_mark_dirty(lg_worker *w, lg_conn *c);
 

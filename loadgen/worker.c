@@ -187,6 +187,9 @@ static void lg_scan(lg_worker *w)
 				lg_conn_close(w, c, LG_E_TIMEOUT, LG_BY_RBLOAD);
 			break;
 		}
+		case LG_C_CLOSING:
+			lg_conn_check_draining(w, c);
+			break;
 		default:
 			break;
 		}
