@@ -21,7 +21,7 @@ typedef struct srv_config {
 	uint32_t max_conns; /* open connections per worker */
 	uint32_t max_header_bytes;
 	uint64_t max_body;
-	uint32_t header_timeout_s, idle_timeout_s, body_timeout_s;
+	uint32_t header_timeout_s, idle_timeout_s, body_timeout_s, write_timeout_s;
 	uint32_t recv_buffers;     /* provided buffers per worker, a power of two */
 	uint32_t recv_buffer_size; /* bytes per provided buffer */
 } srv_config;

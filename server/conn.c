@@ -30,9 +30,6 @@ void srv_pool_free(srv_pool *p)
 			srv_conn *c = &p->slots[i];
 			if (c->in_use && c->fd >= 0)
 				close(c->fd);
-			rb_buf_free(&c->in);
-			rb_buf_free(&c->out[0]);
-			rb_buf_free(&c->out[1]);
 		}
 	}
 	free(p->slots);
@@ -46,22 +43,13 @@ srv_conn *srv_pool_get(srv_pool *p, int fd)
 		return NULL;
 	uint32_t idx = p->free[--p->nfree];
 	srv_conn *c = &p->slots[idx];
-	/* Reset the state, keep the buffers, the generation and on_dirty: a
-	 * slot released and reused within one batch may still be on the
-	 * worker's dirty list, and must not be added to it a second time (the
-	 * list has room for each slot once). */
-	rb_buf in = c->in, o0 = c->out[0], o1 = c->out[1], body = c->body;
-	rp_header *hdrs = c->hdrs;
-	struct srv_static *st = c->st;
+	/* Reset the state, keep the generation and on_dirty: a slot released
+	 * and reused within one batch may still be on the worker's dirty
+	 * list, and must not be added to it a second time (the list has room
+	 * for each slot once).  A released slot holds no exchange. */
 	uint32_t gen = c->gen;
 	uint8_t on_dirty = c->on_dirty;
 	memset(c, 0, sizeof(*c));
-	c->in = in;
-	c->out[0] = o0;
-	c->out[1] = o1;
-	c->body = body;
-	c->hdrs = hdrs;
-	c->st = st;
 	c->gen = gen;
 	c->on_dirty = on_dirty;
 	c->idx = idx;
@@ -85,8 +73,5 @@ void srv_pool_put(srv_pool *p, srv_conn *c)
 	c->fd = -1;
 	c->in_use = 0;
 	c->gen++;
-	rb_buf_trim(&c->in, SRV_KEEP_BUF);
-	rb_buf_trim(&c->out[0], SRV_KEEP_BUF);
-	rb_buf_trim(&c->out[1], SRV_KEEP_BUF);
 	p->free[p->nfree++] = c->idx;
 }

@@ -1,7 +1,8 @@
 /*
  * A connection: its lifecycle state, the kernel operations it has in flight,
- * its buffers and the HTTP exchange in progress on it; and the per-worker
- * pool of connection slots.  Data and pure state changes only: this module
+ * and the HTTP exchange in progress on it (srv_exchange: the request, the
+ * buffers; attached only while there is one); and the per-worker pool of
+ * connection slots.  Data and pure state changes only: this module
  * calls nothing above it.
  *
  * Lifecycle (docs/server.md draws it).  A connection is in exactly one state:
@@ -18,7 +19,7 @@
  *                  the client gone, the drain over)--------> CLOSING
  *
  * Requests are parsed only in OPEN; in PAUSED and STREAMING the recv is
- * cancelled and what already arrived is held in c->in, parsed on the way
+ * cancelled and what already arrived is held in x->in, parsed on the way
  * back to OPEN.  DRAINING and LINGERING keep a recv armed only to see the
  * client's close, and drop what it sends.  CLOSING is final: the slot is
  * released once, by srv_release_if_done(), when no operation naming it is
@@ -35,6 +36,7 @@
 #define SRV_CONN_H
 
 #include "request.h"
+#include "stats.h"
 
 #include "rb_buf.h"
 #include "ringparse.h"
@@ -42,19 +44,23 @@
 #include <stdint.h>
 
 /* Output queued beyond this pauses reading: the client is asking faster than
- * it reads, and the server must not buffer without bound. */
-#define SRV_OUT_HIGH (1u << 20)
-/* Output buffers grown beyond this are given back when the connection goes
- * idle, so idle keep-alive connections do not hold megabytes. */
-#define SRV_IDLE_KEEP_BUF (64u * 1024u)
-/* Buffers up to this size stay with a slot after its connection closes. */
+ * it reads, and the server must not buffer without bound.  With the stream
+ * window (SRV_STREAM_CHUNK, the same size) it bounds what one connection
+ * holds for a client that does not read: about twice this, whatever it
+ * asks for. */
+#define SRV_OUT_HIGH (256u * 1024u)
+/* Buffers up to these sizes stay with an exchange returned to its worker's
+ * pool (srv_http_detach); larger ones are given back, so one large request
+ * or response does not pin memory.  Output is kept up to 64 KiB, so
+ * keep-alive responses up to about that size allocate nothing. */
 #define SRV_KEEP_BUF (16u * 1024u)
+#define SRV_KEEP_OUT (64u * 1024u)
 
 /* The states, in this order: the ones before DRAINING still read requests. */
 enum srv_conn_state {
 	SRV_CS_OPEN = 0,  /* reading; each complete request answered at once */
 	SRV_CS_PAUSED,    /* too much output queued: recv cancelled, input held */
-	SRV_CS_STREAMING, /* a file body queued as sends drain: recv cancelled, input held */
+	SRV_CS_STREAMING, /* a body queued as sends drain: recv cancelled, input held */
 	SRV_CS_DRAINING,  /* the last response is queued: close once it is sent */
 	SRV_CS_LINGERING, /* all sent, write side shut: drop input until the client closes */
 	SRV_CS_CLOSING,   /* no new work; released once nothing is in flight */
@@ -66,12 +72,55 @@ enum srv_timer_kind {
 	SRV_T_IDLE,   /* keep-alive, nothing pending: --idle-timeout */
 	SRV_T_HEAD,   /* header block incomplete: --header-timeout, never extended */
 	SRV_T_BODY,   /* body incomplete: --body-timeout, extended on progress */
-	SRV_T_WRITE,  /* waiting for the client to take our output: --idle-timeout */
+	SRV_T_WRITE,  /* waiting for the client to take our output: --write-timeout */
 	SRV_T_LINGER, /* after our last response, draining the client: fixed 2 s */
 	SRV_T__COUNT
 };
 
+struct srv_xpool;
+
+/* What only an exchange in progress needs: the request being parsed and
+ * answered, its body, the input carried between receives, the output
+ * buffers, a file being streamed.  Attached to a connection when a request
+ * starts (srv_http_input) and given back to its worker's pool
+ * (srv_http_detach) once the connection is idle again: OPEN, between
+ * requests, nothing held, queued or in flight.  The pool keeps exchanges
+ * and their (trimmed) buffers, so steady keep-alive traffic allocates
+ * nothing; an idle connection holds none of this. */
+typedef struct srv_exchange {
+	struct srv_exchange *next; /* the pool's free list */
+	struct srv_xpool *pool;    /* the pool it goes back to */
+
+	/* Request parsing.  With --root, header lines are stored in the
+	 * worker's shared array while a header block is parsed in one go; one
+	 * that spans receives moves them to hdrs (allocated on first need,
+	 * kept with the exchange). */
+	rp_message m;
+	rp_header *hdrs; /* SRV_MAX_HEADERS entries, or NULL */
+	rp_chunked chunked;
+	srv_request req;
+	struct srv_static *st; /* static-file state, allocated on first use, kept */
+	uint64_t gen_left;     /* a generated body (/bytes/N) streaming: bytes still to queue */
+
+	int file_fd;
+	uint8_t file_open; /* file_fd is open (a static response not yet fully queued) */
+	uint8_t sending;   /* out[sending] is being sent; the other collects responses */
+
+	rb_buf in;     /* bytes carried between receives (a partial request, held input) */
+	rb_buf out[2]; /* out[sending] is being sent; the other collects responses */
+	rb_buf body;   /* /echo: the request body; /stats: its JSON */
+} srv_exchange;
+
+/* A connection slot: what every open connection needs, idle or not (its
+ * socket, state, operations in flight, timeout), and the exchange in
+ * progress, if any.  Kept small: an idle keep-alive connection costs this
+ * and nothing else in user space. */
 typedef struct srv_conn {
+	/* Timeout list links (srv_timer_set). */
+	struct srv_conn *t_prev, *t_next;
+	uint64_t deadline_ms;
+	srv_exchange *x; /* the exchange in progress, NULL when idle */
+
 	int fd;
 	uint32_t idx; /* slot index in the worker's pool */
 	uint32_t gen; /* bumped at release: stale completions do not match */
@@ -91,38 +140,17 @@ typedef struct srv_conn {
 	 * still holds that names this slot). */
 	uint8_t recv_armed;    /* a recv (multishot, or single-shot fallback) is live */
 	uint8_t cancel_sent;   /* its cancellation is in flight */
-	uint8_t send_inflight; /* out[sending] is with the kernel */
+	uint8_t send_inflight; /* x->out[x->sending] is with the kernel */
 	uint8_t send_cancel;   /* the send's cancellation is in flight */
 	uint8_t on_dirty;      /* on the worker's dirty list */
 	uint8_t timer_kind;
 
-	/* The exchange. */
-	uint8_t phase;     /* enum srv_phase */
-	uint8_t file_open; /* file_fd is open (a static response not yet fully queued) */
-	/* Exchanges ended on this connection, and the count when the timeout
-	 * was last picked: after a request ends, the idle or header deadline
-	 * starts afresh even if the kind did not change (srv_timer_update). */
-	uint16_t nreq, timer_nreq;
-	int file_fd;
-
-	/* Timeout list links (srv_timer_set). */
-	struct srv_conn *t_prev, *t_next;
-	uint64_t deadline_ms;
-
-	/* Request parsing.  With --root, header lines are stored in the
-	 * worker's shared array while a header block is parsed in one go; one
-	 * that spans receives moves them to hdrs (allocated on first need,
-	 * kept with the slot). */
-	rp_message m;
-	rp_header *hdrs; /* SRV_MAX_HEADERS entries, or NULL */
-	rp_chunked chunked;
-	srv_request req;
-	struct srv_static *st; /* static-file state, allocated on first use, kept */
-
-	rb_buf in;     /* bytes carried between receives (a partial request, held input) */
-	rb_buf out[2]; /* out[sending] is being sent; the other collects responses */
-	uint8_t sending;
-	rb_buf body; /* /echo: the request body */
+	uint8_t phase; /* enum srv_phase of the exchange (SRV_PH_IDLE without one) */
+	/* A request ended since the timeout was last picked: the idle or
+	 * header deadline starts afresh even if the kind did not change
+	 * (srv_timer_update). */
+	uint8_t req_ended;
+	uint8_t idle; /* counted in stats conns_idle (srv_conn_idle_sync) */
 } srv_conn;
 
 /* ---- transitions: the only writers of c->state ------------------------ */
@@ -162,7 +190,8 @@ static inline void srv_conn_drain(srv_conn *c)
 {
 	if (c->state == SRV_CS_OPEN || c->state == SRV_CS_PAUSED) {
 		c->state = SRV_CS_DRAINING;
-		rb_buf_reset(&c->in);
+		if (c->x)
+			rb_buf_reset(&c->x->in);
 	}
 }
 
@@ -208,17 +237,20 @@ static inline void srv_conn_peer_eof(srv_conn *c)
 
 /* ---- output ------------------------------------------------------------ */
 
-/* The buffer new responses are appended to. */
+/* The buffer new responses are appended to (an exchange is attached). */
 static inline rb_buf *srv_conn_pending(srv_conn *c)
 {
-	return &c->out[c->sending ^ 1];
+	return &c->x->out[c->x->sending ^ 1];
 }
 
-/* Output bytes queued and not yet sent. */
+/* Output bytes queued and not yet sent (none without an exchange). */
 static inline size_t srv_conn_queued(const srv_conn *c)
 {
-	const rb_buf *s = &c->out[c->sending];
-	return (s->len - s->off) + c->out[c->sending ^ 1].len;
+	const srv_exchange *x = c->x;
+	if (!x)
+		return 0;
+	const rb_buf *s = &x->out[x->sending];
+	return (s->len - s->off) + x->out[x->sending ^ 1].len;
 }
 
 /* The buffer the next send takes its bytes from: the rest of out[sending],
@@ -226,15 +258,36 @@ static inline size_t srv_conn_queued(const srv_conn *c)
  * queued.  The one rule of what leaves next, for srv_flush and the fuzzer. */
 static inline rb_buf *srv_conn_next_send(srv_conn *c)
 {
-	rb_buf *s = &c->out[c->sending];
+	srv_exchange *x = c->x;
+	if (!x)
+		return NULL;
+	rb_buf *s = &x->out[x->sending];
 	if (s->off == s->len) {
 		rb_buf_reset(s);
 		if (srv_conn_pending(c)->len) {
-			c->sending ^= 1;
-			s = &c->out[c->sending];
+			x->sending ^= 1;
+			s = &x->out[x->sending];
 		}
 	}
 	return s->len > s->off ? s : NULL;
+}
+
+/* ---- the idle count ------------------------------------------------------ */
+
+/* Keep st->conns_idle in step with c: a connection is idle when it is OPEN
+ * with no exchange attached (between requests, nothing held or queued).
+ * Called wherever that can change: the exchange attached (srv_http_input),
+ * after each flush, when a connection is aborted or released. */
+static inline void srv_conn_idle_sync(srv_conn *c, srv_stats *st)
+{
+	uint8_t idle = c->in_use && c->state == SRV_CS_OPEN && !c->x;
+	if (idle == c->idle)
+		return;
+	c->idle = idle;
+	if (idle)
+		SRV_STAT_ADD(st, conns_idle, 1);
+	else
+		SRV_STAT_SUB(st, conns_idle, 1);
 }
 
 /* ---- the slot pool ----------------------------------------------------- */
@@ -248,20 +301,19 @@ typedef struct srv_pool {
 
 int srv_pool_init(srv_pool *p, uint32_t cap);
 
-/* Close every open socket and free the slots' input and output buffers and
- * the arrays.  The exchange's memory kept with each slot is freed first, by
- * srv_http_free(). */
+/* Close every open socket and free the arrays.  The exchanges still
+ * attached are given back first (srv_http_free). */
 void srv_pool_free(srv_pool *p);
 
-/* A free slot for fd (OPEN, its buffers kept from earlier connections), or
- * NULL when every slot is in use. */
+/* A free slot for fd (OPEN, no exchange), or NULL when every slot is in
+ * use. */
 srv_conn *srv_pool_get(srv_pool *p, int fd);
 
 /* The live connection a completion names, or NULL if it is stale. */
 srv_conn *srv_pool_lookup(srv_pool *p, uint32_t idx, uint32_t gen);
 
-/* Close the socket, keep the slot's input and output buffers (trimmed) for
- * the next connection, and put the slot back. */
+/* Close the socket and put the slot back (its exchange, if it had one, was
+ * given back by srv_http_release). */
 void srv_pool_put(srv_pool *p, srv_conn *c);
 
 #endif

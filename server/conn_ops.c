@@ -50,8 +50,9 @@ void srv_release_if_done(srv_worker *w, srv_conn *c)
 	if (!c->in_use || c->state != SRV_CS_CLOSING || c->recv_armed || c->send_inflight)
 		return;
 	srv_timer_clear(&w->timers, c);
-	srv_http_release(c);       /* a file still open */
-	srv_pool_put(&w->pool, c); /* the socket */
+	srv_http_release(c); /* the exchange back to the pool, a file still open closed */
+	srv_conn_idle_sync(c, &w->stats); /* CLOSING: no longer idle */
+	srv_pool_put(&w->pool, c);        /* the socket */
 	SRV_STAT_SUB(&w->stats, conns_open, 1);
 }
 
@@ -60,6 +61,7 @@ void srv_conn_abort(srv_worker *w, srv_conn *c)
 	if (!c->in_use)
 		return;
 	srv_conn_fail(c);
+	srv_conn_idle_sync(c, &w->stats);
 	srv_timer_clear(&w->timers, c);
 	srv_cancel_recv(w, c);
 	srv_cancel_send(w, c);

@@ -3,6 +3,7 @@
 #include "static_file.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,32 +18,104 @@ void srv_endpoints_init(void)
 		srv_pattern[i] = (char)('a' + i % 26);
 }
 
+/* Queue more of /bytes/N's body into the pending output, up to
+ * SRV_STREAM_CHUNK there (as a static file's is: a reader that does not
+ * read holds the connection to about two chunks, whatever N).  Returns 1
+ * when the end of the body is queued. */
+static int srv_bytes_fill(srv_http *h, srv_conn *c)
+{
+	srv_exchange *x = c->x;
+	rb_buf *out = srv_conn_pending(c);
+	while (x->gen_left && out->len < SRV_STREAM_CHUNK) {
+		size_t room = SRV_STREAM_CHUNK - out->len;
+		size_t want = x->gen_left < room ? (size_t)x->gen_left : room;
+		if (rb_buf_reserve(out, want)) {
+			srv_resp_oom(&h->wr, c, "response");
+			return 0;
+		}
+		uint64_t at = x->req.arg - x->gen_left; /* the body's byte offset */
+		x->gen_left -= want;
+		while (want) {
+			size_t phase = (size_t)(at % 26);
+			size_t run = SRV_PATTERN_RUN - phase;
+			if (run > want)
+				run = want;
+			memcpy(out->data + out->len, srv_pattern + phase, run);
+			out->len += run;
+			at += run;
+			want -= run;
+		}
+	}
+	return x->gen_left == 0;
+}
+
 static void srv_bytes(srv_http *h, srv_conn *c)
 {
-	uint64_t n = c->req.arg;
-	srv_resp_head(&h->wr, c, 200, "application/octet-stream", n, NULL);
-	if (c->req.head || c->state == SRV_CS_CLOSING)
+	srv_exchange *x = c->x;
+	srv_resp_head(&h->wr, c, 200, "application/octet-stream", x->req.arg, NULL);
+	if (x->req.head || c->state == SRV_CS_CLOSING)
 		return;
-	rb_buf *out = srv_conn_pending(c);
-	if (rb_buf_reserve(out, n)) {
-		srv_resp_oom(&h->wr, c, "response");
-		return;
-	}
-	while (n) {
-		size_t run = n < SRV_PATTERN_RUN ? (size_t)n : SRV_PATTERN_RUN;
-		memcpy(out->data + out->len, srv_pattern, run);
-		out->len += run;
-		n -= run;
-	}
+	/* What fits is queued now (pipelined small bodies leave in the
+	 * batch's one send); the rest follows as the sends drain. */
+	x->gen_left = x->req.arg;
+	if (!srv_bytes_fill(h, c) && c->state == SRV_CS_OPEN)
+		srv_conn_stream(c);
 }
+
+int srv_endpoint_fill(srv_http *h, srv_conn *c)
+{
+	if (c->x->req.route == SRV_R_BYTES)
+		return srv_bytes_fill(h, c);
+	return srv_static_fill(h, c);
+}
+
+/* The counters /stats reports for each worker, in this order. */
+static const struct {
+	const char *name;
+	size_t off;
+} srv_stats_fields[] = {
+#define F(name, field)                                                                             \
+	{                                                                                          \
+		name, offsetof(srv_stats, field)                                                   \
+	}
+	F("connections_open", conns_open),
+	F("connections_idle", conns_idle),
+	F("connections_total", conns_total),
+	F("connections", conns_total), /* the older name of connections_total */
+	F("connections_rejected", conns_rejected),
+	F("requests", requests),
+	F("bytes_in", bytes_in),
+	F("bytes_out", bytes_out),
+	F("errors", errors),
+	F("parse_errors", parse_errors),
+	F("resets", resets),
+	F("timeouts", timeouts),
+	F("timeouts_idle", timeouts_idle),
+	F("timeouts_header", timeouts_header),
+	F("timeouts_body", timeouts_body),
+	F("timeouts_write", write_timeouts),
+	F("timeouts_linger", timeouts_linger),
+	F("enobufs", enobufs),
+	F("sends", sends),
+	F("short_sends", short_sends),
+	F("cq_overflow", cq_overflow),
+	F("pauses", pauses),
+	F("write_timeouts", write_timeouts), /* the older name of timeouts_write */
+	F("sq_full", sq_full),
+	F("accept_errors", accept_errors),
+	F("faults_hit", faults_hit),
+	F("input_overflows", input_overflows),
+	F("oom", oom),
+#undef F
+};
 
 /* One JSON object per worker; counters read with relaxed loads (each worker
  * writes only its own). */
 static void srv_stats_json(srv_http *h, srv_conn *c)
 {
-	rb_buf *tmp = &c->body; /* free here: /stats takes no body */
+	rb_buf *tmp = &c->x->body; /* free here: /stats takes no body */
 	rb_buf_reset(tmp);
-	char line[1024];
+	char line[256];
 	const char *parser = rp_variant_current()->name;
 	int n = snprintf(line, sizeof(line), "{\"parser\":\"%s\",\"workers\":[", parser);
 	if (rb_buf_append(tmp, line, (size_t)n)) {
@@ -51,31 +124,25 @@ static void srv_stats_json(srv_http *h, srv_conn *c)
 	}
 	for (int i = 0; i < h->nworkers; i++) {
 		const srv_stats *st = h->workers[i].stats;
-		n = snprintf(
-			line, sizeof(line),
-			"%s{\"id\":%d,\"cpu\":%d,\"parser\":\"%s\",\"connections_open\":%" PRIu64
-			",\"connections\":%" PRIu64 ",\"connections_rejected\":%" PRIu64
-			",\"requests\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
-			",\"errors\":%" PRIu64 ",\"parse_errors\":%" PRIu64 ",\"resets\":%" PRIu64
-			",\"timeouts\":%" PRIu64 ",\"enobufs\":%" PRIu64 ",\"sends\":%" PRIu64
-			",\"short_sends\":%" PRIu64 ",\"cq_overflow\":%" PRIu64
-			",\"pauses\":%" PRIu64 ",\"write_timeouts\":%" PRIu64
-			",\"sq_full\":%" PRIu64 ",\"accept_errors\":%" PRIu64
-			",\"faults_hit\":%" PRIu64 ",\"input_overflows\":%" PRIu64
-			",\"oom\":%" PRIu64 "}",
-			i ? "," : "", h->workers[i].id, h->workers[i].cpu, parser,
-			SRV_STAT_GET(st, conns_open), SRV_STAT_GET(st, conns_total),
-			SRV_STAT_GET(st, conns_rejected), SRV_STAT_GET(st, requests),
-			SRV_STAT_GET(st, bytes_in), SRV_STAT_GET(st, bytes_out),
-			SRV_STAT_GET(st, errors), SRV_STAT_GET(st, parse_errors),
-			SRV_STAT_GET(st, resets), SRV_STAT_GET(st, timeouts),
-			SRV_STAT_GET(st, enobufs), SRV_STAT_GET(st, sends),
-			SRV_STAT_GET(st, short_sends), SRV_STAT_GET(st, cq_overflow),
-			SRV_STAT_GET(st, pauses), SRV_STAT_GET(st, write_timeouts),
-			SRV_STAT_GET(st, sq_full), SRV_STAT_GET(st, accept_errors),
-			SRV_STAT_GET(st, faults_hit), SRV_STAT_GET(st, input_overflows),
-			SRV_STAT_GET(st, oom));
+		n = snprintf(line, sizeof(line), "%s{\"id\":%d,\"cpu\":%d,\"parser\":\"%s\"",
+			     i ? "," : "", h->workers[i].id, h->workers[i].cpu, parser);
 		if (rb_buf_append(tmp, line, (size_t)n)) {
+			srv_resp_oom(&h->wr, c, "response");
+			return;
+		}
+		for (size_t f = 0; f < sizeof(srv_stats_fields) / sizeof(srv_stats_fields[0]);
+		     f++) {
+			const uint64_t *v =
+				(const uint64_t *)((const char *)st + srv_stats_fields[f].off);
+			n = snprintf(line, sizeof(line), ",\"%s\":%" PRIu64,
+				     srv_stats_fields[f].name,
+				     __atomic_load_n(v, __ATOMIC_RELAXED));
+			if (rb_buf_append(tmp, line, (size_t)n)) {
+				srv_resp_oom(&h->wr, c, "response");
+				return;
+			}
+		}
+		if (rb_buf_append(tmp, "}", 1)) {
 			srv_resp_oom(&h->wr, c, "response");
 			return;
 		}
@@ -93,7 +160,8 @@ void srv_endpoint_respond(srv_http *h, srv_conn *c)
 {
 	static const char hello[] = "Hello, World!";
 	static const char json[] = "{\"message\":\"Hello, World!\"}";
-	srv_request *r = &c->req;
+	srv_exchange *x = c->x;
+	srv_request *r = &x->req;
 
 	switch (r->route) {
 	case SRV_R_PLAINTEXT:
@@ -106,9 +174,9 @@ void srv_endpoint_respond(srv_http *h, srv_conn *c)
 		srv_bytes(h, c);
 		break;
 	case SRV_R_ECHO:
-		srv_resp_simple(&h->wr, c, 200, "application/octet-stream", c->body.data,
-				c->body.len, NULL);
-		rb_buf_reset(&c->body);
+		srv_resp_simple(&h->wr, c, 200, "application/octet-stream", x->body.data,
+				x->body.len, NULL);
+		rb_buf_reset(&x->body);
 		break;
 	case SRV_R_STATS:
 		srv_stats_json(h, c);

@@ -37,9 +37,10 @@ static void srv_usage(FILE *f)
 		"  --max-body N           request body bytes, 0 to 1073741824 (default 1048576);\n"
 		"                         larger bodies get 413 and the connection is closed\n"
 		"  --header-timeout S     seconds to receive a whole header block (default 10)\n"
-		"  --idle-timeout S       seconds a keep-alive connection may sit idle, or a\n"
-		"                         response may wait for the client to read (default 60)\n"
+		"  --idle-timeout S       seconds a keep-alive connection may sit idle (default 60)\n"
 		"  --body-timeout S       seconds without progress while reading a body (default 30)\n"
+		"  --write-timeout S      seconds a response may wait for the client to take any of\n"
+		"                         it; then the connection is reset (default 30)\n"
 		"                         (timeouts: 1 to 86400)\n"
 		"  --recv-buffers N       provided receive buffers per worker, a power of two,\n"
 		"                         1 to 32768 (default 1024)\n"
@@ -117,6 +118,7 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 	cfg->header_timeout_s = 10;
 	cfg->idle_timeout_s = 60;
 	cfg->body_timeout_s = 30;
+	cfg->write_timeout_s = 30;
 	cfg->recv_buffers = 1024;
 	cfg->recv_buffer_size = 4096;
 
@@ -157,7 +159,8 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 		    !strcmp(flag, "--max-conns") || !strcmp(flag, "--max-header-bytes") ||
 		    !strcmp(flag, "--max-body") || !strcmp(flag, "--header-timeout") ||
 		    !strcmp(flag, "--idle-timeout") || !strcmp(flag, "--body-timeout") ||
-		    !strcmp(flag, "--recv-buffers") || !strcmp(flag, "--recv-buffer-size")) {
+		    !strcmp(flag, "--write-timeout") || !strcmp(flag, "--recv-buffers") ||
+		    !strcmp(flag, "--recv-buffer-size")) {
 			if (!val)
 				return srv_flag_error("%s needs a value%s", flag, "");
 		} else {
@@ -204,6 +207,8 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			rc = srv_flag_u32(flag, val, 1, 86400, &cfg->idle_timeout_s);
 		} else if (!strcmp(flag, "--body-timeout")) {
 			rc = srv_flag_u32(flag, val, 1, 86400, &cfg->body_timeout_s);
+		} else if (!strcmp(flag, "--write-timeout")) {
+			rc = srv_flag_u32(flag, val, 1, 86400, &cfg->write_timeout_s);
 		} else if (!strcmp(flag, "--recv-buffers")) {
 			rc = srv_flag_u32(flag, val, 1, 32768, &cfg->recv_buffers);
 			if (!rc && (cfg->recv_buffers & (cfg->recv_buffers - 1)))

@@ -3,7 +3,8 @@
  * exchange goes on where it waits (more of a file, input held by a pause or
  * a stream), what is queued is sent (one send for every response of the
  * batch), a drained connection shuts its write side and lingers, a failed
- * one is closed; the recv is kept armed or cancelled, the timeout picked.
+ * one is closed; the recv is kept armed or cancelled, the exchange given
+ * back once the connection is idle, the timeout picked.
  */
 #include "flush.h"
 #include "conn_ops.h"
@@ -58,8 +59,8 @@ static void srv_timer_update(srv_worker *w, srv_conn *c)
 		 * even when the kind is the same.  Otherwise the header
 		 * deadline is never extended (slowloris); the body one is, on
 		 * each event. */
-		int fresh = c->timer_nreq != c->nreq;
-		c->timer_nreq = c->nreq;
+		int fresh = c->req_ended;
+		c->req_ended = 0;
 		if (c->send_inflight)
 			srv_timer_set(t, c, SRV_T_WRITE, w->now_ms, 0);
 		else if (c->phase == SRV_PH_HEAD)
@@ -126,14 +127,11 @@ static void srv_flush(srv_worker *w, srv_conn *c)
 		return;
 	}
 	srv_recv_update(w, c);
-	/* Idle with nothing queued: give back output grown by a large
-	 * response, so idle keep-alive connections stay small. */
-	if (c->state == SRV_CS_OPEN && c->phase == SRV_PH_IDLE && !c->send_inflight &&
-	    srv_conn_queued(c) == 0) {
-		rb_buf_trim(&c->out[0], SRV_IDLE_KEEP_BUF);
-		rb_buf_trim(&c->out[1], SRV_IDLE_KEEP_BUF);
-		rb_buf_trim(&c->body, SRV_IDLE_KEEP_BUF);
-	}
+	/* Between requests with nothing held, queued or in flight (or
+	 * lingering): the exchange and its buffers go back to the worker's
+	 * pool, so an idle connection holds only its slot. */
+	srv_http_detach(c);
+	srv_conn_idle_sync(c, &w->stats);
 	srv_timer_update(w, c);
 }
 

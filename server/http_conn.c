@@ -27,8 +27,8 @@
  * on it. */
 static int srv_exchange_decide(const srv_http *h, srv_conn *c, const char **detail)
 {
-	const rp_message *m = &c->m;
-	srv_request *r = &c->req;
+	const rp_message *m = &c->x->m;
+	srv_request *r = &c->x->req;
 	r->head = m->method_id == RP_M_HEAD;
 	r->http10 = m->version_major == 1 && m->version_minor == 0;
 	r->keep_alive = (m->flags & RP_F_KEEP_ALIVE) && !h->stopping;
@@ -58,7 +58,7 @@ static int srv_exchange_decide(const srv_http *h, srv_conn *c, const char **deta
  * the worker stopping mid-request. */
 static void srv_exchange_close(srv_conn *c)
 {
-	c->req.keep_alive = 0;
+	c->x->req.keep_alive = 0;
 }
 
 /* ---- one exchange ------------------------------------------------------- */
@@ -68,10 +68,10 @@ static void srv_exchange_close(srv_conn *c)
 static void srv_exchange_end(srv_http *h, srv_conn *c)
 {
 	c->phase = SRV_PH_IDLE;
-	c->nreq++; /* the next request gets a fresh header deadline */
+	c->req_ended = 1; /* the next request gets a fresh header deadline */
 	if (c->state != SRV_CS_OPEN)
 		return; /* streaming (its end decides) or failed */
-	if (!c->req.keep_alive) {
+	if (!c->x->req.keep_alive) {
 		srv_conn_drain(c);
 	} else if (srv_conn_queued(c) >= SRV_OUT_HIGH) {
 		srv_conn_pause(c);
@@ -101,8 +101,9 @@ static void srv_refuse(srv_http *h, srv_conn *c, int status, const char *detail)
  * while its bytes are at hand. */
 static void srv_headers_done(srv_http *h, srv_conn *c, const char *buf)
 {
-	const rp_message *m = &c->m;
-	srv_request *r = &c->req;
+	srv_exchange *x = c->x;
+	const rp_message *m = &x->m;
+	srv_request *r = &x->req;
 	memset(r, 0, sizeof(*r));
 	const char *detail = NULL;
 	int refuse = srv_exchange_decide(h, c, &detail);
@@ -120,7 +121,7 @@ static void srv_headers_done(srv_http *h, srv_conn *c, const char *buf)
 			return; /* out of memory */
 	}
 	r->keep_body = r->route == SRV_R_ECHO;
-	rb_buf_reset(&c->body);
+	rb_buf_reset(&x->body);
 
 	if (m->framing == RP_BODY_NONE ||
 	    (m->framing == RP_BODY_LENGTH && m->content_length == 0)) {
@@ -135,17 +136,18 @@ static void srv_headers_done(srv_http *h, srv_conn *c, const char *buf)
 	r->chunked = m->framing == RP_BODY_CHUNKED;
 	r->body_left = m->content_length;
 	if (r->chunked)
-		rp_chunked_init(&c->chunked);
+		rp_chunked_init(&x->chunked);
 	c->phase = SRV_PH_BODY;
 }
 
 /* Body bytes: returns how many were consumed (0: need more). */
 static size_t srv_body(srv_http *h, srv_conn *c, const char *p, size_t len)
 {
-	srv_request *r = &c->req;
+	srv_exchange *x = c->x;
+	srv_request *r = &x->req;
 	if (!r->chunked) {
 		size_t take = len < r->body_left ? len : (size_t)r->body_left;
-		if (r->keep_body && rb_buf_append(&c->body, p, take)) {
+		if (r->keep_body && rb_buf_append(&x->body, p, take)) {
 			srv_resp_oom(&h->wr, c, "request body");
 			return len;
 		}
@@ -158,25 +160,25 @@ static size_t srv_body(srv_http *h, srv_conn *c, const char *p, size_t len)
 	while (pos < len) {
 		const char *data = NULL;
 		size_t dlen = 0;
-		int64_t k = rp_chunked_feed(&c->chunked, p + pos, len - pos, &data, &dlen);
+		int64_t k = rp_chunked_feed(&x->chunked, p + pos, len - pos, &data, &dlen);
 		if (k == RP_ERROR) {
 			SRV_STAT_ADD(h->wr.stats, parse_errors, 1);
-			srv_refuse(h, c, rp_error_status(c->chunked.error),
-				   rp_error_name(c->chunked.error));
+			srv_refuse(h, c, rp_error_status(x->chunked.error),
+				   rp_error_name(x->chunked.error));
 			return len;
 		}
 		if (dlen) {
-			if (c->chunked.body_bytes > h->cfg->max_body) {
+			if (x->chunked.body_bytes > h->cfg->max_body) {
 				srv_refuse(h, c, 413, "body larger than --max-body");
 				return len;
 			}
-			if (r->keep_body && rb_buf_append(&c->body, data, dlen)) {
+			if (r->keep_body && rb_buf_append(&x->body, data, dlen)) {
 				srv_resp_oom(&h->wr, c, "request body");
 				return len;
 			}
 		}
 		pos += (size_t)k;
-		if (rp_chunked_done(&c->chunked)) {
+		if (rp_chunked_done(&x->chunked)) {
 			srv_request_done(h, c);
 			break;
 		}
@@ -191,15 +193,16 @@ static size_t srv_body(srv_http *h, srv_conn *c, const char *p, size_t len)
  * the connection's own, as rp_message_init() allows. */
 static void srv_keep_headers(srv_http *h, srv_conn *c)
 {
-	rp_message *m = &c->m;
+	srv_exchange *x = c->x;
+	rp_message *m = &x->m;
 	if (!m->headers || m->headers != h->hdr_array)
 		return;
-	if (!c->hdrs && !(c->hdrs = rb_buf_alloc(SRV_MAX_HEADERS * sizeof(*c->hdrs)))) {
+	if (!x->hdrs && !(x->hdrs = rb_buf_alloc(SRV_MAX_HEADERS * sizeof(*x->hdrs)))) {
 		srv_resp_oom(&h->wr, c, "header lines");
 		return;
 	}
-	memcpy(c->hdrs, m->headers, m->nheaders * sizeof(*c->hdrs));
-	m->headers = c->hdrs;
+	memcpy(x->hdrs, m->headers, m->nheaders * sizeof(*x->hdrs));
+	m->headers = x->hdrs;
 	m->max_headers = SRV_MAX_HEADERS;
 }
 
@@ -218,20 +221,20 @@ static size_t srv_run(srv_http *h, srv_conn *c, const char *src, size_t len)
 			 * validates and counts every line (and sets flags,
 			 * framing, host_index) but stores none, as nothing
 			 * reads a header value. */
-			rp_message_init(&c->m, h->hdr_array, SRV_MAX_HEADERS, &h->limits);
+			rp_message_init(&c->x->m, h->hdr_array, SRV_MAX_HEADERS, &h->limits);
 			c->phase = SRV_PH_HEAD;
 		}
 		if (c->phase == SRV_PH_HEAD) {
-			int64_t n = rp_parse_request(&c->m, src + pos, len - pos);
+			int64_t n = rp_parse_request(&c->x->m, src + pos, len - pos);
 			if (n == RP_INCOMPLETE) {
 				srv_keep_headers(h, c);
 				break;
 			}
 			if (n == RP_ERROR) {
 				SRV_STAT_ADD(h->wr.stats, parse_errors, 1);
-				memset(&c->req, 0, sizeof(c->req));
-				srv_refuse(h, c, rp_error_status(c->m.error),
-					   rp_error_name(c->m.error));
+				memset(&c->x->req, 0, sizeof(c->x->req));
+				srv_refuse(h, c, rp_error_status(c->x->m.error),
+					   rp_error_name(c->x->m.error));
 				break;
 			}
 			srv_headers_done(h, c, src + pos);
@@ -246,12 +249,13 @@ static size_t srv_run(srv_http *h, srv_conn *c, const char *src, size_t len)
 	return srv_conn_reading(c) ? pos : len;
 }
 
-/* Keep n bytes in c->in, to be parsed later.  Held input beyond h->in_cap
+/* Keep n bytes in x->in, to be parsed later.  Held input beyond h->in_cap
  * fails the connection: a client that keeps sending while it does not
  * read cannot make the server buffer without bound. */
 static int srv_hold(srv_http *h, srv_conn *c, const char *p, size_t n)
 {
-	if (c->in.len + n > h->in_cap) {
+	rb_buf *in = &c->x->in;
+	if (in->len + n > h->in_cap) {
 		rb_log("worker %d: more than %zu bytes of input held while the client does not "
 		       "read; closing the connection",
 		       h->worker_id, h->in_cap);
@@ -260,28 +264,108 @@ static int srv_hold(srv_http *h, srv_conn *c, const char *p, size_t n)
 		srv_conn_fail(c);
 		return -1;
 	}
-	if (rb_buf_append(&c->in, p, n)) {
+	if (rb_buf_append(in, p, n)) {
 		srv_resp_oom(&h->wr, c, "input");
 		return -1;
 	}
 	return 0;
 }
 
-/* Parse the input held in c->in (OPEN).  A client that half-closed has
+/* Parse the input held in x->in (OPEN).  A client that half-closed has
  * sent all it will: once its input is answered, the connection drains. */
 static void srv_resume(srv_http *h, srv_conn *c)
 {
-	size_t used = srv_run(h, c, c->in.data, c->in.len);
-	rb_buf_consume(&c->in, used);
+	rb_buf *in = &c->x->in;
+	size_t used = srv_run(h, c, in->data, in->len);
+	rb_buf_consume(in, used);
 	if (c->peer_eof && c->state == SRV_CS_OPEN)
 		srv_conn_drain(c);
 }
+
+/* ---- the exchange's memory: attached while a request is in progress ---- */
+
+/* An exchange for c, from the worker's pool (a new one when the pool is
+ * empty).  Returns 0, or -1 when out of memory (the connection failed). */
+static int srv_http_attach(srv_http *h, srv_conn *c)
+{
+	if (c->x)
+		return 0;
+	srv_xpool *p = &h->xpool;
+	srv_exchange *x = p->free;
+	if (x) {
+		p->free = x->next;
+		p->nfree--;
+	} else {
+		x = rb_buf_alloc(sizeof(*x));
+		if (!x) {
+			srv_resp_oom(&h->wr, c, "exchange");
+			return -1;
+		}
+		x->pool = p;
+		p->nlive++;
+	}
+	x->next = NULL;
+	c->x = x;
+	srv_conn_idle_sync(c, h->wr.stats);
+	return 0;
+}
+
+/* Back to its pool: a file still open closed, the buffers emptied, and
+ * given back when a large response grew them. */
+static void srv_exchange_put(srv_exchange *x)
+{
+	if (x->file_open)
+		close(x->file_fd);
+	x->file_open = 0;
+	x->sending = 0;
+	x->gen_left = 0;
+	rb_buf_trim(&x->in, SRV_KEEP_BUF);
+	rb_buf_trim(&x->out[0], SRV_KEEP_OUT);
+	rb_buf_trim(&x->out[1], SRV_KEEP_OUT);
+	rb_buf_trim(&x->body, SRV_KEEP_BUF);
+	srv_xpool *p = x->pool;
+	x->next = p->free;
+	p->free = x;
+	p->nfree++;
+}
+
+static void srv_http_drop_exchange(srv_conn *c)
+{
+	if (!c->x)
+		return;
+	srv_exchange_put(c->x);
+	c->x = NULL;
+	c->phase = SRV_PH_IDLE;
+}
+
+int srv_http_detach(srv_conn *c)
+{
+	srv_exchange *x = c->x;
+	if (!x || c->send_inflight)
+		return 0;
+	switch (c->state) {
+	case SRV_CS_OPEN:
+		if (c->phase != SRV_PH_IDLE || x->in.len || x->file_open || srv_conn_queued(c))
+			return 0;
+		break;
+	case SRV_CS_LINGERING: /* everything sent; input is dropped */
+		break;
+	default:
+		return 0;
+	}
+	srv_http_drop_exchange(c);
+	return 1;
+}
+
+/* ---- the connection's calls ------------------------------------------- */
 
 void srv_http_input(srv_http *h, srv_conn *c, const char *data, size_t len)
 {
 	switch (c->state) {
 	case SRV_CS_OPEN:
-		if (c->in.len == 0) {
+		if (srv_http_attach(h, c))
+			break;
+		if (c->x->in.len == 0) {
 			/* Fast path: parse in place in the receive buffer. */
 			size_t used = srv_run(h, c, data, len);
 			if (used < len)
@@ -293,8 +377,10 @@ void srv_http_input(srv_http *h, srv_conn *c, const char *data, size_t len)
 	case SRV_CS_PAUSED:
 	case SRV_CS_STREAMING:
 		/* Arrived before the recv's cancellation: parsed when the
-		 * pause or the stream ends. */
-		srv_hold(h, c, data, len);
+		 * pause or the stream ends.  (Both states have an exchange:
+		 * only one in progress enters them.) */
+		if (c->x)
+			srv_hold(h, c, data, len);
 		break;
 	case SRV_CS_DRAINING:
 	case SRV_CS_LINGERING:
@@ -305,11 +391,13 @@ void srv_http_input(srv_http *h, srv_conn *c, const char *data, size_t len)
 
 void srv_http_continue(srv_http *h, srv_conn *c)
 {
+	if (!c->x)
+		return;
 	switch (c->state) {
 	case SRV_CS_STREAMING:
-		if (!srv_static_fill(h, c))
-			return; /* more to come (or the file failed the connection) */
-		srv_conn_stream_done(c, c->req.keep_alive);
+		if (!srv_endpoint_fill(h, c))
+			return; /* more to come (or the body failed the connection) */
+		srv_conn_stream_done(c, c->x->req.keep_alive);
 		if (c->state != SRV_CS_OPEN)
 			return; /* it was the last response: draining */
 		break;
@@ -328,11 +416,11 @@ void srv_http_continue(srv_http *h, srv_conn *c)
 
 int srv_http_timeout(srv_http *h, srv_conn *c, int head)
 {
-	if (c->state != SRV_CS_OPEN || c->phase == SRV_PH_IDLE || c->send_inflight ||
+	if (!c->x || c->state != SRV_CS_OPEN || c->phase == SRV_PH_IDLE || c->send_inflight ||
 	    srv_conn_queued(c) != 0)
 		return -1;
 	/* Tell the client why, then close. */
-	memset(&c->req, 0, sizeof(c->req));
+	memset(&c->x->req, 0, sizeof(c->x->req));
 	srv_refuse(h, c, 408, head ? "header timeout" : "body timeout");
 	return 0;
 }
@@ -341,26 +429,20 @@ void srv_http_stop(srv_http *h, srv_conn *c)
 {
 	(void)h;
 	/* A request whose head is still incomplete is decided later, with
-	 * h->stopping set; one whose body is being read, or whose file is
+	 * h->stopping set; one whose body is being read, or whose body is
 	 * being streamed, was decided already. */
-	if (c->phase == SRV_PH_BODY || c->state == SRV_CS_STREAMING)
+	if (c->x && (c->phase == SRV_PH_BODY || c->state == SRV_CS_STREAMING))
 		srv_exchange_close(c);
 }
 
 void srv_http_release(srv_conn *c)
 {
-	srv_static_drop(c);
-	rb_buf_trim(&c->body, SRV_KEEP_BUF);
+	srv_http_drop_exchange(c);
 }
 
 void srv_http_free(srv_conn *c)
 {
-	srv_static_drop(c);
-	rb_buf_free(&c->body);
-	free(c->hdrs);
-	c->hdrs = NULL;
-	srv_static_free(c->st);
-	c->st = NULL;
+	srv_http_drop_exchange(c);
 }
 
 /* ---- set-up ------------------------------------------------------------- */
@@ -437,6 +519,20 @@ int srv_http_init(srv_http *h, const srv_config *cfg, int worker_id, srv_stats *
 
 void srv_http_fini(srv_http *h)
 {
+	srv_xpool *p = &h->xpool;
+	while (p->free) {
+		srv_exchange *x = p->free;
+		p->free = x->next;
+		free(x->hdrs);
+		srv_static_free(x->st);
+		rb_buf_free(&x->in);
+		rb_buf_free(&x->out[0]);
+		rb_buf_free(&x->out[1]);
+		rb_buf_free(&x->body);
+		free(x);
+		p->nfree--;
+		p->nlive--;
+	}
 	free(h->path);
 	h->path = NULL;
 	if (h->root.fd >= 0)

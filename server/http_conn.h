@@ -4,7 +4,7 @@
  * Bytes are parsed where they arrived (the provided buffer) whenever nothing
  * is carried over; only the unfinished tail of a batch (a partial header
  * block or chunk-size line), or input that arrives while the connection is
- * PAUSED or STREAMING, is copied into c->in, and parsing resumes there (the
+ * PAUSED or STREAMING, is copied into x->in, and parsing resumes there (the
  * parser keeps its place; spans are relative to the message start, so moving
  * the bytes is fine).  Every complete request is answered, in order, into
  * the connection's pending output; the worker sends all of it in one send
@@ -18,6 +18,11 @@
  * routes, the responders and the response writer; none of them calls back.
  * What the connection must do next (pause, stream, drain, fail) is left in
  * its state (the srv_conn_* transitions), which the caller reads.
+ *
+ * The exchange's memory (srv_exchange: the parse, the request, the buffers)
+ * is attached to a connection when a request's first bytes arrive and given
+ * back to the worker's pool (srv_http.xpool) when the connection is idle
+ * again (srv_http_detach), so an idle connection holds only its slot.
  */
 #ifndef SRV_HTTP_CONN_H
 #define SRV_HTTP_CONN_H
@@ -35,7 +40,8 @@
 int srv_http_init(srv_http *h, const srv_config *cfg, int worker_id, srv_stats *stats);
 void srv_http_fini(srv_http *h);
 
-/* Bytes received on c; data is only valid during the call.  OPEN parses
+/* Bytes received on c; data is only valid during the call.  OPEN attaches
+ * an exchange if c has none (out of memory fails the connection), parses
  * and answers; PAUSED and STREAMING hold the bytes (more than h->in_cap
  * held fails the connection); later states drop them. */
 void srv_http_input(srv_http *h, srv_conn *c, const char *data, size_t len);
@@ -55,12 +61,16 @@ int srv_http_timeout(srv_http *h, srv_conn *c, int head);
  * if any, or the file being streamed, is its last. */
 void srv_http_stop(srv_http *h, srv_conn *c);
 
-/* The connection's slot is released: close a file still open, trim the
- * body buffer (the slot keeps it and the rest for the next connection). */
+/* After a flush: if c's exchange is over (OPEN between requests with
+ * nothing held, queued or in flight; or LINGERING, everything sent), give
+ * it back to the pool.  Returns 1 when it did. */
+int srv_http_detach(srv_conn *c);
+
+/* The connection's slot is released: its exchange, if any, goes back to
+ * the pool (a file still open closed, buffers trimmed). */
 void srv_http_release(srv_conn *c);
 
-/* Free the memory the exchange keeps with a slot (header lines, static
- * state, body buffer), at teardown. */
+/* The same, at teardown (before srv_http_fini frees the pool). */
 void srv_http_free(srv_conn *c);
 
 #endif

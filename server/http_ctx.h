@@ -22,11 +22,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Held input (c->in) beyond this closes the connection, counted as
+/* Held input (x->in) beyond this closes the connection, counted as
  * input_overflows.  Outside a pause the parser's own limits bound it (header
  * block, chunk-size line, trailers); while paused or streaming it holds what
  * arrived before the recv was cancelled.  RBSERVER_IN_CAP=N sets it (tests). */
 #define SRV_IN_CAP (4u << 20)
+
+/* The worker's exchanges not attached to a connection (srv_exchange): a
+ * free list that grows to the most exchanges ever in progress at once, so
+ * steady traffic allocates none.  srv_http_fini frees them. */
+typedef struct srv_xpool {
+	srv_exchange *free;
+	uint32_t nfree;
+	uint32_t nlive; /* allocated: on the free list or attached */
+} srv_xpool;
 
 typedef struct srv_http {
 	int worker_id; /* for log lines */
@@ -54,6 +63,8 @@ typedef struct srv_http {
 	srv_writer wr;
 	const srv_stats_ref *workers; /* every worker's, for /stats */
 	int nworkers;
+
+	srv_xpool xpool; /* exchanges between requests */
 } srv_http;
 
 #endif

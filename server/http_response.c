@@ -136,7 +136,7 @@ void srv_resp_head(srv_writer *wr, srv_conn *c, int status, const char *ctype, u
 		return;
 	}
 	char *p = srv_head_write(out->data + out->len, wr->date.str, status, reason, rlen, ctype,
-				 ctlen, clen, extra, xlen, c->req.keep_alive, c->req.http10);
+				 ctlen, clen, extra, xlen, c->x->req.keep_alive, c->x->req.http10);
 	out->len = (size_t)(p - out->data);
 	srv_resp_account(wr, status);
 }
@@ -146,7 +146,7 @@ void srv_resp_fixed(srv_writer *wr, srv_conn *c, srv_fixed_resp *f, const char *
 {
 	/* The cached bytes are the common case's: HTTP/1.1, persisting, no
 	 * extra header.  Anything else is written afresh. */
-	if (!c->req.keep_alive || c->req.http10) {
+	if (!c->x->req.keep_alive || c->x->req.http10) {
 		srv_resp_simple(wr, c, 200, ctype, body, len, NULL);
 		return;
 	}
@@ -163,7 +163,7 @@ void srv_resp_fixed(srv_writer *wr, srv_conn *c, srv_fixed_resp *f, const char *
 		f->len = f->head_len + (uint32_t)len;
 		f->date_sec = wr->date.sec;
 	}
-	size_t n = c->req.head ? f->head_len : f->len;
+	size_t n = c->x->req.head ? f->head_len : f->len;
 	if (rb_buf_append(srv_conn_pending(c), f->bytes, n)) {
 		srv_resp_oom(wr, c, "response");
 		return;
@@ -175,7 +175,7 @@ void srv_resp_simple(srv_writer *wr, srv_conn *c, int status, const char *ctype,
 		     size_t len, const char *extra)
 {
 	srv_resp_head(wr, c, status, ctype, len, extra);
-	if (c->state == SRV_CS_CLOSING || c->req.head || !len)
+	if (c->state == SRV_CS_CLOSING || c->x->req.head || !len)
 		return;
 	if (rb_buf_append(srv_conn_pending(c), body, len))
 		srv_resp_oom(wr, c, "response");

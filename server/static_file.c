@@ -195,8 +195,8 @@ static int srv_static_open(srv_http *h, struct stat *sb)
  * or 416 (or leaves 200) and the ranges. */
 static void srv_static_range(srv_http *h, srv_conn *c, const char *buf, const srv_validators *v)
 {
-	const rp_message *m = &c->m;
-	srv_static *st = c->st;
+	const rp_message *m = &c->x->m;
+	srv_static *st = c->x->st;
 	int i = SRV_HDR(m, buf, "Range", 0);
 	/* RFC 9110 14.2: only GET has range semantics; a Range on two lines
 	 * is not one ranges-specifier, and is ignored. */
@@ -264,18 +264,19 @@ static int srv_static_headers(srv_static *st, const srv_validators *v)
 
 void srv_static_prepare(srv_http *h, srv_conn *c, const char *buf)
 {
-	const rp_message *m = &c->m;
-	srv_request *r = &c->req;
+	srv_exchange *x = c->x;
+	const rp_message *m = &x->m;
+	srv_request *r = &x->req;
 	if (m->method_id != RP_M_GET && m->method_id != RP_M_HEAD) {
 		srv_static_error(r, 405, "static files take GET or HEAD");
 		r->extra = "Allow: GET, HEAD\r\n";
 		return;
 	}
-	if (!c->st && !(c->st = rb_buf_alloc(sizeof(*c->st)))) {
+	if (!x->st && !(x->st = rb_buf_alloc(sizeof(*x->st)))) {
 		srv_resp_oom(&h->wr, c, "static state");
 		return;
 	}
-	srv_static *st = c->st;
+	srv_static *st = x->st;
 	rb_buf_reset(&st->extra);
 	st->status = 200;
 	st->multipart = 0;
@@ -352,8 +353,8 @@ void srv_static_prepare(srv_http *h, srv_conn *c, const char *buf)
 	}
 	r->route = SRV_R_STATIC;
 	if ((st->status == 200 || st->status == 206) && !r->head) {
-		c->file_fd = fd;
-		c->file_open = 1;
+		x->file_fd = fd;
+		x->file_open = 1;
 	} else {
 		close(fd);
 	}
@@ -361,7 +362,7 @@ void srv_static_prepare(srv_http *h, srv_conn *c, const char *buf)
 
 void srv_static_respond(srv_http *h, srv_conn *c)
 {
-	srv_static *st = c->st;
+	srv_static *st = c->x->st;
 	const char *extra = st->extra.len ? st->extra.data : NULL;
 	switch (st->status) {
 	case 301:
@@ -380,7 +381,7 @@ void srv_static_respond(srv_http *h, srv_conn *c)
 	}
 	srv_resp_head(&h->wr, c, st->status, st->multipart ? st->mp_ctype : st->ctype, st->clen,
 		      extra);
-	if (!c->file_open || c->state != SRV_CS_OPEN)
+	if (!c->x->file_open || c->state != SRV_CS_OPEN)
 		return;
 	if (st->status == 206 && !st->multipart) {
 		st->off = st->ranges[0].first;
@@ -402,9 +403,11 @@ void srv_static_respond(srv_http *h, srv_conn *c)
 
 void srv_static_drop(srv_conn *c)
 {
-	if (c->file_open)
-		close(c->file_fd);
-	c->file_open = 0;
+	srv_exchange *x = c->x;
+	if (x && x->file_open)
+		close(x->file_fd);
+	if (x)
+		x->file_open = 0;
 }
 
 void srv_static_free(srv_static *st)

@@ -5,7 +5,7 @@
  * Everything is decided when the header block completes (the header values
  * are at hand only then): srv_static_prepare() normalises the path, opens
  * the file beneath the root, evaluates the preconditions and the Range, and
- * keeps the decision and the open file in c->st / c->file_fd.  The response
+ * keeps the decision and the open file in x->st / x->file_fd (c->x).  The response
  * goes out when the request (its body, if any) is done: srv_static_respond()
  * queues the head and as much of the body as fits; a larger body puts the
  * connection in STREAMING, and srv_static_fill() queues the rest as the
@@ -49,7 +49,7 @@ typedef struct srv_static {
 } srv_static;
 
 /* The header block of c's request (buf: its first byte) is complete and
- * routed to no built-in endpoint: decide the response (c->req.route becomes
+ * routed to no built-in endpoint: decide the response (x->req.route becomes
  * SRV_R_STATIC, or SRV_R_ERROR with the status to send).  Out of memory
  * fails the connection. */
 void srv_static_prepare(srv_http *h, srv_conn *c, const char *buf);

@@ -68,7 +68,7 @@ static void srv_stream_oom(srv_http *h, srv_conn *c)
 
 int srv_static_fill(srv_http *h, srv_conn *c)
 {
-	srv_static *st = c->st;
+	srv_static *st = c->x->st;
 	rb_buf *out = srv_conn_pending(c);
 	char head[SRV_PART_HEAD_MAX];
 	while (out->len < SRV_STREAM_CHUNK) {
@@ -99,7 +99,7 @@ int srv_static_fill(srv_http *h, srv_conn *c)
 			srv_stream_oom(h, c);
 			return 0;
 		}
-		ssize_t n = pread(c->file_fd, out->data + out->len, want, (off_t)st->off);
+		ssize_t n = pread(c->x->file_fd, out->data + out->len, want, (off_t)st->off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {

@@ -10,7 +10,8 @@
 
 typedef struct srv_stats {
 	uint64_t conns_open;     /* connections open now */
-	uint64_t conns_total;    /* connections accepted */
+	uint64_t conns_idle;     /* of those, idle: OPEN with no exchange (srv_conn_idle_sync) */
+	uint64_t conns_total;    /* connections accepted since start */
 	uint64_t conns_rejected; /* closed at once: --max-conns reached */
 	uint64_t requests;       /* requests answered */
 	uint64_t bytes_in;
@@ -18,7 +19,11 @@ typedef struct srv_stats {
 	uint64_t errors;          /* error responses (4xx/5xx) and failed operations */
 	uint64_t parse_errors;    /* requests ringparse refused */
 	uint64_t resets;          /* -ECONNRESET / -EPIPE from the peer */
-	uint64_t timeouts;        /* connections closed by a timeout */
+	uint64_t timeouts;        /* connections closed by a timeout, any kind: */
+	uint64_t timeouts_idle;   /* keep-alive connection idle (--idle-timeout) */
+	uint64_t timeouts_header; /* header block not complete in time: 408 (--header-timeout) */
+	uint64_t timeouts_body;   /* body stalled: 408 (--body-timeout) */
+	uint64_t timeouts_linger; /* the client did not close after our last response (2 s) */
 	uint64_t enobufs;         /* multishot recv ended by an empty buffer ring */
 	uint64_t sends;           /* send operations completed */
 	uint64_t short_sends;     /* sends that completed partly */
@@ -27,7 +32,7 @@ typedef struct srv_stats {
 	uint64_t accept_errors;   /* accepts that failed (EMFILE, ...): retried from the tick */
 	uint64_t faults_hit;      /* RB_FAULTS injections (tests only) */
 	uint64_t pauses;          /* reading paused: more than SRV_OUT_HIGH output queued */
-	uint64_t write_timeouts;  /* connections closed because the client did not read */
+	uint64_t write_timeouts;  /* the client took no output (--write-timeout): reset */
 	uint64_t input_overflows; /* closed: held more than SRV_IN_CAP of input while paused */
 	uint64_t oom;             /* connections closed because an allocation failed */
 } srv_stats;

@@ -155,7 +155,8 @@ static void srv_on_send(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 	}
 	SRV_STAT_ADD(&w->stats, bytes_out, res);
 	SRV_STAT_ADD(&w->stats, sends, 1);
-	rb_buf *s = &c->out[c->sending];
+	/* A send in flight keeps the exchange attached (srv_http_detach). */
+	rb_buf *s = &c->x->out[c->x->sending];
 	s->off += (size_t)res;
 	/* A short send: the flush sends the rest before anything newer. */
 	if (s->off < s->len)
@@ -169,14 +170,40 @@ static void srv_on_send(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 	srv_conn_mark_dirty(w, c);
 }
 
+/* A client that took none of our output for --write-timeout: close with a
+ * reset (SO_LINGER 0), not a FIN queued behind the bytes it does not read,
+ * so the kernel frees the socket's send queue at once instead of keeping
+ * an orphaned socket probing a zero window for minutes. */
+static void srv_reset_on_close(srv_conn *c)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
 static void srv_expire(srv_worker *w)
 {
 	srv_conn *c;
 	int kind;
 	while ((c = srv_timer_expired(&w->timers, w->now_ms, &kind))) {
 		SRV_STAT_ADD(&w->stats, timeouts, 1);
-		if (kind == SRV_T_WRITE)
+		switch (kind) {
+		case SRV_T_IDLE:
+			SRV_STAT_ADD(&w->stats, timeouts_idle, 1);
+			break;
+		case SRV_T_HEAD:
+			SRV_STAT_ADD(&w->stats, timeouts_header, 1);
+			break;
+		case SRV_T_BODY:
+			SRV_STAT_ADD(&w->stats, timeouts_body, 1);
+			break;
+		case SRV_T_WRITE:
 			SRV_STAT_ADD(&w->stats, write_timeouts, 1);
+			srv_reset_on_close(c);
+			break;
+		case SRV_T_LINGER:
+			SRV_STAT_ADD(&w->stats, timeouts_linger, 1);
+			break;
+		}
 		/* Header and body timeouts tell the client why (408), then
 		 * close; the others close at once. */
 		if ((kind == SRV_T_HEAD || kind == SRV_T_BODY) &&
@@ -319,7 +346,7 @@ static int srv_worker_setup(srv_worker *w)
 		return -ENOMEM;
 
 	w->timers.duration_ms[SRV_T_IDLE] = cfg->idle_timeout_s * 1000ull;
-	w->timers.duration_ms[SRV_T_WRITE] = cfg->idle_timeout_s * 1000ull;
+	w->timers.duration_ms[SRV_T_WRITE] = cfg->write_timeout_s * 1000ull;
 	w->timers.duration_ms[SRV_T_HEAD] = cfg->header_timeout_s * 1000ull;
 	w->timers.duration_ms[SRV_T_BODY] = cfg->body_timeout_s * 1000ull;
 	w->timers.duration_ms[SRV_T_LINGER] = SRV_LINGER_MS;

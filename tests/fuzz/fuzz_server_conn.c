@@ -208,11 +208,8 @@ static void deliver(srv_http *h, const char *in, size_t len, int eof, enum split
 		flush(h, &c, o);
 	}
 	o->state = c.state;
-	srv_http_release(&c);
+	srv_http_release(&c); /* its exchange and buffers back to the context's pool */
 	srv_http_free(&c);
-	rb_buf_free(&c.in);
-	rb_buf_free(&c.out[0]);
-	rb_buf_free(&c.out[1]);
 }
 
 /* ---- the reference: the requests a parse of the whole input completes -- */

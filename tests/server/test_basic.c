@@ -223,6 +223,79 @@ Test(basic, stats_and_parser_flag)
 	cr_assert_eq(srvp_stop(&S), 0);
 }
 
+/* /stats on fd (kept alive) into buf: the connection asking is not idle
+ * while its answer is built. */
+static void stats_on(int fd, char *buf, size_t cap)
+{
+	tc_send_str(fd, tc_get("/stats"));
+	tc_read_responses(fd, buf, cap, 1, 0);
+	cr_assert(strstr(buf, "\r\n\r\n{"), "%s", buf);
+}
+
+/* Open, idle and total connections: idle is open with no exchange in
+ * progress (after a response, or before the first byte); total counts
+ * every connection accepted since start and never goes down. */
+Test(basic, stats_connections_open_idle_total)
+{
+	const char *args[] = {"--threads", "1", NULL};
+	srvp_start(&S, args);
+	enum {
+		ANSWERED = 5,
+		SILENT = 2
+	};
+	const size_t get_len = strlen(tc_get("/plaintext")), stats_len = strlen(tc_get("/stats"));
+	int fds[ANSWERED + SILENT];
+	for (int i = 0; i < ANSWERED + SILENT; i++) {
+		fds[i] = tc_connect(S.port);
+		if (i < ANSWERED) {
+			tc_send_str(fds[i], tc_get("/plaintext"));
+			tc_expect(fds[i], 1, 0, TC_PLAINTEXT);
+		}
+	}
+	int partial = tc_connect(S.port); /* a request in progress: not idle */
+	static const char part[] = "GET /plaintext HTTP/1.1\r\nHo";
+	tc_send_str(partial, part);
+	int st = tc_connect(S.port);
+	static char buf[65536];
+	/* the server takes the connections in its own time: wait, bounded */
+	const unsigned long long open = ANSWERED + SILENT + 2, idle = ANSWERED + SILENT;
+	for (int t = 1; t <= 250; t++) {
+		/* every byte sent so far received, this /stats request's too */
+		unsigned long long in = ANSWERED * get_len + (sizeof(part) - 1) + t * stats_len;
+		stats_on(st, buf, sizeof(buf));
+		if (tc_stats_sum(buf, "connections_open") == open &&
+		    tc_stats_sum(buf, "bytes_in") == in)
+			break;
+		tc_sleep_ms(20);
+	}
+	cr_assert_eq(tc_stats_sum(buf, "connections_open"), open, "%s", buf);
+	cr_assert_eq(tc_stats_sum(buf, "connections_idle"), idle, "%s", buf);
+	cr_assert_eq(tc_stats_sum(buf, "connections_total"), open, "%s", buf);
+	cr_assert_eq(tc_stats_sum(buf, "connections"), open, "the older name: %s", buf);
+
+	/* the partial request completes: that connection is idle again */
+	tc_send_str(partial, "st: t\r\n\r\n");
+	tc_expect(partial, 1, 0, TC_PLAINTEXT);
+	/* two idle ones close; total stays */
+	close(fds[0]);
+	close(fds[ANSWERED]);
+	for (int t = 0; t < 250; t++) {
+		stats_on(st, buf, sizeof(buf));
+		if (tc_stats_sum(buf, "connections_open") == open - 2)
+			break;
+		tc_sleep_ms(20);
+	}
+	cr_assert_eq(tc_stats_sum(buf, "connections_open"), open - 2, "%s", buf);
+	cr_assert_eq(tc_stats_sum(buf, "connections_idle"), idle - 2 + 1, "%s", buf);
+	cr_assert_eq(tc_stats_sum(buf, "connections_total"), open, "%s", buf);
+	for (int i = 1; i < ANSWERED + SILENT; i++)
+		if (i != ANSWERED)
+			close(fds[i]);
+	close(partial);
+	close(st);
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+}
+
 /* Request-target forms, split by ringparse (rp_target_split): absolute-form
  * routes by its path; "*" is refused by the parse unless the method is
  * OPTIONS; CONNECT's authority-form is not served. */

@@ -130,6 +130,10 @@ Test(limits, flags)
 	cr_assert_eq(run(help, out, sizeof(out)), 0);
 	cr_assert(strstr(out, "Usage: rbserver --port P"));
 	cr_assert(strstr(out, "--max-body N"));
+	cr_assert(strstr(out, "--write-timeout S"));
+	const char *a11[] = {"--port", "80", "--write-timeout", "0", NULL};
+	bad(a11, "rbserver: --write-timeout '0': expected an integer from 1 to 86400 (see rbserver "
+		 "--help)\n");
 
 	const char *a1[] = {NULL};
 	bad(a1, "rbserver: --port is required; allowed: 0 to 65535 (see rbserver --help)\n");
@@ -160,4 +164,67 @@ Test(limits, flags)
 		"such as 127.0.0.1 or ::1 (see rbserver --help)\n");
 	const char *a9[] = {"--port", NULL};
 	bad(a9, "rbserver: --port needs a value (see rbserver --help)\n");
+}
+
+/* /stats counts timeouts by kind: one connection for each.  Every timeout
+ * 1 s (the linger is a fixed 2 s): an idle keep-alive connection, a header
+ * block left unfinished, a body left unfinished (both 408), a client that
+ * takes none of a large response, and one that does not close after a
+ * Connection: close response.  The 408 clients close once they have their
+ * answer, so they do not linger. */
+Test(limits, stats_timeouts_by_kind)
+{
+	const char *args[] = {"--threads",
+			      "1",
+			      "--idle-timeout",
+			      "1",
+			      "--header-timeout",
+			      "1",
+			      "--body-timeout",
+			      "1",
+			      "--write-timeout",
+			      "1",
+			      NULL};
+	srvp_start(&S, args);
+	int idle = tc_connect(S.port);
+	tc_send_str(idle, tc_get("/plaintext"));
+	tc_expect(idle, 1, 0, TC_PLAINTEXT);
+	int head = tc_connect(S.port);
+	tc_send_str(head, "GET /plaintext HTTP/1.1\r\nHo");
+	int body = tc_connect(S.port);
+	tc_send_str(body, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+	int stuck = tc_connect_rcvbuf(S.port, 4096);
+	tc_send_str(stuck, tc_get("/bytes/8388608"));
+	int linger = tc_connect(S.port);
+	tc_send_str(linger, "GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	char buf[4096];
+	tc_read_eof(linger, buf, sizeof(buf), NULL); /* our FIN; we do not close */
+
+	int reset;
+	tc_read_eof(head, buf, sizeof(buf), &reset);
+	cr_assert(strstr(buf, "408 Request Timeout: header timeout"), "%s", buf);
+	close(head);
+	tc_read_eof(body, buf, sizeof(buf), &reset);
+	cr_assert(strstr(buf, "408 Request Timeout: body timeout"), "%s", buf);
+	close(body);
+	tc_read_eof(idle, buf, sizeof(buf), &reset);
+	close(idle);
+
+	cr_assert_eq(tc_wait_stat(S.port, "timeouts_linger", 0, 1, 8000), 1u);
+	cr_assert_eq(tc_wait_stat(S.port, "timeouts_write", 0, 1, 8000), 1u);
+	static char st[65536];
+	cr_assert(tc_stats_fetch(S.port, st, sizeof(st)));
+	cr_assert_eq(tc_stats_sum(st, "timeouts_idle"), 1u, "%s", st);
+	cr_assert_eq(tc_stats_sum(st, "timeouts_header"), 1u, "%s", st);
+	cr_assert_eq(tc_stats_sum(st, "timeouts_body"), 1u, "%s", st);
+	cr_assert_eq(tc_stats_sum(st, "write_timeouts"), 1u, "the older name: %s", st);
+	cr_assert_eq(tc_stats_sum(st, "timeouts"), 5u, "every kind: %s", st);
+	/* the client that did not read was reset, not left a FIN behind what
+	 * it did not take */
+	struct pollfd pfd = {stuck, POLLIN, 0};
+	cr_assert_eq(poll(&pfd, 1, 5000), 1);
+	cr_assert(pfd.revents & (POLLERR | POLLHUP), "revents %#x", pfd.revents);
+	close(stuck);
+	close(linger);
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
 }

@@ -98,58 +98,79 @@ static void expect_oom_close(const char *req, const char *what)
 		     req, srvp_log(&S));
 }
 
-/* Every allocation fails: each request kind closes at its first one. */
+/* A new connection gets an answer to GET /plaintext: the server goes on. */
+static void expect_served(void)
+{
+	int fd = tc_connect(S.port);
+	tc_send_str(fd, tc_get("/plaintext"));
+	tc_expect(fd, 1, 0, TC_PLAINTEXT);
+	close(fd);
+}
+
+static const char ECHO_CONTINUE[] = "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+				    "Content-Length: 5\r\n\r\n";
+static const char ECHO_LENGTH[] =
+	"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello";
+static const char ECHO_CHUNKED[] =
+	"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+	"\r\n5\r\nhello\r\n0\r\n\r\n";
+static const char PARTIAL[] = "GET /plaintext HTTP/1.1\r\nHo";
+
+/* Every allocation fails: a connection's first is its exchange (the
+ * request's state and buffers, taken from the worker's pool, which is
+ * empty), so every request kind closes there. */
 Test(oom, every_allocation_fails)
 {
 	start("1", NULL);
-	/* the output buffer: a cached response, a written head, 100 Continue,
-	 * /stats (its body is built first) */
-	expect_oom_close(tc_get("/plaintext"), "response");
-	expect_oom_close(tc_get("/bytes/10"), "response");
-	expect_oom_close(tc_get("/stats"), "response");
-	expect_oom_close("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
-			 "Content-Length: 5\r\n\r\n",
-			 "response");
-	/* the body kept for /echo */
-	expect_oom_close("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello",
-			 "request body");
-	expect_oom_close("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-			 "5\r\nhello\r\n0\r\n\r\n",
-			 "request body");
-	/* the carry of a partial request */
-	expect_oom_close("GET /plaintext HTTP/1.1\r\nHo", "input");
-	/* the same requests again: the server is up and as it was */
-	expect_oom_close(tc_get("/plaintext"), "response");
+	const char *reqs[] = {tc_get("/plaintext"), ECHO_CONTINUE, ECHO_LENGTH, PARTIAL};
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+		expect_oom_close(reqs[i], "exchange");
+	/* the same request again: the server is up and as it was */
+	expect_oom_close(tc_get("/stats"), "exchange");
 	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
 }
 
-/* With --root: the header lines of a block split across receives, and the
- * static state of a connection's first static request. */
-Test(oom, root_paths)
-{
-	start("1", fixture());
-	expect_oom_close("GET /hello.txt HTTP/1.1\r\nHo", "header lines");
-	expect_oom_close(tc_get("/hello.txt"), "static state");
-	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
-}
-
-/* Later allocations of a static response, each reached by letting the ones
- * before it succeed: the 1st is the static state, the 2nd its header
- * lines, the 3rd the output buffer for the head, the 4th the room for the
- * body. */
-Test(oom, static_response_paths)
+/* Each later allocation, on a fresh server (an empty exchange pool) with
+ * RBSERVER_OOM_EVERY set so that the ones before it succeed: the 1st is the
+ * exchange; then, by request, the output buffer (a cached response, a
+ * written head, 100 Continue, /stats: its body is built first), the /echo
+ * body, the carry of a partial request; with --root the header lines of a
+ * block split across receives, and for a static file its state (2nd), its
+ * header lines (3rd), the output buffer for the head (4th) and the room
+ * for the body (5th).  After each, the next connection is served (it takes
+ * the exchange the failed one gave back, and the next allocation
+ * succeeds). */
+Test(oom, each_allocation_path)
 {
 	const char *root = fixture();
-	static const struct {
-		const char *every, *what;
+	/* copies: tc_get's buffers are reused */
+	static char plain[64], bytes10[64], stats[64], hello[64], r1000[64];
+	snprintf(plain, sizeof(plain), "%s", tc_get("/plaintext"));
+	snprintf(bytes10, sizeof(bytes10), "%s", tc_get("/bytes/10"));
+	snprintf(stats, sizeof(stats), "%s", tc_get("/stats"));
+	snprintf(hello, sizeof(hello), "%s", tc_get("/hello.txt"));
+	snprintf(r1000, sizeof(r1000), "%s", tc_get("/r1000.bin"));
+	const struct {
+		const char *every, *req, *what;
+		int root;
 	} cases[] = {
-		{"2", "static headers"},
-		{"3", "response"},
-		{"4", "static body"},
+		{"2", plain, "response", 0},
+		{"2", bytes10, "response", 0},
+		{"2", stats, "response", 0},
+		{"2", ECHO_CONTINUE, "response", 0},
+		{"2", ECHO_LENGTH, "request body", 0},
+		{"2", ECHO_CHUNKED, "request body", 0},
+		{"2", PARTIAL, "input", 0},
+		{"2", "GET /hello.txt HTTP/1.1\r\nHo", "header lines", 1},
+		{"2", hello, "static state", 1},
+		{"3", r1000, "static headers", 1},
+		{"4", r1000, "response", 1},
+		{"5", r1000, "static body", 1},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		start(cases[i].every, root);
-		expect_oom_close(tc_get("/r1000.bin"), cases[i].what);
+		start(cases[i].every, cases[i].root ? root : NULL);
+		expect_oom_close(cases[i].req, cases[i].what);
+		expect_served();
 		cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
 		unlink(S.log_path);
 	}

@@ -936,7 +936,7 @@ Test(static, slow_reader_memory_bounded, .timeout = 120)
 	cr_assert_eq(ftruncate(f, (off_t)size), 0);
 	cr_assert_eq(pwrite(f, "END", 3, (off_t)size - 3), 3);
 	close(f);
-	const char *args[] = {"--root", root, "--threads", "1", "--idle-timeout", "3", NULL};
+	const char *args[] = {"--root", root, "--threads", "1", "--write-timeout", "3", NULL};
 	srvp_start(&S, args);
 	int warm = tc_connect(S.port);
 	ask(warm, tc_get("/r1000.bin"), 0);
