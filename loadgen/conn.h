@@ -26,6 +26,7 @@ enum lg_conn_state {
 typedef struct lg_inflight {
 	uint64_t due_ns;
 	uint64_t sent_ns;
+	uint64_t wire_ns;  /* when it went to the kernel (--close's sent_ns is the connect) */
 	uint64_t measured; /* inside the window: counted in sent, then in requests or unanswered */
 } lg_inflight;
 
@@ -38,6 +39,7 @@ typedef struct lg_conn {
 	uint8_t connect_inflight, recv_armed, send_inflight, on_dirty;
 	uint8_t send_timer, recv_timer; /* --slow-send/--slow-recv: a pause in flight */
 	uint8_t opened_before;          /* a reconnect counts as reopened */
+	uint8_t failed_before;          /* a connect of this slot has failed (lg_on_connect) */
 	uint8_t in_openq;               /* IDLE and queued to open (lg_conn_open_queued) */
 	uint8_t ttfb_seen;              /* the oldest request's response has begun */
 	uint8_t draining;               /* CLOSING: waiting for the server's FIN (lg_conn_close) */

@@ -81,8 +81,7 @@ static void lg_count_errno(lg_worker *w, int e)
 static void lg_ports_message(lg_worker *w, const lg_conn *c, char *buf, size_t len)
 {
 	const lg_config *cfg = w->cfg;
-	unsigned lo, hi;
-	lg_port_range(&lo, &hi);
+	unsigned lo = w->port_lo, hi = w->port_hi;
 	char src[80] = "this host's address";
 	if (cfg->sources.family) {
 		char a[64];
@@ -208,14 +207,23 @@ void lg_conn_queue_open(lg_worker *w, lg_conn *c)
  * a late wake-up does not lower the rate; never more than this early. */
 #define LG_CONN_SLACK_NS 1000000ull
 
-void lg_conn_open_queued(lg_worker *w)
+int lg_conn_may_open(const lg_worker *w)
 {
 	/* An -n run whose requests are all sent opens nothing more. */
-	if (w->quota != UINT64_MAX && w->now >= w->run->measure_start && w->counts.sent >= w->quota)
+	return !w->finishing && !(w->quota != UINT64_MAX && w->now >= w->run->measure_start &&
+				  w->counts.sent >= w->quota);
+}
+
+void lg_conn_open_queued(lg_worker *w)
+{
+	if (!lg_conn_may_open(w))
 		return;
-	while (w->openq_head && !w->finishing) {
+	while (w->openq_head) {
 		if (w->conn_interval_ns) {
-			uint64_t floor = w->now > LG_CONN_SLACK_NS ? w->now - LG_CONN_SLACK_NS : 0;
+			uint64_t slack = w->conn_interval_ns < LG_CONN_SLACK_NS
+						 ? w->conn_interval_ns
+						 : LG_CONN_SLACK_NS;
+			uint64_t floor = w->now > slack ? w->now - slack : 0;
 			if (w->next_conn_slot < floor)
 				w->next_conn_slot = floor;
 			if (w->next_conn_slot > w->now)
@@ -251,7 +259,7 @@ static void lg_conn_drop_inflight(lg_worker *w, lg_conn *c)
 static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 {
 	if (c->connect_inflight || c->recv_armed || c->send_inflight || c->send_timer ||
-	    c->recv_timer)
+	    c->recv_timer || c->draining)
 		return;
 	close(c->fd);
 	c->fd = -1;
@@ -275,6 +283,8 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 static void lg_conn_abort(lg_worker *w, lg_conn *c)
 {
 	c->draining = 0;
+	if (c->recv_timer)
+		rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_RECV_TIMER, c));
 	if (c->connect_inflight || c->recv_armed || c->send_inflight) {
 		shutdown(c->fd, SHUT_RDWR);
 		if (w->cancel_fd) {
@@ -305,21 +315,24 @@ void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by)
 	c->state = LG_C_CLOSING;
 	c->closing_ns = w->now;
 	c->open_at = err_kind == LG_E_CONNECT ? w->now + LG_RETRY_NS : w->now;
+	/* The server said it closes (Connection: close): its FIN ends a receive,
+	 * and the socket is closed then.  Cheaper than a shutdown racing the
+	 * server's own close (both sides would send a FIN first and keep a
+	 * TIME_WAIT), and the port is free at once.  The receive goes on until
+	 * then (re-armed as in OPEN: lg_conn_drain_input); a server that never
+	 * closes is cut off by lg_scan after the timeout. */
+	if (by == LG_BY_SERVER && err_kind < 0 && !c->send_inflight && !c->connect_inflight &&
+	    !c->send_timer) {
+		c->draining = 1;
+		if (!c->recv_armed && !c->recv_timer)
+			lg_conn_mark_dirty(w, c);
+		return;
+	}
 	/* The slow modes' pauses are timers, not on the socket: cancelled by name. */
 	if (c->send_timer)
 		rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_SEND_TIMER, c));
 	if (c->recv_timer)
 		rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_RECV_TIMER, c));
-	/* The server said it closes (Connection: close) and the receive is still
-	 * armed: its FIN ends the receive, and the socket is closed then.  Cheaper
-	 * than a shutdown racing the server's own close (both sides would send a
-	 * FIN first and keep a TIME_WAIT), and the port is free at once.  A server
-	 * that never closes is cut off by lg_scan after the timeout. */
-	if (by == LG_BY_SERVER && err_kind < 0 && c->recv_armed && !c->send_inflight &&
-	    !c->connect_inflight && !c->send_timer && !c->recv_timer) {
-		c->draining = 1;
-		return;
-	}
 	lg_conn_abort(w, c);
 }
 
@@ -404,7 +417,7 @@ static void lg_conn_first_byte(lg_worker *w, lg_conn *c)
 	const lg_inflight *e = &c->ring[c->head];
 	c->ttfb_seen = 1;
 	if (e->measured && w->now < w->run->measure_end)
-		rb_hist_record(&w->ttfb_h, (int64_t)(w->now - e->sent_ns));
+		rb_hist_record(&w->ttfb_h, (int64_t)(w->now - e->wire_ns));
 }
 
 /* A receive's bytes: framed one response at a time. */
@@ -454,23 +467,32 @@ static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
 	/* A connect completes with 0 or -errno; every failure, whatever its
 	 * kind, is a connect error. */
 	if (res < 0) {
-		static _Thread_local int ports_said;
-		char msg[1024];
 		lg_count_errno(w, -res);
-		if (res == -EADDRNOTAVAIL)
+		int first = !c->opened_before && !c->failed_before;
+		c->failed_before = 1;
+		w->first_failures += first;
+		/* No connection has succeeded: the server cannot be reached, and
+		 * the run stops.  Out of ports, connects fail at submission, ahead
+		 * of the batch's successes: that is decided once every first
+		 * connect of this thread has failed. */
+		int fatal = !atomic_load(&w->run->ever_connected) &&
+			    (res != -EADDRNOTAVAIL || w->first_failures == w->nconns);
+		if (res == -EADDRNOTAVAIL && (fatal || !w->ports_said)) {
+			char msg[1024];
 			lg_ports_message(w, c, msg, sizeof(msg));
-		else
-			snprintf(msg, sizeof(msg), "cannot connect to %s: %s", w->cfg->peer,
-				 strerror(-res));
-		if (!atomic_load(&w->run->ever_connected)) {
-			lg_run_fatal(w->run, "%s", msg);
+			if (fatal)
+				lg_run_fatal(w->run, "%s", msg);
+			else
+				rb_log("%s (said once)", msg);
+			w->ports_said = 1;
+		} else if (fatal) {
+			lg_run_fatal(w->run, "cannot connect to %s: %s", w->cfg->peer,
+				     strerror(-res));
+		}
+		if (fatal) {
 			c->state = LG_C_CLOSING;
 			lg_conn_finalize(w, c);
 			return;
-		}
-		if (res == -EADDRNOTAVAIL && !ports_said) {
-			ports_said = 1;
-			rb_log("%s (said once)", msg);
 		}
 		lg_conn_close(w, c, LG_E_CONNECT, LG_BY_NONE);
 		return;
@@ -515,16 +537,18 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 	case RB_RES_OK:
 		if (open)
 			lg_conn_received(w, c, rb_loop_buf(&w->loop, cqe), (size_t)cqe->res);
-		rb_loop_buf_put(&w->loop, cqe);
+		rb_loop_buf_put(&w->loop, cqe); /* draining: bytes after the last response */
 		break;
 	case RB_RES_EOF:
 		if (open)
 			lg_conn_eof(w, c);
+		c->draining = 0; /* the FIN a draining connection waited for */
 		break;
 	case RB_RES_NOBUFS:
 		w->counts.enobufs++; /* the buffers ran dry, not the connection's fault */
 		break;
 	case RB_RES_CANCELED:
+		c->draining = 0;
 		break; /* we are closing it */
 	case RB_RES_REFUSED:
 		/* Multishot refused (each one armed before the switch to
@@ -536,12 +560,13 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 	case RB_RES_ERROR:
 		if (open)
 			lg_conn_failed(w, c, cqe->res, k, LG_E_READ);
+		c->draining = 0;
 		break;
 	}
 	/* Re-armed from lg_conn_flush, after the batch's buffers are back
 	 * with the kernel (rb_loop_run's contract): re-armed here, a receive
 	 * that ran dry could find the buffers still empty and run dry again. */
-	if (c->state == LG_C_OPEN && !c->recv_armed)
+	if ((c->state == LG_C_OPEN || c->draining) && !c->recv_armed)
 		lg_conn_mark_dirty(w, c);
 	else if (c->state == LG_C_CLOSING)
 		lg_conn_finalize(w, c);
@@ -574,7 +599,13 @@ static void lg_recv_slow(lg_worker *w, lg_conn *c)
 static void lg_on_recv_slow(lg_worker *w, lg_conn *c, int res)
 {
 	c->recv_armed = 0;
-	if (c->state == LG_C_OPEN) {
+	if (c->draining) {
+		/* bytes after the last response are dropped; the FIN ends it */
+		if (res > 0)
+			lg_conn_pause(w, c, LG_OP_RECV_TIMER, (uint32_t)res, w->cfg->slow_recv_bps);
+		else
+			c->draining = 0;
+	} else if (c->state == LG_C_OPEN) {
 		enum rb_res_kind k = rb_res_kind(res);
 		if (k == RB_RES_OK) {
 			lg_conn_received(w, c, w->slow_bufs + (size_t)c->idx * w->slow_recv_chunk,
@@ -655,7 +686,10 @@ static void lg_on_timer(lg_worker *w, lg_conn *c, enum lg_op op)
 	else
 		c->recv_timer = 0;
 	if (c->state == LG_C_CLOSING) {
-		lg_conn_finalize(w, c);
+		if (op == LG_OP_RECV_TIMER && c->draining)
+			lg_recv_slow(w, c);
+		else
+			lg_conn_finalize(w, c);
 		return;
 	}
 	if (c->state != LG_C_OPEN)
@@ -705,7 +739,7 @@ void lg_conn_flush(lg_worker *w, lg_conn *c)
 {
 	const lg_config *cfg = w->cfg;
 	const lg_run *run = w->run;
-	if (c->state == LG_C_OPEN)
+	if (c->state == LG_C_OPEN || c->draining)
 		lg_conn_arm_input(w, c);
 	uint32_t n = lg_conn_sendable(w, c);
 	if (n == 0)
@@ -731,6 +765,7 @@ void lg_conn_flush(lg_worker *w, lg_conn *c)
 		} else {
 			e->due_ns = e->sent_ns = w->now;
 		}
+		e->wire_ns = w->now;
 		e->measured = e->due_ns >= run->measure_start && w->now < run->measure_end;
 		if (e->measured) {
 			w->counts.sent++;

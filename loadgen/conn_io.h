@@ -24,6 +24,9 @@ void lg_conn_open(lg_worker *w, lg_conn *c);
 /* c is IDLE and its open_at has come: queue it to open (once). */
 void lg_conn_queue_open(lg_worker *w, lg_conn *c);
 
+/* May w open connections now (not finishing; an -n run's requests not all sent)? */
+int lg_conn_may_open(const lg_worker *w);
+
 /* Open the queued connections in order, as fast as --conn-rate allows
  * (w->next_conn_slot: when the next may go). */
 void lg_conn_open_queued(lg_worker *w);

@@ -2,6 +2,7 @@
 #include "limits.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,14 +94,22 @@ static int lg_limits_ports(const lg_config *cfg)
 			"--source, or widen the range\n",
 			c, (unsigned long long)nsrc, p, cfg->peer, pp, lo, hi,
 			(unsigned long long)want);
-	else
+	else {
+		/* On IPv4 loopback every 127/8 address is this host's: name a range. */
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)&cfg->addr;
+		char hint[96] = "";
+		if (cfg->addr.ss_family == AF_INET && (ntohl(a4->sin_addr.s_addr) >> 24) == 127 &&
+		    want + 1 <= 254)
+			snprintf(hint, sizeof(hint),
+				 " (on loopback: --source 127.0.0.2-127.0.0.%llu)",
+				 (unsigned long long)(want + 1));
 		fprintf(stderr,
 			"rbload: -c %s needs %s local ports to %s from one source address; the "
 			"ephemeral port range gives %s (net.ipv4.ip_local_port_range = %u %u): "
-			"spread the connections over %llu or more local addresses with --source "
-			"(on loopback: --source 127.0.0.2-127.0.0.%llu), or widen the range\n",
-			c, p, cfg->peer, pp, lo, hi, (unsigned long long)want,
-			(unsigned long long)(want + 1 > 254 ? 254 : want + 1));
+			"spread the connections over %llu or more local addresses with --source%s, "
+			"or widen the range\n",
+			c, p, cfg->peer, pp, lo, hi, (unsigned long long)want, hint);
+	}
 	return -1;
 }
 

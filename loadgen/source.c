@@ -42,12 +42,12 @@ static void lg_src_add(uint8_t a[16], unsigned nbytes, uint64_t k)
 	}
 }
 
-/* b - a + 1 when b >= a and it is at most LG_SOURCE_MAX_COUNT; else 0. */
+/* b - a + 1 when b >= a, capped at LG_SOURCE_MAX_COUNT (as a block is); else 0. */
 static uint64_t lg_src_span(const uint8_t a[16], const uint8_t b[16], unsigned nbytes)
 {
 	if (memcmp(a, b, nbytes) > 0)
 		return 0;
-	/* The difference's high bytes must be zero past the low 6 (2^48 > max). */
+	/* A difference with a byte set above the low 6 is over 2^48: capped. */
 	uint8_t d[16];
 	int borrow = 0;
 	for (int i = (int)nbytes - 1; i >= 0; i--) {
@@ -58,10 +58,10 @@ static uint64_t lg_src_span(const uint8_t a[16], const uint8_t b[16], unsigned n
 	uint64_t n = 0;
 	for (unsigned i = 0; i < nbytes; i++) {
 		if (nbytes - i > 6 && d[i])
-			return 0;
+			return LG_SOURCE_MAX_COUNT;
 		n = (n << 8) | d[i];
 	}
-	return n + 1 > LG_SOURCE_MAX_COUNT ? 0 : n + 1;
+	return n + 1 > LG_SOURCE_MAX_COUNT ? LG_SOURCE_MAX_COUNT : n + 1;
 }
 
 static int lg_src_item(lg_sources *s, char *item, char *err, size_t errlen)
@@ -82,7 +82,7 @@ static int lg_src_item(lg_sources *s, char *item, char *err, size_t errlen)
 		unsigned bits = lg_src_bytes(family) * 8;
 		char *end;
 		long prefix = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end || prefix < 0 || prefix > (long)bits) {
+		if (slash[1] < '0' || slash[1] > '9' || *end || prefix < 0 || prefix > (long)bits) {
 			char why[96];
 			snprintf(why, sizeof(why), "has a bad prefix length; allowed: 0 to %u",
 				 bits);
@@ -97,6 +97,10 @@ static int lg_src_item(lg_sources *s, char *item, char *err, size_t errlen)
 		if (family == AF_INET && host_bits >= 2) {
 			lg_src_add(r->first, 4, 1); /* not the network address */
 			r->count -= 2;              /* nor the broadcast address */
+		} else if (family == AF_INET6 && host_bits >= 2) {
+			lg_src_add(r->first, 16, 1); /* not the subnet-router anycast address */
+			if (host_bits < 40)
+				r->count -= 1; /* (a capped count stays the cap) */
 		}
 	} else if (dash) {
 		*dash = '\0';
@@ -112,7 +116,7 @@ static int lg_src_item(lg_sources *s, char *item, char *err, size_t errlen)
 		if (!r->count)
 			return lg_src_fail(err, errlen, item,
 					   "is not a range: the last address must not come before "
-					   "the first (at most 2^40 addresses)");
+					   "the first");
 	} else {
 		family = lg_src_addr(item, r->first);
 		if (!family)

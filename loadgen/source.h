@@ -30,8 +30,10 @@ typedef struct lg_sources {
 
 /* Parse a comma list of items, each an address (10.0.0.1, ::1), a range
  * (127.0.0.2-127.0.0.200) or a CIDR block (127.0.1.0/24, fd00::/120).  A
- * block's network and broadcast addresses are left out for IPv4 prefixes
- * shorter than /31.  Every item must be of one family.  Returns 0, or -1 with
+ * block leaves out its network and broadcast addresses for IPv4 prefixes
+ * shorter than /31, its subnet-router anycast address (the first) for IPv6
+ * prefixes shorter than /127.  Ranges and blocks are capped at 2^40
+ * addresses, more than a run can use.  Every item must be of one family.  Returns 0, or -1 with
  * the item and the rule it broke in err. */
 int lg_sources_parse(lg_sources *s, const char *spec, char *err, size_t errlen);
 

@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include "conn_io.h"
+#include "limits.h"
 
 #include "rb_clock.h"
 #include "rb_cpu.h"
@@ -48,6 +49,7 @@ int lg_worker_init(lg_worker *w, lg_run *run, uint32_t id, uint32_t first_conn, 
 	}
 	if (cfg->conn_rate > 0)
 		w->conn_interval_ns = (uint64_t)(1e9 * run->nworkers / cfg->conn_rate);
+	lg_port_range(&w->port_lo, &w->port_hi);
 	if (lg_requests_build(&w->req, cfg, cfg->mode == LG_MODE_CLOSE, w->err, sizeof(w->err)) ||
 	    (cfg->conn_requests &&
 	     lg_requests_build(&w->req_close, cfg, 1, w->err, sizeof(w->err))))
@@ -183,7 +185,9 @@ static void lg_scan(lg_worker *w)
 			uint64_t since = c->inflight ? c->ring[c->head].sent_ns : 0;
 			if (slow && c->last_io_ns > since)
 				since = c->last_io_ns;
-			if (c->inflight && w->now - since > cfg->timeout_ns)
+			/* a pause of rbload's own making is not the server's delay */
+			if (c->inflight && !c->send_timer && !c->recv_timer &&
+			    w->now - since > cfg->timeout_ns)
 				lg_conn_close(w, c, LG_E_TIMEOUT, LG_BY_RBLOAD);
 			break;
 		}
@@ -235,7 +239,8 @@ static uint64_t lg_wait_ns(const lg_worker *w)
 		until = w->next_open;
 	if (w->cfg->mode == LG_MODE_OPEN && w->next_due < until)
 		until = w->next_due;
-	if (w->openq_head && w->next_conn_slot < until)
+	if (w->openq_head && w->conn_interval_ns && lg_conn_may_open(w) &&
+	    w->next_conn_slot < until)
 		until = w->next_conn_slot; /* --conn-rate: the next open's slot */
 	if (run->measure_end < until)
 		until = run->measure_end;
@@ -301,6 +306,10 @@ static void lg_loop(lg_worker *w)
 		c->open_at = run->t0 +
 			     (uint64_t)((double)w->cfg->ramp_ns * c->global / w->cfg->connections);
 	}
+	/* --conn-rate: thread k's slots fall k / R after thread 0's, so the
+	 * threads' opens interleave evenly rather than come T at a time. */
+	if (w->conn_interval_ns)
+		w->next_conn_slot = run->t0 + (uint64_t)(1e9 * w->id / w->cfg->conn_rate);
 	lg_scan(w);
 
 	static const rb_loop_hooks hooks = {

@@ -41,7 +41,10 @@ typedef struct lg_worker {
 	lg_conn *openq_head, *openq_tail; /* IDLE connections due to open, in order */
 	uint64_t conn_interval_ns;        /* --conn-rate: this thread's share, paced */
 	uint64_t next_conn_slot;
-	uint64_t late_ns; /* open loop: one connection's interval between requests */
+	uint64_t late_ns;          /* open loop: one connection's interval between requests */
+	uint32_t first_failures;   /* connections whose first connect failed */
+	int ports_said;            /* the out-of-ports message was logged */
+	unsigned port_lo, port_hi; /* the ephemeral port range, read once */
 
 	/* --slow-recv: each connection's receive buffer (slow_chunk bytes). */
 	char *slow_bufs;

@@ -54,6 +54,7 @@ stat_total()
 start_srv rbserver "$srv_re" "$RBSERVER" --bind 127.0.0.1 --port 0 --threads 1 \
 	--header-timeout 1
 base=http://127.0.0.1:$port
+main_srv_pid=$srv_pid
 
 # ---- --conn-requests: the Nth request says Connection: close; rbserver closes after it --------
 before=$(stat_total "$port" connections)
@@ -76,11 +77,12 @@ check conn-requests-p4 "$tmp/conn-requests-p4.json" \
 	'.requests == 400 and .unanswered == 0 and ([.errors[]] | add) == 0'
 check conn-requests-p4 "$tmp/conn-requests-p4.json" '.connections.established == 16'
 
-# --close is --conn-requests 1.
+# --close is --conn-requests 1. (The other connection may be opening when the 50th request
+# goes: one connection more than requests, never used.)
 load close-n -c 2 -t 1 -n 50 --close "$base/plaintext"
 check close-n "$tmp/close-n.json" \
-	'.requests == 50 and .connections.established == 50 and .connections.closed_by_server == 50'
-check close-n "$tmp/close-n.json" '.latency_us.connect.count == 50 and .latency_us.ttfb.count == 50'
+	'.requests == 50 and .connections.closed_by_server == 50 and (.connections.established | . == 50 or . == 51)'
+check close-n "$tmp/close-n.json" '.latency_us.ttfb.count == 50 and .latency_us.connect.count >= 50'
 
 # ---- --conn-rate: a cap, paced ------------------------------------------------------------------
 # 100 new connections a second for 2 s: at most 100 * 2 + 2 (one slot of slack at each end).
@@ -96,6 +98,9 @@ load slow-send -c 3 -t 1 -d 2500ms --timeout 30s --slow-send 5 "$base/plaintext"
 check slow-send "$tmp/slow-send.json" '.status_codes["408"] >= 3 and .connections.closed_by_server >= 3'
 check slow-send "$tmp/slow-send.json" '.bytes.written <= 3 * 5 * 3 + 3 * 3'
 check slow-send "$tmp/slow-send.json" '.config.slow_send_bps == 5'
+# A pause of rbload's own (half a second at 2 bytes/s) is not a timeout, however short --timeout.
+load slow-send-pause -c 2 -t 1 -d 2s --timeout 300ms --slow-send 2 "$base/plaintext"
+check slow-send-pause "$tmp/slow-send-pause.json" '.errors.timeout == 0 and .status_codes["408"] >= 2'
 # Fast enough to finish in time: answered.
 load slow-send-ok -c 2 -t 1 -n 4 --slow-send 2000 "$base/plaintext"
 check slow-send-ok "$tmp/slow-send-ok.json" '.requests == 4 and .status_codes == {"200": 4}'
@@ -106,6 +111,18 @@ check slow-send-ok "$tmp/slow-send-ok.json" '.requests == 4 and .status_codes ==
 load slow-recv -c 2 -t 1 -d 2s --slow-recv 2000 "$base/bytes/100000"
 check slow-recv "$tmp/slow-recv.json" '.bytes.read <= 2 * 2000 * 2 + 2 * 100 and .bytes.read >= 4000'
 check slow-recv "$tmp/slow-recv.json" '.config.slow_recv_bps == 2000'
+# A reader too slow for the server's write timeout (1 s): the server resets it, and the reader
+# sees the reset once it has read what its 4 KiB receive buffer still held (at 4,000 bytes/s).
+start_srv rbserver-wt "$srv_re" "$RBSERVER" --bind 127.0.0.1 --port 0 --threads 1 --write-timeout 1
+# Eight 1 MiB responses pipelined: more than the kernel's socket buffers hold, so the server's
+# sends stop making progress.
+load slow-recv-reset -c 2 -t 1 -p 8 -d 5s --timeout 30s --slow-recv 4000 \
+	"http://127.0.0.1:$port/bytes/1048576"
+check slow-recv-reset "$tmp/slow-recv-reset.json" \
+	'.connections.closed_by_server >= 2 and .errors.reset >= 2 and .socket_errors.ECONNRESET >= 2'
+stop "$srv_pid"
+port=${base##*:}
+srv_pid=$main_srv_pid
 # Small responses: answered, each in slow pieces.
 load slow-recv-ok -c 1 -t 1 -n 3 --slow-recv 10000 "$base/plaintext"
 check slow-recv-ok "$tmp/slow-recv-ok.json" '.requests == 3 and .status_codes == {"200": 3}'
@@ -215,10 +232,37 @@ if ip netns add "$netns" 2>/dev/null && ip -n "$netns" link set lo up 2>/dev/nul
 	"${inns[@]}" "$RBLOAD" -q --no-progress --json "$tmp/ns-taken.json" -c 40 -t 1 -d 1s \
 		"$nsurl" >"$tmp/ns-taken.out" 2>"$tmp/ns-taken.err" || load_rc=$?
 	check_err ns-taken "EADDRNOTAVAIL: the local ports of this host's address ran out \(100 in the ephemeral range 40000-40099, net.ipv4.ip_local_port_range\); spread the connections over more addresses with --source"
-	if [ "$load_rc" = 0 ]; then
-		check ns-taken "$tmp/ns-taken.json" '.socket_errors.EADDRNOTAVAIL >= 1'
-	fi
+	# Some connections did open: the run goes on with those, the failures counted by name.
+	check_rc ns-taken 0
+	check ns-taken "$tmp/ns-taken.json" \
+		'.socket_errors.EADDRNOTAVAIL >= 1 and .connections.established >= 1 and .requests > 0'
 	stop "$holder"
+	# Churn leaves no TIME_WAIT on rbload's side: it closes on the server's FIN, with multishot
+	# receives, single-shot ones and a slow reader's alike. (One connection, so that none is
+	# left open for rbload to close at the end of the run.)
+	for mode in multishot no-multishot slow-recv; do
+		extra=()
+		[ "$mode" = slow-recv ] && extra=(--slow-recv 100000)
+		stop "$srv_pid"
+		start_srv "tw-$mode-srv" "$srv_re" "${inns[@]}" "$RBSERVER" --bind 127.0.0.1 \
+			--port 0 --threads 1
+		nsurl=http://127.0.0.1:$port/plaintext
+		load_rc=0
+		if [ "$mode" = no-multishot ]; then
+			RB_FAULTS=no-multishot "${inns[@]}" "$RBLOAD" -q --no-progress -c 1 -t 1 -n 100 \
+				--close "$nsurl" >"$tmp/tw-$mode.out" 2>"$tmp/tw-$mode.err" || load_rc=$?
+		else
+			"${inns[@]}" "$RBLOAD" -q --no-progress -c 1 -t 1 -n 100 --close "${extra[@]}" \
+				"$nsurl" >"$tmp/tw-$mode.out" 2>"$tmp/tw-$mode.err" || load_rc=$?
+		fi
+		check_rc "tw-$mode" 0
+		tw=$("${inns[@]}" ss -Htan state time-wait "( dport = :$port )" | wc -l)
+		if [ "$tw" = 0 ]; then
+			pass "tw-$mode: no TIME_WAIT toward the server's port"
+		else
+			fail "tw-$mode: $tw TIME_WAIT sockets toward the server's port, want 0"
+		fi
+	done
 	stop "$srv_pid"
 else
 	echo "SKIP: --source in a network namespace: this sandbox refuses 'ip netns add' or its sysctl"

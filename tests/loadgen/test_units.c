@@ -61,15 +61,17 @@ Test(source, ipv6_blocks_and_huge_blocks)
 {
 	lg_sources s = parse_ok("fd00::/120");
 	cr_assert_eq(s.family, AF_INET6);
-	cr_assert_eq(s.count, 256); /* IPv6 has no broadcast address */
-	expect_text(&s, 0, "fd00::");
-	expect_text(&s, 255, "fd00::ff");
+	cr_assert_eq(s.count, 255); /* no broadcast, but no subnet-router anycast either */
+	expect_text(&s, 0, "fd00::1");
+	expect_text(&s, 254, "fd00::ff");
 	s = parse_ok("fd00::ffff-fd00::1:1");
 	cr_assert_eq(s.count, 3);
 	expect_text(&s, 1, "fd00::1:0");
 	s = parse_ok("fd00::/64"); /* capped: more than any run can use */
 	cr_assert_eq(s.count, UINT64_C(1) << 40);
-	expect_text(&s, 1000000, "fd00::f:4240");
+	expect_text(&s, 1000000, "fd00::f:4241");
+	s = parse_ok("::-ffff::"); /* a range is capped alike */
+	cr_assert_eq(s.count, UINT64_C(1) << 40);
 	struct sockaddr_storage ss;
 	socklen_t len;
 	lg_sources_addr(&s, 1, &ss, &len);
@@ -86,10 +88,11 @@ Test(source, refusals_name_the_item_and_the_rule)
 		{"127.0.0.1/33", "'127.0.0.1/33' has a bad prefix length; allowed: 0 to 32"},
 		{"::/129", "allowed: 0 to 128"},
 		{"127.0.0.1/x", "bad prefix length"},
+		{"127.0.0.1/ 8", "bad prefix length"},
+		{"127.0.0.1/+8", "bad prefix length"},
 		{"127.0.0.9-127.0.0.1", "must not come before the first"},
 		{"127.0.0.1-::1", "is not a range"},
 		{"127.0.0.1,::1", "of another family than the first item"},
-		{"::-ffff::", "at most 2^40 addresses"},
 		{",", "names no address"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -114,10 +114,11 @@ Test(common, ring_fallback_ladder)
 	cr_assert(info.flags & IORING_SETUP_COOP_TASKRUN, "flags %#x", info.flags);
 	io_uring_queue_exit(&ring);
 
-	/* everything optional refused: a plain ring */
-	o.refuse = ~0u & ~IORING_SETUP_CQSIZE;
+	/* everything optional refused: a plain ring (CQSIZE and CLAMP are always asked) */
+	unsigned basic = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+	o.refuse = ~0u & ~basic;
 	cr_assert_eq(rb_ring_init(&ring, &o, &info), 0);
-	cr_assert_eq(info.flags & ~IORING_SETUP_CQSIZE, 0u, "flags %#x", info.flags);
+	cr_assert_eq(info.flags & ~basic, 0u, "flags %#x", info.flags);
 	io_uring_queue_exit(&ring);
 }
 
