@@ -163,6 +163,11 @@ void rb_loop_exit(rb_loop *l)
 	l->stash_len = l->stash_head = l->stash_cap = 0;
 }
 
+int rb_loop_submit(rb_loop *l)
+{
+	return l->ring_ok ? io_uring_submit(&l->ring) : 0;
+}
+
 /* ---- the full-queue policy ---------------------------------------------- */
 
 static void rb_loop_stash_push(rb_loop *l, const struct io_uring_cqe *cqe)

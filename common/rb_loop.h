@@ -153,6 +153,10 @@ void rb_loop_exit(rb_loop *l);
  * the kernel refuses to wait (logged). */
 int rb_loop_run(rb_loop *l, const rb_loop_hooks *hooks, void *owner);
 
+/* After the run: hand the kernel what is still queued (a close, say) without
+ * waiting for anything.  Returns what io_uring_submit returns. */
+int rb_loop_submit(rb_loop *l);
+
 /* A submission entry; never NULL.  Full queue: submit what is queued, reap
  * what has completed into the stash, and try again; a kernel that takes
  * nothing at all is fatal (logged, abort): the loop could not progress. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 pthread_barrier_t lg_start_barrier;
@@ -317,6 +318,14 @@ static void lg_loop(lg_worker *w)
 	int rc = rb_loop_run(&w->loop, &hooks, w);
 	if (rc)
 		lg_run_fatal(w->run, "%s: io_uring_enter: %s", w->name, strerror(-rc));
+	/* The run is over: the closes queued in the last batch go now, and the
+	 * connections still open say so (a FIN) now, not when the process exits
+	 * after its report: a socket left as it is holds back its ACK of what
+	 * the server sent, and the server probes for it (TCPLossProbes). */
+	rb_loop_submit(&w->loop);
+	for (uint32_t i = 0; i < w->nconns; i++)
+		if (w->conns[i].fd >= 0)
+			shutdown(w->conns[i].fd, SHUT_RDWR);
 
 	/* The end: in -n runs, when the last request was answered or lost; else now. */
 	w->end_ns = w->now;
