@@ -27,7 +27,6 @@ LOAD_FD_MARGIN = 64
 SERVER_FD_MARGIN = 256
 PORT_MARGIN = 1024
 RBLOAD_MAX = 1_000_000
-RBLOAD_PER_THREAD = 16384
 
 
 def parse_port_range(text):
@@ -134,13 +133,9 @@ def budgets(sources, lim):
             f"ip_local_port_range) less {PORT_MARGIN} held back, times {max(sources, 1)} "
             f"source address{'es' if sources > 1 else ''}"),
         "rbload maximum": (RBLOAD_MAX, "rbload's maximum of 1,000,000 connections"),
-        "rbload ring": (RBLOAD_PER_THREAD * lim.get("load_threads", 1),
-                        f"rbload's io_uring completion queue ({RBLOAD_PER_THREAD:,} connections "
-                        f"per thread, {lim.get('load_threads', 1)} thread"
-                        f"{'s' if lim.get('load_threads', 1) > 1 else ''})"),
     }
     if not lim.get("rbload", True):  # wrk, h2load: not rbload's ceilings
-        del b["rbload maximum"], b["rbload ring"]
+        del b["rbload maximum"]
     if lim.get("server_max_conns"):
         b["server --max-conns"] = (lim["server_max_conns"],
                                    f"rbserver's --max-conns times its threads "
@@ -189,7 +184,7 @@ def plan(requested, sources, background, lim):
         return out
     # The background is cut to what is left, in proportion, each within its own fd limit.
     room = min(v for k, (v, _) in b.items() if k in shared) - requested
-    granted = [min(x, b["load generator RLIMIT_NOFILE"][0], RBLOAD_PER_THREAD) for x in bg_req]
+    granted = [min(x, b["load generator RLIMIT_NOFILE"][0]) for x in bg_req]
     if sum(granted) > room:
         granted = [int(x * max(0, room) / sum(granted)) for x in granted]
     out["background"] = granted

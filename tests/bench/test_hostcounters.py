@@ -303,13 +303,16 @@ class Limits(unittest.TestCase):
         self.assertEqual((d["bound"], d["connections"]), ("ephemeral ports", 28232 - 1024))
         d = hl.plan("max", 8, [], lim)
         self.assertEqual(d["connections"], 8 * (28232 - 1024))
-        # one rbload thread: its ring
+        # one rbload thread carries them all (its rings are clamped to the kernel's maximum)
         d = hl.plan("max", 8, [], dict(lim, load_threads=1))
-        self.assertEqual((d["bound"], d["connections"]), ("rbload ring", hl.RBLOAD_PER_THREAD))
-        # wrk or h2load: rbload's ceilings do not apply
-        d = hl.plan("max", 8, [], dict(lim, load_threads=1, rbload=False))
-        self.assertEqual(d["bound"], "ephemeral ports")
-        self.assertNotIn("rbload ring", d["limits"])
+        self.assertEqual((d["bound"], d["connections"]), ("ephemeral ports", 8 * (28232 - 1024)))
+        # rbload's own maximum, and wrk or h2load, to which it does not apply
+        lim_many = dict(lim, ports_per_address=1 << 20)
+        d = hl.plan("max", 8, [], lim_many)
+        self.assertEqual((d["bound"], d["connections"]), ("rbload maximum", hl.RBLOAD_MAX))
+        d = hl.plan("max", 8, [], dict(lim_many, rbload=False))
+        self.assertNotEqual(d["bound"], "rbload maximum")
+        self.assertNotIn("rbload maximum", d["limits"])
 
     def test_fixed_count_that_does_not_fit(self):
         d = hl.plan(30000, 0, [], self.LIM)
