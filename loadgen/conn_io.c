@@ -390,7 +390,11 @@ static void lg_conn_complete(lg_worker *w, lg_conn *c, int last)
 			if (st < 200 || st >= 400)
 				k->errors[LG_E_STATUS]++;
 			rb_hist_record(&w->iv, (int64_t)(w->now - e->due_ns));
-			rb_hist_record(&w->uncorr, (int64_t)(w->now - e->sent_ns));
+			/* Outside open loop a request is due when it is sent: the
+			 * uncorrected figures are the corrected ones, taken from
+			 * them at the end (lg_loop) rather than recorded twice. */
+			if (cfg->mode == LG_MODE_OPEN)
+				rb_hist_record(&w->uncorr, (int64_t)(w->now - e->sent_ns));
 			w->last_settled_ns = w->now;
 		} else {
 			/* answered after the window closed: in flight at its end */

@@ -352,6 +352,8 @@ static void lg_loop(lg_worker *w)
 	w->counts.faults_hit = ls->faults_hit;
 	lg_roll(w, w->end_ns);
 	rb_hist_roll(&w->corr, &w->iv, NULL); /* the last, partial second */
+	if (w->cfg->mode != LG_MODE_OPEN)
+		rb_hist_merge(&w->uncorr, &w->corr); /* due == sent: the same values */
 	lg_run_worker_finished(w->run, w->id);
 }
 
