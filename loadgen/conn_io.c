@@ -270,7 +270,6 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 	c->fd = -1;
 	c->gen++;
 	c->state = LG_C_IDLE;
-	c->draining = 0;
 	/* A fresh framing state for the next socket: one closed in the middle
 	 * of a response (a parse error, a reset, a timeout) must not leave
 	 * its state to the next socket's first response. */
@@ -283,11 +282,20 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 		w->next_open = c->open_at;
 }
 
+/* A draining connection's wait is over (its FIN came, or it is cut off). */
+static void lg_conn_undrain(lg_worker *w, lg_conn *c)
+{
+	if (c->draining) {
+		c->draining = 0;
+		w->ndraining--;
+	}
+}
+
 /* End every operation on c's socket: shutdown ends a receive and a send; a
  * connect needs the cancel.  lg_conn_finalize closes it once they are over. */
 static void lg_conn_abort(lg_worker *w, lg_conn *c)
 {
-	c->draining = 0;
+	lg_conn_undrain(w, c);
 	if (c->recv_timer)
 		rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_RECV_TIMER, c));
 	if (c->connect_inflight || c->recv_armed || c->send_inflight) {
@@ -329,6 +337,7 @@ void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by)
 	if (by == LG_BY_SERVER && err_kind < 0 && !c->send_inflight && !c->connect_inflight &&
 	    !c->send_timer) {
 		c->draining = 1;
+		w->ndraining++;
 		if (!c->recv_armed && !c->recv_timer)
 			lg_conn_mark_dirty(w, c);
 		return;
@@ -551,13 +560,13 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 	case RB_RES_EOF:
 		if (open)
 			lg_conn_eof(w, c);
-		c->draining = 0; /* the FIN a draining connection waited for */
+		lg_conn_undrain(w, c); /* the FIN a draining connection waited for */
 		break;
 	case RB_RES_NOBUFS:
 		w->counts.enobufs++; /* the buffers ran dry, not the connection's fault */
 		break;
 	case RB_RES_CANCELED:
-		c->draining = 0;
+		lg_conn_undrain(w, c);
 		break; /* we are closing it */
 	case RB_RES_REFUSED:
 		/* Multishot refused (each one armed before the switch to
@@ -569,7 +578,7 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 	case RB_RES_ERROR:
 		if (open)
 			lg_conn_failed(w, c, cqe->res, k, LG_E_READ);
-		c->draining = 0;
+		lg_conn_undrain(w, c);
 		break;
 	}
 	/* Re-armed from lg_conn_flush, after the batch's buffers are back
@@ -613,7 +622,7 @@ static void lg_on_recv_slow(lg_worker *w, lg_conn *c, int res)
 		if (res > 0)
 			lg_conn_pause(w, c, LG_OP_RECV_TIMER, (uint32_t)res, w->cfg->slow_recv_bps);
 		else
-			c->draining = 0;
+			lg_conn_undrain(w, c);
 	} else if (c->state == LG_C_OPEN) {
 		enum rb_res_kind k = rb_res_kind(res);
 		if (k == RB_RES_OK) {

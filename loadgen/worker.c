@@ -21,7 +21,8 @@ pthread_barrier_t lg_start_barrier;
 
 #define LG_RECV_BUFFERS 256u
 #define LG_RECV_BUFFER_SIZE 8192u
-#define LG_SCAN_NS (100ull * 1000000ull) /* timeouts and reconnects, checked this often */
+#define LG_SCAN_NS (100ull * 1000000ull)        /* timeouts and reconnects, checked this often */
+#define LG_DRAIN_GRACE_NS (100ull * 1000000ull) /* at the end, for FINs still to come */
 
 /* The piece a slow mode moves at once: a twentieth of a second's bytes,
  * at least one, at most 4 KiB. */
@@ -250,6 +251,8 @@ static uint64_t lg_wait_ns(const lg_worker *w)
 		until = sec_end;
 	if (!w->cpu_started && run->measure_start < until)
 		until = run->measure_start;
+	if (w->finish_at && w->finish_at < until)
+		until = w->finish_at;
 	return until > w->now ? until - w->now : 0;
 }
 
@@ -272,8 +275,16 @@ static uint64_t lg_before_wait(void *owner)
 	if (w->now >= w->next_scan || w->now >= w->next_open)
 		lg_scan(w);
 	lg_roll(w, w->now);
-	if (lg_should_finish(w))
-		return RB_LOOP_STOP;
+	if (lg_should_finish(w)) {
+		/* Connections waiting for the server's FIN get a moment to see it:
+		 * shut down by rbload instead, each would leave a TIME_WAIT here. */
+		if (!w->ndraining || (w->finish_at && w->now >= w->finish_at))
+			return RB_LOOP_STOP;
+		if (!w->finish_at) {
+			w->finish_at = w->now + LG_DRAIN_GRACE_NS;
+			w->finishing = 1;
+		}
+	}
 	lg_conn_open_queued(w);
 	while (w->dirty) {
 		lg_conn *c = w->dirty;

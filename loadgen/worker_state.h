@@ -64,6 +64,8 @@ typedef struct lg_worker {
 	uint64_t quota;           /* -n: measured requests this thread sends; UINT64_MAX: none */
 	uint64_t outstanding;     /* measured requests in flight */
 	int finishing;            /* no new requests; the loop ends */
+	uint32_t ndraining;       /* connections waiting for the server's FIN */
+	uint64_t finish_at;       /* the end's grace for them (LG_DRAIN_GRACE_NS) */
 	uint64_t end_ns;          /* when it finished (in -n runs: the last request settled) */
 	uint64_t last_settled_ns; /* a measured request last answered or lost */
 

@@ -240,12 +240,16 @@ if ip netns add "$netns" 2>/dev/null && ip -n "$netns" link set lo up 2>/dev/nul
 	# Churn leaves no TIME_WAIT on rbload's side: it closes on the server's FIN, with multishot
 	# receives, single-shot ones and a slow reader's alike. (One connection, so that none is
 	# left open for rbload to close at the end of the run.)
+	# The servers listen outside the ephemeral range, on a port of their own each: a port from
+	# the range could be one some earlier connection used, and its TIME_WAIT would count.
+	twport=50000
 	for mode in multishot no-multishot slow-recv; do
+		twport=$((twport + 1))
 		extra=()
 		[ "$mode" = slow-recv ] && extra=(--slow-recv 100000)
 		stop "$srv_pid"
 		start_srv "tw-$mode-srv" "$srv_re" "${inns[@]}" "$RBSERVER" --bind 127.0.0.1 \
-			--port 0 --threads 1
+			--port "$twport" --threads 1
 		nsurl=http://127.0.0.1:$port/plaintext
 		load_rc=0
 		if [ "$mode" = no-multishot ]; then
