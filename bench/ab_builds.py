@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""ab_builds.py: two builds of ringbench side by side, alternating, on /plaintext.
+"""ab_builds.py: two builds of ringbench side by side, alternating, on one path.
 
   bench/ab_builds.py --a DIR --b DIR [--what server|load] [--rounds N] [--duration S]
-                     [--connections C] [--server-cpu N] [--load-cpu N]
+                     [--connections C] [--path /plaintext] [--pipeline 1,16]
+                     [--server-cpu N] [--load-cpu N]
 
 --what server: build A's and build B's rbserver run at once (one worker each, pinned to the
   server CPU, on two ports); B's rbload drives each in turn. Reports the servers' CPU time
@@ -10,7 +11,8 @@
 --what load: B's rbserver; build A's and build B's rbload drive it in turn. Reports the load
   generators' CPU time per request (wait4, like rbbench).
 
-Each round runs A then B, unpipelined and pipelined 16, for --duration seconds each: the
+Each round runs A then B, at each --pipeline depth (default unpipelined and pipelined 16), on
+--path (default /plaintext; /bytes/1048576 for streamed bodies), for --duration seconds each: the
 machine's slow and fast spells fall on both. The summary gives the medians, the min-max and
 B/A. This is the tool for "did this change make it slower" on a noisy 2-CPU host; suites
 (bench/rbbench) are the tool for comparing servers and load generators.
@@ -53,9 +55,20 @@ def main():
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--duration", type=int, default=5, help="seconds per run (default 5)")
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--path", default="/plaintext", help="request path (default /plaintext)")
+    ap.add_argument("--pipeline", default="1,16",
+                    help="comma list of pipeline depths (default 1,16)")
     ap.add_argument("--server-cpu", type=int, default=0)
     ap.add_argument("--load-cpu", type=int, default=1)
     a = ap.parse_args()
+    if not a.path.startswith("/"):
+        sys.exit(f"ab_builds: --path {a.path!r}: allowed: a path starting with /")
+    try:
+        depths = [int(x) for x in a.pipeline.split(",")]
+        if not depths or any(not 1 <= d <= 1024 for d in depths):
+            raise ValueError
+    except ValueError:
+        sys.exit(f"ab_builds: --pipeline {a.pipeline!r}: allowed: a comma list of 1 to 1024")
     for d in (a.a, a.b):
         for exe in ("rbserver", "rbload"):
             if not os.access(os.path.join(d, "bin", exe), os.X_OK):
@@ -75,7 +88,7 @@ def main():
     try:
         for r in range(a.rounds):
             for k in "AB":
-                for p in (1, 16):
+                for p in depths:
                     load = os.path.join(builds[k] if a.what == "load" else a.b, "bin", "rbload")
                     js = os.path.join(tmp, "r.json")
                     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -83,7 +96,7 @@ def main():
                     subprocess.run(["taskset", "-c", str(a.load_cpu), load, "-c",
                                     str(a.connections), "-t", "1", "-p", str(p), "-d",
                                     f"{a.duration}s", "--json", js,
-                                    f"http://127.0.0.1:{ports[k]}/plaintext"],
+                                    f"http://127.0.0.1:{ports[k]}{a.path}"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
                     after = resource.getrusage(resource.RUSAGE_CHILDREN)
                     s1 = cpu_of(servers[k].pid)
@@ -101,8 +114,9 @@ def main():
         for s in set(servers.values()):
             s.terminate()
             s.wait()
-    print(f"\n{a.what} CPU-us/req, median (min-max) over {a.rounds} rounds; A={a.a} B={a.b}")
-    for p in (1, 16):
+    print(f"\n{a.what} CPU-us/req on {a.path}, median (min-max) over {a.rounds} rounds; "
+          f"A={a.a} B={a.b}")
+    for p in depths:
         va = [x[0] for x in out[("A", p)]]
         vb = [x[0] for x in out[("B", p)]]
         ra = statistics.median(x[1] for x in out[("A", p)])
