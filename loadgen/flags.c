@@ -78,8 +78,10 @@ static void lg_usage(FILE *f)
 		"  RB_FAULTS=LIST        force io_uring fallbacks and faults, for tests: a comma\n"
 		"                        list of fault names (docs/loadgen.md)\n"
 		"\n"
-		"Exit status: 0 after a run (errors are in the report), 1 when the server could\n"
-		"not be reached or nothing was answered, 2 for a bad command line.\n",
+		"Exit status: 0 after a run (errors are in the report), 1 when the host cannot\n"
+		"carry the run (descriptors, local ports, --source; the message says what to\n"
+		"change), the name does not resolve, the server could not be reached or nothing\n"
+		"was answered, 2 for a bad command line.\n",
 		RB_VERSION, LG_MAX_CONNECTIONS, rb_cpu_count(), LG_MAX_PIPELINE, LG_MAX_SLOW_BPS,
 		LG_MAX_HEADERS, LG_MAX_MIX);
 }
