@@ -13,6 +13,13 @@
 #define SRV_MAX_CONNS_LIMIT 1000000u
 _Static_assert(SRV_MAX_CONNS_LIMIT - 1 <= RB_UD_SLOT_MAX, "--max-conns fits the slot field");
 
+/* TCP_NOTSENT_LOWAT of every connection (set on the listening sockets):
+ * the unsent bytes the kernel holds for one.  A send completes as the client
+ * reads, so --write-timeout resets only a reader slower than this much per
+ * timeout (128 KiB in 30 s: 4.4 KB/s), and a stopped reader pins this much
+ * of kernel memory. */
+#define SRV_NOTSENT_LOWAT (128 * 1024)
+
 typedef struct srv_config {
 	const char *bind;   /* IPv4 or IPv6 literal */
 	int port;           /* 0: the kernel picks one, printed at start-up */

@@ -310,8 +310,23 @@ static int srv_http_attach(srv_http *h, srv_conn *c)
 	return 0;
 }
 
+/* An exchange and everything it holds, freed. */
+static void srv_exchange_free(srv_exchange *x)
+{
+	free(x->hdrs);
+	srv_static_free(x->st);
+	rb_buf_free(&x->in);
+	rb_buf_free(&x->out[0]);
+	rb_buf_free(&x->out[1]);
+	rb_buf_free(&x->body);
+	free(x);
+}
+
 /* Back to its pool: a file still open closed, the buffers emptied, and
- * given back when a large response grew them. */
+ * given back when a large response grew them.  The pool keeps no more
+ * than are attached now (at least SRV_XPOOL_KEEP): steady traffic finds
+ * every exchange it needs there, and after a burst of concurrent requests
+ * the surplus is freed as the burst's connections go idle. */
 static void srv_exchange_put(srv_exchange *x)
 {
 	if (x->file_open)
@@ -319,11 +334,17 @@ static void srv_exchange_put(srv_exchange *x)
 	x->file_open = 0;
 	x->sending = 0;
 	x->gen_left = 0;
+	srv_xpool *p = x->pool;
+	uint32_t attached = p->nlive - p->nfree - 1; /* x is no longer one of them */
+	if (p->nfree >= SRV_XPOOL_KEEP && p->nfree >= attached) {
+		p->nlive--;
+		srv_exchange_free(x);
+		return;
+	}
 	rb_buf_trim(&x->in, SRV_KEEP_BUF);
 	rb_buf_trim(&x->out[0], SRV_KEEP_OUT);
 	rb_buf_trim(&x->out[1], SRV_KEEP_OUT);
 	rb_buf_trim(&x->body, SRV_KEEP_BUF);
-	srv_xpool *p = x->pool;
 	x->next = p->free;
 	p->free = x;
 	p->nfree++;
@@ -523,13 +544,7 @@ void srv_http_fini(srv_http *h)
 	while (p->free) {
 		srv_exchange *x = p->free;
 		p->free = x->next;
-		free(x->hdrs);
-		srv_static_free(x->st);
-		rb_buf_free(&x->in);
-		rb_buf_free(&x->out[0]);
-		rb_buf_free(&x->out[1]);
-		rb_buf_free(&x->body);
-		free(x);
+		srv_exchange_free(x);
 		p->nfree--;
 		p->nlive--;
 	}

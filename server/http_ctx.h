@@ -29,8 +29,10 @@
 #define SRV_IN_CAP (4u << 20)
 
 /* The worker's exchanges not attached to a connection (srv_exchange): a
- * free list that grows to the most exchanges ever in progress at once, so
- * steady traffic allocates none.  srv_http_fini frees them. */
+ * free list holding at most as many as are attached (and at least
+ * SRV_XPOOL_KEEP), so steady traffic allocates none and a burst's surplus
+ * is freed once it is over (srv_exchange_put).  srv_http_fini frees them. */
+#define SRV_XPOOL_KEEP 64
 typedef struct srv_xpool {
 	srv_exchange *free;
 	uint32_t nfree;

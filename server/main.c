@@ -19,6 +19,8 @@
 #include "rb_signals.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +84,15 @@ int main(int argc, char **argv)
 			free(s.stats);
 			return 1;
 		}
+		/* Inherited by every accepted socket: the kernel holds at most
+		 * this much not yet sent, so a send completes as the client reads
+		 * (--write-timeout sees a slow but steady reader make progress)
+		 * and a reader that stops pins this much, not megabytes. */
+		int lowat = SRV_NOTSENT_LOWAT;
+		if (setsockopt(w->listen_fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat)))
+			rb_log("TCP_NOTSENT_LOWAT refused (%s): a slow reader's progress shows "
+			       "only every few megabytes",
+			       strerror(errno));
 	}
 
 	pthread_barrier_init(&s.ready, NULL, (unsigned)s.nworkers + 1);

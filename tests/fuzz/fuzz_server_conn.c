@@ -164,15 +164,19 @@ static void send_all(srv_conn *c, outcome *o)
 
 /* srv_flush's part that involves the exchange, with sends that complete at
  * once: go on where the exchange waits, send, and again while a pause or a
- * stream can make progress. */
+ * stream can make progress; then, as srv_flush does, the exchange goes back
+ * to the pool if the connection is between requests (and is attached again
+ * by the next bytes). */
 static void flush(srv_http *h, srv_conn *c, outcome *o)
 {
 	for (int guard = 0; guard < 100000 && !o->truncated; guard++) {
 		if (c->state != SRV_CS_OPEN)
 			srv_http_continue(h, c);
 		send_all(c, o);
-		if (c->state != SRV_CS_PAUSED && c->state != SRV_CS_STREAMING)
+		if (c->state != SRV_CS_PAUSED && c->state != SRV_CS_STREAMING) {
+			srv_http_detach(c);
 			return;
+		}
 	}
 	if (!o->truncated) {
 		fprintf(stderr, "fuzz_server_conn: a pause or a stream never ends\n");

@@ -120,6 +120,12 @@ load slow-recv-reset -c 2 -t 1 -p 8 -d 5s --timeout 30s --slow-recv 4000 \
 	"http://127.0.0.1:$port/bytes/1048576"
 check slow-recv-reset "$tmp/slow-recv-reset.json" \
 	'.connections.closed_by_server >= 2 and .errors.reset >= 2 and .socket_errors.ECONNRESET >= 2'
+# A reader slow but steady (200,000 bytes/s) is no stuck one: its server's sends complete as it
+# reads (TCP_NOTSENT_LOWAT), and the write timeout never fires.
+load slow-recv-steady -c 1 -t 1 -n 2 --timeout 30s --slow-recv 200000 \
+	"http://127.0.0.1:$port/bytes/524288"
+check slow-recv-steady "$tmp/slow-recv-steady.json" \
+	'.requests == 2 and .errors.reset == 0 and .bytes.read > 2 * 524288'
 stop "$srv_pid"
 port=${base##*:}
 srv_pid=$main_srv_pid
