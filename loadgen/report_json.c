@@ -23,6 +23,17 @@ static void lg_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* key, then v with `decimals` places (integers up to 2^53 print exactly), or
+ * null when the setting is absent. */
+static void lg_json_num(FILE *f, const char *key, int present, int decimals, double v)
+{
+	fputs(key, f);
+	if (present)
+		fprintf(f, "%.*f", decimals, v);
+	else
+		fputs("null", f);
+}
+
 static void lg_json_latency(FILE *f, const rb_hist *h)
 {
 	static const struct {
@@ -100,24 +111,14 @@ static void lg_json_body(const lg_result *r, FILE *f)
 		cfg->body ? cfg->body_len : 0, cfg->connections, cfg->threads);
 	for (uint32_t i = 0; i < cfg->threads; i++)
 		fprintf(f, "%s%d", i ? ", " : "", cfg->cpus[i % cfg->ncpus]);
-	fprintf(f, "], \"pipeline\": %u, \"mode\": \"%s\", \"rate\": ", cfg->pipeline,
+	fprintf(f, "], \"pipeline\": %u, \"mode\": \"%s\"", cfg->pipeline,
 		cfg->mode == LG_MODE_OPEN    ? "open"
 		: cfg->mode == LG_MODE_CLOSE ? "close"
 					     : "closed");
-	if (cfg->mode == LG_MODE_OPEN)
-		fprintf(f, "%.3f", cfg->rate);
-	else
-		fprintf(f, "null");
-	fprintf(f, ",\n    \"duration_s\": ");
-	if (cfg->duration_ns)
-		fprintf(f, "%.3f", (double)cfg->duration_ns / 1e9);
-	else
-		fprintf(f, "null");
-	fprintf(f, ", \"requests_limit\": ");
-	if (cfg->requests)
-		fprintf(f, "%" PRIu64, cfg->requests);
-	else
-		fprintf(f, "null");
+	lg_json_num(f, ", \"rate\": ", cfg->mode == LG_MODE_OPEN, 3, cfg->rate);
+	lg_json_num(f, ",\n    \"duration_s\": ", cfg->duration_ns > 0, 3,
+		    (double)cfg->duration_ns / 1e9);
+	lg_json_num(f, ", \"requests_limit\": ", cfg->requests > 0, 0, (double)cfg->requests);
 	fprintf(f, ", \"warmup_s\": %.3f, \"ramp_s\": %.3f, \"timeout_s\": %.3f",
 		(double)cfg->warmup_ns / 1e9, (double)cfg->ramp_ns / 1e9,
 		(double)cfg->timeout_ns / 1e9);
@@ -130,27 +131,15 @@ static void lg_json_body(const lg_result *r, FILE *f)
 		lg_json_str(f, cfg->source_text);
 	else
 		fprintf(f, "null");
-	fprintf(f, ", \"source_addresses\": %" PRIu64 ", \"conn_rate\": ",
+	fprintf(f, ", \"source_addresses\": %" PRIu64,
 		cfg->sources.family ? cfg->sources.count : 0);
-	if (cfg->conn_rate > 0)
-		fprintf(f, "%.3f", cfg->conn_rate);
-	else
-		fprintf(f, "null");
-	fprintf(f, ", \"conn_requests\": ");
-	if (cfg->conn_requests)
-		fprintf(f, "%" PRIu64, cfg->conn_requests);
-	else
-		fprintf(f, "null");
-	fprintf(f, ", \"slow_send_bps\": ");
-	if (cfg->slow_send_bps)
-		fprintf(f, "%u", cfg->slow_send_bps);
-	else
-		fprintf(f, "null");
-	fprintf(f, ", \"slow_recv_bps\": ");
-	if (cfg->slow_recv_bps)
-		fprintf(f, "%u", cfg->slow_recv_bps);
-	else
-		fprintf(f, "null");
+	lg_json_num(f, ", \"conn_rate\": ", cfg->conn_rate > 0, 3, cfg->conn_rate);
+	lg_json_num(f, ", \"conn_requests\": ", cfg->conn_requests > 0, 0,
+		    (double)cfg->conn_requests);
+	lg_json_num(f, ", \"slow_send_bps\": ", cfg->slow_send_bps > 0, 0,
+		    (double)cfg->slow_send_bps);
+	lg_json_num(f, ", \"slow_recv_bps\": ", cfg->slow_recv_bps > 0, 0,
+		    (double)cfg->slow_recv_bps);
 	fprintf(f, "},\n");
 
 	fprintf(f, "  \"environment\": {\"kernel\": ");
@@ -223,11 +212,7 @@ static void lg_json_body(const lg_result *r, FILE *f)
 	else
 		fprintf(f, "null");
 	fprintf(f, "},\n");
-	fprintf(f, "  \"rate\": {\"requested\": ");
-	if (cfg->mode == LG_MODE_OPEN)
-		fprintf(f, "%.3f", cfg->rate);
-	else
-		fprintf(f, "null");
+	lg_json_num(f, "  \"rate\": {\"requested\": ", cfg->mode == LG_MODE_OPEN, 3, cfg->rate);
 	fprintf(f, ", \"achieved\": %.3f},\n", secs > 0 ? (double)k->sent / secs : 0.0);
 	fprintf(f, "  \"cpu\": {\"user_s\": %.6f, \"sys_s\": %.6f, \"us_per_request\": %.6f},\n",
 		r->cpu_user_s, r->cpu_sys_s,
