@@ -59,12 +59,14 @@ typedef struct lg_config {
 	uint64_t duration_ns; /* 0: no time limit (-n alone) */
 	uint64_t requests;    /* -n, 0: none */
 	uint32_t pipeline;
-	double rate;            /* -R, 0: closed loop */
-	int mode;               /* enum lg_mode */
-	double conn_rate;       /* --conn-rate: new connections per second in all; 0: no cap */
-	uint64_t conn_requests; /* --conn-requests: responses per connection; 0: no limit */
-	uint32_t slow_send_bps; /* --slow-send; 0: full speed */
-	uint32_t slow_recv_bps; /* --slow-recv; 0: full speed */
+	double rate;               /* -R, 0: closed loop */
+	int mode;                  /* enum lg_mode */
+	double conn_rate;          /* --conn-rate: new connections per second in all; 0: no cap */
+	uint64_t conn_requests;    /* --conn-requests: responses per connection; 0: no limit */
+	uint32_t slow_send_bps;    /* --slow-send; 0: full speed */
+	uint32_t slow_recv_bps;    /* --slow-recv; 0: full speed */
+	uint32_t recv_buffers;     /* --recv-buffers: provided buffers per thread, a power of two */
+	uint32_t recv_buffer_size; /* --recv-buffer-size: bytes each */
 	uint64_t warmup_ns, ramp_ns, timeout_ns;
 
 	const char *method;

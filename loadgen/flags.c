@@ -66,6 +66,11 @@ static void lg_usage(FILE *f)
 		"                        a name, resolved once at start (localhost: 127.0.0.1).\n"
 		"                        Several URLs make a mix, taken in turn on each\n"
 		"                        connection; URL@W gives one a weight W (1 to %d in all)\n"
+		"Receiving:\n"
+		"      --recv-buffers N  receive buffers per thread, shared by its connections, a\n"
+		"                        power of two, 1 to 32768 (default 256); more when many\n"
+		"                        connections stream large bodies at once (ring.enobufs)\n"
+		"      --recv-buffer-size B  bytes per receive buffer, 64 to 1048576 (default 8192)\n"
 		"Output:\n"
 		"      --json FILE       JSON report (- for standard output); docs/loadgen.md\n"
 		"      --hgrm FILE       HdrHistogram percentile distribution (corrected, ms)\n"
@@ -301,12 +306,29 @@ static const struct lg_flag {
 	const char *lng;
 	char shrt;
 } lg_value_flags[] = {
-	{"--connections", 'c'}, {"--threads", 't'}, {"--duration", 'd'},    {"--requests", 'n'},
-	{"--pipeline", 'p'},    {"--rate", 'R'},    {"--method", 'm'},      {"--header", 'H'},
-	{"--cpus", 0},          {"--warmup", 0},    {"--ramp", 0},          {"--timeout", 0},
-	{"--body", 0},          {"--body-file", 0}, {"--json", 0},          {"--hgrm", 0},
-	{"--source", 0},        {"--conn-rate", 0}, {"--conn-requests", 0}, {"--slow-send", 0},
+	{"--connections", 'c'},
+	{"--threads", 't'},
+	{"--duration", 'd'},
+	{"--requests", 'n'},
+	{"--pipeline", 'p'},
+	{"--rate", 'R'},
+	{"--method", 'm'},
+	{"--header", 'H'},
+	{"--cpus", 0},
+	{"--warmup", 0},
+	{"--ramp", 0},
+	{"--timeout", 0},
+	{"--body", 0},
+	{"--body-file", 0},
+	{"--json", 0},
+	{"--hgrm", 0},
+	{"--source", 0},
+	{"--conn-rate", 0},
+	{"--conn-requests", 0},
+	{"--slow-send", 0},
 	{"--slow-recv", 0},
+	{"--recv-buffers", 0},
+	{"--recv-buffer-size", 0},
 };
 
 int lg_config_parse(lg_config *cfg, int argc, char **argv)
@@ -317,6 +339,8 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 	cfg->pipeline = 1;
 	cfg->timeout_ns = 5ull * 1000000000ull;
 	cfg->progress = -1;
+	cfg->recv_buffers = 256;
+	cfg->recv_buffer_size = 8192;
 	int duration_given = 0, threads_given = 0, pipeline_given = 0, close_mode = 0;
 	uint64_t v = 0;
 	int rc;
@@ -422,6 +446,17 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 		} else if (!strcmp(name, "--slow-send") || !strcmp(name, "--slow-recv")) {
 			rc = lg_flag_u64(flag, val, 1, LG_MAX_SLOW_BPS, &v);
 			*(name[7] == 's' ? &cfg->slow_send_bps : &cfg->slow_recv_bps) = (uint32_t)v;
+		} else if (!strcmp(name, "--recv-buffers")) {
+			rc = lg_flag_u64(flag, val, 1, 32768, &v);
+			if (!rc && (v & (v - 1)))
+				return lg_flag_error(
+					"--recv-buffers: %s is not a power of two; allowed: 1, "
+					"2, 4, ... 32768",
+					val);
+			cfg->recv_buffers = (uint32_t)v;
+		} else if (!strcmp(name, "--recv-buffer-size")) {
+			rc = lg_flag_u64(flag, val, 64, 1048576, &v);
+			cfg->recv_buffer_size = (uint32_t)v;
 		} else if (!strcmp(name, "--source")) {
 			char err[512];
 			if (lg_sources_parse(&cfg->sources, val, err, sizeof(err)))

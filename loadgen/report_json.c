@@ -63,6 +63,8 @@ static void lg_json_ring(const lg_result *r, FILE *f)
 	lg_json_str(f, r->env.ring_flags);
 	fprintf(f, ", \"sq_entries\": %u, \"cq_entries\": %u", r->env.sq_entries,
 		r->env.cq_entries);
+	fprintf(f, ", \"recv_buffers\": %u, \"recv_buffer_size\": %u", r->cfg->recv_buffers,
+		r->cfg->recv_buffer_size);
 	fprintf(f,
 		", \"multishot_recv\": %s, \"buffers\": \"%s\", \"cancel_fd\": %s, \"faults\": [",
 		r->env.multishot_recv ? "true" : "false", r->env.legacy_buffers ? "legacy" : "ring",

@@ -19,8 +19,6 @@
 
 pthread_barrier_t lg_start_barrier;
 
-#define LG_RECV_BUFFERS 256u
-#define LG_RECV_BUFFER_SIZE 8192u
 #define LG_SCAN_NS (100ull * 1000000ull)        /* timeouts and reconnects, checked this often */
 #define LG_DRAIN_GRACE_NS (100ull * 1000000ull) /* at the end, for FINs still to come */
 
@@ -128,8 +126,8 @@ static int lg_worker_setup(lg_worker *w)
 	rb_loop_opts o = {.name = w->name,
 			  .sq_entries = sq,
 			  .cq_entries = cq,
-			  .recv_buffers = LG_RECV_BUFFERS,
-			  .recv_buffer_size = LG_RECV_BUFFER_SIZE};
+			  .recv_buffers = w->cfg->recv_buffers,
+			  .recv_buffer_size = w->cfg->recv_buffer_size};
 	rc = rb_loop_init(&w->loop, &o);
 	if (rc) {
 		snprintf(w->err, sizeof(w->err), "%s: io_uring set-up failed: %s", w->name,

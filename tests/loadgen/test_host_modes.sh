@@ -149,8 +149,9 @@ check_err unresolvable "cannot resolve 'no-such-host.invalid'"
 # ---- status codes and socket errors by name -----------------------------------------------------
 stop "$srv_pid"
 testsrv srv-status --status 503
-load status-503 -c 2 -t 1 -n 40 "$url"
+load status-503 -c 2 -t 1 -n 40 --recv-buffers 4 --recv-buffer-size 64 "$url"
 check status-503 "$tmp/status-503.json" '.status_codes == {"503": 40} and .status["5xx"] == 40'
+check status-503 "$tmp/status-503.json" '.ring.recv_buffers == 4 and .ring.recv_buffer_size == 64'
 stop "$srv_pid"
 testsrv srv-reset --reset-after 5
 load reset -c 2 -t 1 -n 60 "$url"
@@ -186,6 +187,10 @@ bad_flag slow-send-0 "--slow-send '0': expected an integer from 1 to 10000000" -
 bad_flag slow-recv-big "--slow-recv '99999999': expected an integer from 1 to 10000000" \
 	--slow-recv 99999999 "$url"
 bad_flag close-conn-requests "--close is --conn-requests 1" --close --conn-requests 2 "$url"
+bad_flag recv-buffers-3 "--recv-buffers: 3 is not a power of two; allowed: 1, 2, 4, ... 32768" \
+	--recv-buffers 3 "$url"
+bad_flag recv-buffer-size "--recv-buffer-size '10': expected an integer from 64 to 1048576" \
+	--recv-buffer-size 10 "$url"
 
 # ---- pre-flight limits: descriptors, source addresses -------------------------------------------
 load_limited()
