@@ -278,6 +278,17 @@ char *tc_repeat(const char *s, int n)
 	return out;
 }
 
+void tc_rm_tree(char *dir)
+{
+	if (!dir[0])
+		return;
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	dir[0] = '\0';
+}
+
 double tc_now_s(void)
 {
 	struct timespec ts;

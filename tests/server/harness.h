@@ -93,4 +93,8 @@ int tc_fault(const char *name);
 
 /* s repeated n times (malloc'd). */
 char *tc_repeat(const char *s, int n);
+
+/* Remove the fixture directory dir (mkdtemp'd) and everything under it, and
+ * empty dir; nothing when dir is already empty. */
+void tc_rm_tree(char *dir);
 #endif

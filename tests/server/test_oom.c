@@ -20,21 +20,10 @@
 static srvp S;
 static char dir[64];
 
-static void rm_tree(void)
-{
-	if (!dir[0])
-		return;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	dir[0] = '\0';
-}
-
 static void fini(void)
 {
 	srvp_cleanup(&S);
-	rm_tree();
+	tc_rm_tree(dir);
 }
 TestSuite(oom, .fini = fini, .timeout = 120);
 

@@ -30,21 +30,10 @@ static srvp S;
 static char dir[64]; /* the fixture: dir/root is served, dir/secret.txt is not */
 static char root[96];
 
-static void rm_tree(void)
-{
-	if (!dir[0])
-		return;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	dir[0] = '\0';
-}
-
 static void fini(void)
 {
 	srvp_cleanup(&S);
-	rm_tree();
+	tc_rm_tree(dir);
 }
 TestSuite(static, .fini = fini, .timeout = 120);
 
