@@ -23,6 +23,7 @@ examples:
   bench/rbbench list
   bench/rbbench run main                       # the main job's suite (about a minute on 2 CPUs)
   bench/rbbench run connections --quick        # a sweep, short runs, one repetition
+  bench/rbbench run static --dry-run           # what it would run, and how long it would take
   bench/rbbench run servers --server-cpus 0 --load-cpus 1 --reps 5 --duration 10s
   bench/rbbench report results/main/20261122T150000Z-825de2f1a2b3.json
   bench/rbbench compare before.json after.json
@@ -74,6 +75,9 @@ def build_parser():
                    help="a suite name (bench/suites/SUITE.toml; 'rbbench list') or a .toml path")
     r.add_argument("--quick", action="store_true",
                    help="the suite's [quick] settings: short runs, fewer repetitions")
+    r.add_argument("--dry-run", action="store_true",
+                   help="print the configurations the run would measure, what it would skip "
+                   "and its time estimate; start nothing, write nothing (HTTP suites)")
     r.add_argument("--reps", type=_type(_pos_int, "count"), metavar="N",
                    help="measured repetitions per configuration (default: the suite's, usually 3)")
     r.add_argument("--duration", type=_type(_duration, "time"), metavar="T",

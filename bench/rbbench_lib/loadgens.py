@@ -4,7 +4,9 @@ Each builds a pinned command line and turns the tool's output into one measureme
   requests, duration_s, requests_per_s, errors {kind: n}, non_2xx, status {2xx, ...} or None,
   latency_us {min, mean, max, p50, p90, p99, p999} (None when the tool cannot give them),
   latency_valid (False where the tool's latencies are known to be wrong), own_cpu_s (the
-  tool's own CPU time over its measured window, when it reports one), spectrum [[p, us], ...].
+  tool's own CPU time over its measured window, when it reports one), spectrum [[p, us], ...],
+  bytes_read (bytes received in the window, when the tool says: rbload, wrk), status_codes
+  {"200": n, ...} (rbload only: by exact code).
 """
 
 import json
@@ -166,6 +168,9 @@ def _parse_rbload(m, files):
     m["errors"] = {k: v for k, v in j["errors"].items() if k != "status"}
     st = j.get("status") or {}
     m["status"] = st
+    if isinstance(j.get("status_codes"), dict):
+        m["status_codes"] = j["status_codes"]
+    m["bytes_read"] = (j.get("bytes") or {}).get("read")
     m["non_2xx"] = sum(v for k, v in st.items() if k != "2xx") if st else j["errors"].get("status", 0)
     lat = j["latency_us"]["corrected"]
     m["latency_us"] = {k: lat.get(k) for k in ("min", "mean", "max", "p50", "p90", "p99", "p999")}
@@ -202,6 +207,7 @@ def _parse_wrk(m, params, output):
     e = j["errors"]
     m["errors"] = {k: v for k, v in e.items() if k != "status"}
     m["non_2xx"] = e["status"]  # wrk counts responses with status > 399
+    m["bytes_read"] = j.get("bytes")
     m["latency_us"] = {k: float(j["latency_us"][k])
                        for k in ("min", "mean", "max", "p50", "p90", "p99", "p999")}
     # wrk's batch pipelining: latencies are not per request (BENCHMARKING.md)

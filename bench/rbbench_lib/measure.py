@@ -13,14 +13,27 @@ can do: a flag `rbload --help` does not name, or more connections than the file-
 limits and the ephemeral ports allow (hostlimits), skips it with the reason; connections =
 "max" becomes the largest count the limits allow. A configuration with background load
 generators runs as one block after the rounds: they start before its warm-up and stop after
-its last repetition."""
+its last repetition.
+
+A server variant the suite marks optional ([servers.NAME] optional = true) that does not start
+(e.g. rbserver refusing an RB_FAULTS name it does not know yet, exit 2) is skipped with the
+reason; its configurations are not measured, the rest are.
+
+Conditional and range requests: a header value may hold {etag} or {last_modified}, filled per
+server from its answer to a plain GET of the path before the measurement; `expect` is the
+status every response must have (304, 206). The pre-flight checks it and records the bytes
+of that whole response on the wire; each repetition then checks the responses by their exact
+status codes where the tool counts them (rbload) and, for every tool, that the bytes read per
+response match that size (wrk counts only statuses above 399 as errors, so a 200 in place of
+a 304 shows there as a body 64 KiB too long)."""
 
 import os
+import re
 import subprocess
 
 from . import hostcounters, hostlimits, loadgens, procs, servers
 from .background import SETTLE_S, Background
-from .common import spread
+from .common import RunError, spread
 
 METRICS = ("requests_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "max_us",
            "server_cpu_us_per_request", "load_cpu_us_per_request",
@@ -39,12 +52,66 @@ def rbparse_variants(build_dir):
 
 
 def _expected_bytes(params, files):
+    """The body bytes of the answer to the configuration's request, None when unknown."""
+    expect = params.get("expect")
+    if expect in (204, 304):
+        return 0
     if params.get("size") is not None and params["path"].startswith("/bytes/"):
         return params["size"]
     if params.get("body_size") is not None and params["path"] == "/echo":
         return params["body_size"]
     name = params["path"].lstrip("/")
-    return files.get(name)
+    size = files.get(name)
+    if size is not None and expect == 206:
+        return range_bytes(params.get("headers", []), size)
+    return size
+
+
+def range_bytes(headers, size):
+    """Body bytes of a 206 answer to a single-range Range header on a file of size bytes
+    (RFC 9110 14.1.2), None when there is no single satisfiable range."""
+    for h in headers:
+        name, _, v = h.partition(":")
+        if name.strip().lower() != "range":
+            continue
+        m = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", v)
+        if not m or (not m.group(1) and not m.group(2)):
+            return None
+        if not m.group(1):  # suffix: the last N bytes
+            return min(int(m.group(2)), size)
+        first = int(m.group(1))
+        last = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+        return last - first + 1 if first < size and last >= first else None
+    return None
+
+
+def fill_placeholders(headers, answer):
+    """headers with {etag} and {last_modified} replaced from a server's answer (http_get);
+    raises ValueError naming the header the answer cannot fill."""
+    out = []
+    for h in headers:
+        for ph, key in (("{etag}", "etag"), ("{last_modified}", "last_modified")):
+            if ph in h:
+                if not answer.get(key):
+                    raise ValueError(f"header {h!r}: the server's answer has no "
+                                     f"{'ETag' if key == 'etag' else 'Last-Modified'}")
+                h = h.replace(ph, answer[key])
+        out.append(h)
+    return out
+
+
+def unexpected_responses(m, expect):
+    """Responses whose status is not the one wanted (expect, or any 2xx when None), as well as
+    the tool lets us tell: rbload's exact status codes; h2load's classes; wrk's count of
+    statuses above 399 (the bytes-per-response check covers the rest)."""
+    if expect is None:
+        return m["non_2xx"]
+    codes = m.get("status_codes")
+    if codes is not None:
+        return sum(codes.values()) - codes.get(str(expect), 0)
+    if m.get("status"):
+        return sum(v for k, v in m["status"].items() if k != f"{expect // 100}xx")
+    return m["non_2xx"]
 
 
 def make_root(rundir, files):
@@ -93,9 +160,12 @@ class HttpRun:
         for c in self.configs:
             p = c["params"]
             why = None
-            for kind, name, check in (("server", p["server"], servers.available),
-                                      ("load generator", p["loadgen"], loadgens.available)):
-                r = check(name, self.build_dir)
+            program = self.suite.server_program(p["server"])
+            for kind, name, r in (
+                    ("server", program, servers.available(program, self.build_dir,
+                                                          static=bool(self.suite.files))),
+                    ("load generator", p["loadgen"],
+                     loadgens.available(p["loadgen"], self.build_dir))):
                 if r:
                     why = (kind, name, r)
                     break
@@ -125,7 +195,7 @@ class HttpRun:
         the decision kept as c["limits"]. False (skipped, with the reason) when it cannot run."""
         p = c["params"]
         key = self.server_key(p)
-        max_conns = 65536 * key[1] if key[0] == "rbserver" else None
+        max_conns = 65536 * key[1] if self.suite.server_program(key[0]) == "rbserver" else None
         t = p.get("load_threads", "auto")
         lim = hostlimits.read_limits(max_conns, load_threads=len(self.load_cpus) if t == "auto"
                                      else int(t), rbload=p["loadgen"] == "rbload")
@@ -173,23 +243,39 @@ class HttpRun:
                 self.bodies[n] = os.path.join(self.rundir, f"body-{n}.bin")
                 fill(self.bodies[n], n)
         try:
+            failed = {}  # server key -> why an optional server variant did not start
             for c in self.configs:
                 c.update(status="ok", problems=[], repetitions=[], preflight=None)
                 key = self.server_key(c["params"])
                 c["params"]["threads"] = key[1]
                 c["params"]["load_threads"] = loadgens.threads_for(c["params"], self.load_cpus)
+                if key in failed:
+                    continue
                 if key not in self.servers:
                     name = "-".join(str(k) for k in key)
                     srv = servers.Server(key[0], key[1], key[2], self.server_cpus, self.build_dir,
-                                         os.path.join(self.rundir, f"srv-{name}"), root)
+                                         os.path.join(self.rundir, f"srv-{name}"), root,
+                                         program=self.suite.server_program(key[0]),
+                                         env=self.suite.server_env(key[0]))
                     self.progress.start(f"starting {srv.label()}", 0.5)
-                    srv.start()
+                    try:
+                        srv.start()
+                    except RunError:
+                        self.progress.finish()
+                        if not self.suite.server_optional(key[0]):
+                            raise
+                        failed[key] = (srv.label(), self._start_failure(srv))
+                        continue
                     self.progress.finish()
                     self.servers[key] = srv
                 srv = self.servers[key]
                 c["server"] = {"command": srv.argv, "cpus_allowed": srv.pins, "port": srv.port,
                                "nofile": hostlimits.read_limits(None, srv.proc.pid)["server_nofile"]}
+                if srv.program != srv.name or srv.env:
+                    c["server"].update(name=srv.name, program=srv.program, env=srv.env)
                 self.preflight(c, srv)
+            if failed:
+                self._skip_failed(failed)
             rounds = [c for c in self.configs if not c["params"].get("background")]
             for c in rounds:
                 if c["status"] == "ok" and s["warmup"] > 0:
@@ -208,37 +294,89 @@ class HttpRun:
             summarise(c)
         return self.configs
 
+    @staticmethod
+    def _start_failure(srv):
+        """One line: how a server that did not start ended, and the last lines of its log."""
+        tail = " | ".join(x.strip() for x in srv._log_tail(3).splitlines() if x.strip())
+        st = f"exit status {srv.exit_status}" if srv.exit_status is not None else \
+            "no answer on /plaintext within 10 s"
+        return f"did not start ({st}): {tail}" if tail else f"did not start ({st})"
+
+    def _skip_failed(self, failed):
+        """Drops the configurations of optional servers that did not start, one skipped entry
+        per server with the reason."""
+        kept = []
+        for c in self.configs:
+            key = self.server_key(c["params"])
+            if key not in failed:
+                kept.append(c)
+                continue
+            label, why = failed[key]
+            entry = next((x for x in self.skipped if x["what"] == label), None)
+            if entry is None:
+                self.progress.note(f"rbbench: skipping server {label}: {why}")
+                entry = {"what": label, "kind": "server start", "reason": why,
+                         "configurations": []}
+                self.skipped.append(entry)
+            entry["configurations"].append(c["id"])
+            self._unplan(c)
+        self.configs = kept
+
+    def _unplan(self, c):
+        """Takes a configuration that will not be measured out of the progress plan."""
+        s = self.settings
+        if c["params"].get("background"):
+            self.progress.total -= 1  # its background start
+        self.progress.total -= (s["warmup"] > 0) + s["reps"]
+        self.progress.estimate -= (s["warmup"] + OVERHEAD_S if s["warmup"] > 0 else 0) + \
+            s["reps"] * (s["duration"] + OVERHEAD_S)
+
     def preflight(self, c, srv):
-        """One GET before measuring: a non-2xx answer (a 404 from a missing static file) or a
-        wrong size makes the configuration an error, and it is not measured."""
+        """One GET before measuring: an answer that is not 2xx (a 404 from a missing static
+        file), or not the configuration's `expect`, or a wrong size makes the configuration an
+        error, and it is not measured. Headers with {etag} or {last_modified} are filled first
+        from this server's answer to a plain GET of the path (params.headers then holds what
+        is sent, headers_template what the suite gave)."""
         p = c["params"]
         body = None
         if p.get("body_size") is not None:
             with open(self.bodies[p["body_size"]], "rb") as f:
                 body = f.read()
-        r = servers.http_get(srv.port, p["path"], p.get("headers", []), body=body)
+        expect = p.get("expect")
+        headers = p.get("headers", [])
+        r = None
+        if any("{" in h for h in headers):
+            first = servers.http_get(srv.port, p["path"])
+            try:
+                if "error" in first:
+                    raise ValueError(f"GET {p['path']} for its validators failed: "
+                                     f"{first['error']}")
+                p["headers_template"] = list(headers)
+                p["headers"] = headers = fill_placeholders(headers, first)
+            except ValueError as e:
+                r = {"error": str(e)}
+        if r is None:
+            r = servers.http_get(srv.port, p["path"], headers, body=body)
         c["preflight"] = r
+        what = f"{expect}" if expect else "2xx"
         if "error" in r:
             c["status"] = "error"
             c["problems"].append(f"preflight GET {p['path']} failed: {r['error']}")
-        elif not 200 <= r["status"] < 300:
+        elif (r["status"] != expect) if expect else not 200 <= r["status"] < 300:
             c["status"] = "error"
-            c["problems"].append(f"preflight GET {p['path']} answered {r['status']}, not 2xx; "
-                                 "not measured")
+            c["problems"].append(f"preflight GET {p['path']} answered {r['status']}, not "
+                                 f"{what}; not measured")
         else:
             want = _expected_bytes(p, self.suite.files)
             if want is not None and r["bytes"] != want:
                 c["status"] = "error"
                 c["problems"].append(f"preflight GET {p['path']} sent {r['bytes']} body bytes, "
                                      f"expected {want}")
+            elif expect:
+                r["response_bytes"] = servers.response_size(srv.port, p["path"], headers)
         if c["status"] == "error":
             self.progress.note(f"rbbench: {c['id']}: {c['problems'][-1]}")
-            if c["params"].get("background"):
-                self.progress.total -= 1  # its background start
-            self.progress.total -= (self.settings["warmup"] > 0) + self.settings["reps"]
-            self.progress.estimate -= (self.settings["warmup"] + OVERHEAD_S
-                                       if self.settings["warmup"] > 0 else 0) + \
-                self.settings["reps"] * (self.settings["duration"] + OVERHEAD_S)
+            self._unplan(c)
 
     def measure_block(self, c):
         """A configuration with background load generators: they start, then its warm-up and
@@ -317,6 +455,7 @@ class HttpRun:
         r = {"rep": rep, "requests": n, "duration_s": m["duration_s"],
              "requests_per_s": m["requests_per_s"], "errors": m["errors"],
              "errors_total": sum(m["errors"].values()), "non_2xx": m["non_2xx"],
+             "unexpected": unexpected_responses(m, p.get("expect")),
              "status_classes": m["status"], "latency_us": m["latency_us"],
              "latency_valid": m["latency_valid"],
              "server_cpu_s": srv_cpu, "server_user_s": (u1 - u0) / hz,
@@ -332,9 +471,11 @@ class HttpRun:
              "elapsed_s": elapsed, "exit_status": status, "tool_error": m["tool_error"],
              "hgrm": None}
         for k in ("latency_uncorrected_us", "unanswered", "rate_requested", "rate_achieved",
-                  "connections_opened"):
+                  "connections_opened", "status_codes"):
             if k in m:
                 r[k] = m[k]
+        if m.get("bytes_read") is not None and n:
+            r["bytes_per_response"] = m["bytes_read"] / n
         r["host"] = hostcounters.delta(h0, h1, self.server_cpus, self.load_cpus, hz,
                                        watch.peaks, hostcounters.page_size())
         r.update(connection_rate(r))
@@ -349,6 +490,15 @@ class HttpRun:
         c["repetitions"].append(r)
         if m["tool_error"]:
             self._fail(c, f"rep {rep}: {m['tool_error']}")
+        if not n and m.get("bytes_read"):
+            self._fail(c, f"rep {rep}: {p['loadgen']} read {m['bytes_read']} bytes and completed "
+                          "no response: it could not frame the server's answer (the pre-flight "
+                          f"got a {(c.get('preflight') or {}).get('status')})")
+        want = (c.get("preflight") or {}).get("response_bytes")
+        got = r.get("bytes_per_response")
+        if p.get("expect") and want and got is not None and abs(got - want) > 0.05 * want + 64:
+            self._fail(c, f"rep {rep}: {p['loadgen']} read {got:.0f} bytes per response; the "
+                          f"{p['expect']} answer is {want} bytes: not every response was it")
         if not srv.alive():
             self._fail(c, f"{srv.label()} exited during rep {rep} (status {srv.proc.returncode})")
         for name, st, tail in (bg.dead() if bg else []):
@@ -443,6 +593,7 @@ def summarise(c):
         "requests": sum(r["requests"] for r in reps),
         "errors": sum(r["errors_total"] for r in reps),
         "non_2xx": sum(r["non_2xx"] or 0 for r in reps),
+        "unexpected": sum(r.get("unexpected", r["non_2xx"]) or 0 for r in reps),
         "latency_valid": bool(lat_ok),
     }
     if any(r.get("host") for r in reps):
@@ -453,8 +604,9 @@ def summarise(c):
     c["summary"] = summ
     problems = c.setdefault("problems", [])
     if reps:
-        if summ["non_2xx"]:
-            problems.append(f"{summ['non_2xx']} responses were not 2xx")
+        expect = (c.get("params") or {}).get("expect")
+        if summ["unexpected"]:
+            problems.append(f"{summ['unexpected']} responses were not {expect or '2xx'}")
         if summ["errors"]:
             kinds = {}
             for r in reps:

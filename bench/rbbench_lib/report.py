@@ -27,9 +27,14 @@ def _mb(sp):
     return "–" if not sp else f"{sp['median'] / 1e6:.1f}"
 
 
+def _bad_status(s):
+    """Responses with a status other than wanted: non-2xx, or not the case's `expect`."""
+    return str(s.get("unexpected", s["non_2xx"]))
+
+
 def http_rows(r):
     head = ["configuration", "status", "req/s median (min–max)", "p50 µs", "p99 µs", "p99.9 µs",
-            "server CPU-µs/req", "load CPU-µs/req", "load RSS MB", "errors", "non-2xx"]
+            "server CPU-µs/req", "load CPU-µs/req", "load RSS MB", "errors", "bad status"]
     rows = []
     for c in r["configurations"]:
         s = c["summary"]
@@ -38,8 +43,64 @@ def http_rows(r):
                      fmt_spread(s["server_cpu_us_per_request"]),
                      fmt_spread(s["load_cpu_us_per_request"]),
                      _mb(s.get("load_max_rss_bytes")),
-                     str(s["errors"]), str(s["non_2xx"])])
+                     str(s["errors"]), _bad_status(s)])
     return head, rows
+
+
+BASELINE = "nginx"  # the server the side-by-side table divides by, when the run has it
+
+
+def side_by_side(r, baseline=BASELINE):
+    """Servers side by side: one row per configuration without its server (case, load
+    generator, connections, pipeline...), each server's req/s and CPU-µs per request
+    (medians), and each other server's ratio to the baseline's (CPU: lower is better; req/s:
+    higher is better). (head, rows), or None when the run has fewer than two servers."""
+    cs = [c for c in r["configurations"] if "server" in c.get("params", {})]
+    names = list(dict.fromkeys(c["params"]["server"] for c in cs))
+    if len(names) < 2:
+        return None
+    groups = {}
+    for c in cs:
+        parts = c["id"].split(" ")
+        rest = parts[1:]
+        if c["params"]["server"] in rest:
+            rest.remove(c["params"]["server"])
+        groups.setdefault(" ".join(parts[:1] + rest), {})[c["params"]["server"]] = c
+    base = baseline if baseline in names else None
+    others = [n for n in names if n != base] if base else []
+    head = ["configuration"]
+    for n in names:
+        head += [f"{n} req/s", f"{n} CPU-µs/req"]
+    for n in others:
+        head += [f"{n}÷{base} CPU", f"{n}÷{base} req/s"]
+
+    def med(c, k):
+        if c is None or c["status"] != "ok" or not c["summary"].get(k):
+            return None
+        return c["summary"][k]["median"]
+
+    def cell(c, k):
+        if c is None:
+            return "–"
+        if c["status"] != "ok":
+            return "ERROR"
+        return fmt_num(med(c, k))
+
+    def ratio(a, b):
+        return fmt_ratio(a / b) if a is not None and b else "–"
+
+    body = []
+    for key, by in groups.items():
+        row = [key]
+        for n in names:
+            row += [cell(by.get(n), "requests_per_s"), cell(by.get(n), "server_cpu_us_per_request")]
+        b = by.get(base)
+        for n in others:
+            row += [ratio(med(by.get(n), "server_cpu_us_per_request"),
+                          med(b, "server_cpu_us_per_request")),
+                    ratio(med(by.get(n), "requests_per_s"), med(b, "requests_per_s"))]
+        body.append(row)
+    return head, body
 
 
 def open_loop_rows(r):
@@ -97,6 +158,12 @@ def terminal_summary(r):
              f"commit {r['git']['short']}{' (dirty)' if r['git']['dirty'] else ''} · "
              f"{r['environment']['cpu_model']} · {r['environment']['kernel']} · "
              f"{_options_line(r)}", "", text_table(head, body)]
+    sbs = side_by_side(r) if r["kind"] == "http" else None
+    if sbs:
+        lines += ["", "servers side by side (medians; ÷: ratio of the medians):",
+                  text_table(*sbs)]
+    for s in r["skipped"]:
+        lines.append(f"skipped {s['kind']} {s['what']}: {s['reason']}")
     bad = [c for c in r["configurations"] if c["status"] == "error"]
     for c in bad:
         lines.append(f"ERROR {c['id']}: {'; '.join(c['problems'])}")
@@ -161,7 +228,15 @@ def render(r, made, plot_problems):
               "generator's run, from /proc/PID/stat; the load generator's over its whole "
               "process, start-up included, from wait4 (the same for every tool). Load RSS: the load "
               "generator's peak resident memory. A latency shown as – is one the load "
-              "generator cannot measure per request (wrk with pipelining, h2load).", ""]
+              "generator cannot measure per request (wrk with pipelining, h2load). Bad status: "
+              "responses that were not 2xx, or not the status the case expects (`expect`).", ""]
+        sbs = side_by_side(r)
+        if sbs:
+            L += ["## Servers side by side", "", md_table(*sbs), "",
+                  f"Each server's median req/s and server CPU-µs per request for the same "
+                  f"case and load generator; X÷{BASELINE}: the ratio of X's median to "
+                  f"{BASELINE}'s (CPU below 1: X spends less per request; req/s above 1: X "
+                  "served more). ERROR: that configuration failed (above); –: not run.", ""]
         open_loop = open_loop_rows(r)
         if open_loop[1]:
             L += ["## Open loop: requested and achieved rate", "", md_table(*open_loop), "",
@@ -193,7 +268,7 @@ def render(r, made, plot_problems):
     if r["kind"] == "http":
         L += ["## Every repetition", ""]
         head = ["configuration", "rep", "requests", "req/s", "p50 µs", "p99 µs", "server CPU s",
-                "load CPU s", "busy s (server / load CPUs)", "errors", "non-2xx", "hgrm"]
+                "load CPU s", "busy s (server / load CPUs)", "errors", "bad status", "hgrm"]
         body = []
         for c in r["configurations"]:
             for rep in c["repetitions"]:
@@ -203,13 +278,17 @@ def render(r, made, plot_problems):
                              fmt_num(lat.get("p99")) if rep["latency_valid"] else "–",
                              f"{rep['server_cpu_s']:.2f}", f"{rep['load_cpu_s']:.2f}",
                              f"{rep['server_cpus_busy_s']:.2f} / {rep['load_cpus_busy_s']:.2f}",
-                             rep["errors_total"], rep["non_2xx"],
+                             rep["errors_total"], rep.get("unexpected", rep["non_2xx"]),
                              f"[{rep['hgrm']}]({r['artefacts']}/{rep['hgrm']})" if rep["hgrm"] else "–"])
         L += [md_table(head, body), ""]
         L += ["## Commands", ""]
         for c in r["configurations"]:
+            env = c["server"].get("env") or {}
             L.append(f"- `{c['id']}`: server `{' '.join(c['server']['command'])}` (threads on "
                      f"CPUs {c['server']['cpus_allowed']})"
+                     + (" with " + " ".join(f"`{k}={v}`" for k, v in env.items()) if env else "")
+                     + (" headers " + ", ".join(f"`{h}`" for h in c["params"]["headers"])
+                        if c["params"].get("headers") else "")
                      + (f"; load `{' '.join(c['loadgen_command'])}`" if c.get("loadgen_command") else ""))
         L.append("")
     else:

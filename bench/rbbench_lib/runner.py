@@ -26,6 +26,37 @@ def _on_term(signum, frame):
     raise Interrupted()
 
 
+def dry_run(s, settings, server_cpus, load_cpus, build):
+    """--dry-run: the plan of an HTTP suite (its configurations after the missing peers, the
+    rbload flags and the host limits have been taken out; the skips with their reasons) and
+    the time it should take; nothing is started or written. A server variant that will not
+    start is only found out by running."""
+    if s.kind != "http":
+        raise UsageError(f"--dry-run plans HTTP suites; {s.name} is a {s.kind} suite")
+    variants = None
+    if any(c.get("parser") == "all" or isinstance(c.get("parser"), list)
+           for c in s.cases) or s.defaults.get("parser") not in (None, "default"):
+        variants = rbparse_variants(build)
+    configs = suitemod.expand(s, variants)
+    progress = Progress(s.name, 0, 0)
+    hostlimits.raise_nofile()
+    job = HttpRun(s, configs, settings, server_cpus, load_cpus, build, None, None, progress)
+    job.drop_unavailable()
+    print(f"{s.name}: {len(job.configs)} configurations × {settings['reps']} repetitions of "
+          f"{settings['duration']:g} s (+ {settings['warmup']:g} s warm-up each); about "
+          f"{int(job.plan_seconds() + 0.5)} s")
+    for c in job.configs:
+        p = c["params"]
+        extra = "".join(f"  {h}" for h in p.get("headers") or [])
+        if p.get("expect"):
+            extra += f"  expect {p['expect']}"
+        print(f"  {c['id']}  {p['path']}{extra}")
+    for x in job.skipped:
+        print(f"skipped {x['kind']} {x['what']}: {x['reason']} ({len(x['configurations'])} "
+              "configurations)")
+    return 0
+
+
 def run(args):
     s = suitemod.load(args.suite)
     settings = s.run_settings(args.quick)
@@ -47,6 +78,8 @@ def run(args):
     if not os.path.isdir(build):
         raise RunError(f"build directory {build} does not exist; build first: cmake -S "
                        f"{REPO_ROOT} -B {build} -DCMAKE_BUILD_TYPE=Release && cmake --build {build}")
+    if getattr(args, "dry_run", False):
+        return dry_run(s, settings, server_cpus, load_cpus, build)
     git = envmod.git_state()
     started = time.gmtime()
     stamp = time.strftime("%Y%m%dT%H%M%SZ", started)

@@ -115,12 +115,15 @@ ENVIRONMENT = Obj({
 
 BACKGROUND_SPEC = Obj({"name": STR, "connections": INT}, {"path": STR, "args": ListOf(STR)})
 
+# server: one of suite.SERVERS, or a suite's [servers.NAME] variant of one (the configuration's
+# `server` object then names the program and its extra environment).
 HTTP_PARAMS = Obj({
-    "server": enum(*SERVERS), "loadgen": enum(*LOADGENS),
+    "server": STR, "loadgen": enum(*LOADGENS),
     "threads": INT, "parser": STR, "connections": INT, "pipeline": INT, "size": Opt(INT),
     "path": STR, "load_threads": INT, "headers": ListOf(STR), "timeout": ANY,
 }, {"rate": Opt(INT), "rate_per_connection": Opt(NUM), "source": Opt(STR),
-    "body_size": Opt(INT), "args": ListOf(STR), "background": ListOf(BACKGROUND_SPEC)})
+    "body_size": Opt(INT), "args": ListOf(STR), "background": ListOf(BACKGROUND_SPEC),
+    "expect": Opt(INT), "headers_template": ListOf(STR)})
 
 # The host's counters over one repetition (bench/rbbench_lib/hostcounters.py): every count a
 # delta clamped at 0, every time a non-negative number of seconds.
@@ -159,7 +162,8 @@ HTTP_REP = Obj({
     "load_cpu_own_s": Opt(NUM), "load_max_rss_bytes": Opt(INT),
     "rate_requested": Opt(NUM), "rate_achieved": Opt(NUM), "host": HOST,
     "connections_opened": Opt(COUNT), "connections_per_s": Opt(NONNEG),
-    "connections_counted_by": Opt(enum("rbload", "ActiveOpens"))})
+    "connections_counted_by": Opt(enum("rbload", "ActiveOpens")),
+    "unexpected": COUNT, "status_codes": MapOf(COUNT), "bytes_per_response": NONNEG})
 
 HTTP_SUMMARY = Obj({
     "requests_per_s": OPT_SPREAD, "p50_us": OPT_SPREAD, "p90_us": OPT_SPREAD,
@@ -167,7 +171,7 @@ HTTP_SUMMARY = Obj({
     "server_cpu_us_per_request": OPT_SPREAD, "load_cpu_us_per_request": OPT_SPREAD,
     "server_cpu_utilisation": OPT_SPREAD, "load_cpu_utilisation": OPT_SPREAD,
     "requests": INT, "errors": INT, "non_2xx": INT, "latency_valid": BOOL,
-}, {"load_max_rss_bytes": OPT_SPREAD,
+}, {"load_max_rss_bytes": OPT_SPREAD, "unexpected": COUNT,
     "host": Obj({"connections_per_s": OPT_SPREAD, "alerts": MapOf(COUNT),
                  "teardown_aborts": COUNT, "clamped": ListOf(STR)}, {
         k: OPT_SPREAD for k in [f"{side}_{f}_us_per_request" for side in ("server", "load")
@@ -177,7 +181,8 @@ HTTP_SUMMARY = Obj({
 HTTP_CONFIG = Obj({
     "id": STR, "case": STR, "params": HTTP_PARAMS, "status": enum("ok", "error"),
     "problems": ListOf(STR), "preflight": Opt(MapOf(ANY)),
-    "server": Obj({"command": ListOf(STR), "cpus_allowed": STR, "port": INT}),
+    "server": Obj({"command": ListOf(STR), "cpus_allowed": STR, "port": INT},
+                  {"name": STR, "program": enum(*SERVERS), "env": MapOf(STR)}),
     "repetitions": ListOf(HTTP_REP), "summary": HTTP_SUMMARY,
 }, {"loadgen_command": ListOf(STR), "limits": LIMITS,
     "background": ListOf(BACKGROUND_RECORD),

@@ -4,12 +4,19 @@ server but the kernel floor under rbserver: it answers every request end with a 
 CPU time are ours to read), on a free loopback port, and checked before it is measured.
 
 nginx and h2o reuse bench/server/nginx.conf.in and h2o.conf.in (one `return 200`-style
-/plaintext location); worker_processes / num-threads follow the configuration's threads."""
+/plaintext location); with a file root (a suite's [files]) they use nginx-static.conf.in and
+h2o-static.conf.in instead, which serve that same directory as rbserver's --root.
+worker_processes / num-threads follow the configuration's threads.
+
+A server name may also be a suite's variant ([servers.NAME]: a program run with extra
+environment, e.g. rbserver with RB_FAULTS=no-zerocopy): name is what the results call it,
+program what runs."""
 
 import http.client
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -20,14 +27,15 @@ TEMPLATES = os.path.join(BENCH_DIR, "server")
 INSTALL_HINT = {"nginx": "apt-get install nginx-light", "h2o": "apt-get install h2o"}
 
 
-def available(name, build_dir):
-    """None when the server can run, else the reason it cannot (one line)."""
+def available(name, build_dir, static=False):
+    """None when the server (a program of suite.SERVERS) can run, else the reason it cannot
+    (one line). static: it must serve a file root (the *-static.conf.in template)."""
     if name in ("rbserver", "rbfloor"):
         exe = os.path.join(build_dir, "bin", name)
         return None if os.access(exe, os.X_OK) else f"{exe} not built"
     if not which(name):
         return f"{name} not installed ({INSTALL_HINT[name]})"
-    tpl = os.path.join(TEMPLATES, f"{name}.conf.in")
+    tpl = os.path.join(TEMPLATES, f"{name}{'-static' if static else ''}.conf.in")
     if not os.path.isfile(tpl):
         return f"{tpl} missing"
     return None
@@ -35,7 +43,7 @@ def available(name, build_dir):
 
 def http_get(port, path, headers=(), timeout=3.0, body=None):
     """One GET (a POST of body when one is given) on a fresh connection: {status, bytes,
-    content_type} or {error}."""
+    content_type, etag, last_modified} or {error}."""
     try:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         hdrs = {}
@@ -46,18 +54,56 @@ def http_get(port, path, headers=(), timeout=3.0, body=None):
         r = c.getresponse()
         body = r.read()
         out = {"status": r.status, "bytes": len(body),
-               "content_type": r.getheader("Content-Type")}
+               "content_type": r.getheader("Content-Type"), "etag": r.getheader("ETag"),
+               "last_modified": r.getheader("Last-Modified")}
         c.close()
         return out
     except (OSError, http.client.HTTPException) as e:
         return {"error": f"{type(e).__name__}: {e}"}
 
 
-class Server:
-    """One running server instance: name, threads, parser variant, CPUs, root directory."""
+def response_size(port, path, headers=(), timeout=3.0):
+    """The bytes on the wire of one response to a GET (status line, header block and body),
+    on a fresh connection: what a load generator reads per response when every answer is this
+    one. None when it cannot be read. A 1xx, 204 or 304 answer has no body, whatever its
+    Content-Length says; chunked answers are not expected here (None)."""
+    req = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    req += "".join(h.split(":", 1)[0].strip() + ": " + h.split(":", 1)[1].strip() + "\r\n"
+                   for h in headers)
+    req += "\r\n"
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(req.encode("latin-1"))
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return None
+                data += chunk
+            head, _ = data.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split()[1])
+            fields = {l.split(":", 1)[0].strip().lower(): l.split(":", 1)[1].strip()
+                      for l in lines[1:] if ":" in l}
+            if "chunked" in fields.get("transfer-encoding", "").lower():
+                return None
+            body = 0 if status in (204, 304) or status < 200 else \
+                int(fields.get("content-length", "0"))
+            return len(head) + 4 + body
+    except (OSError, ValueError, IndexError):
+        return None
 
-    def __init__(self, name, threads, parser, cpus, build_dir, rundir, root=None):
+
+class Server:
+    """One running server instance: name (a program of suite.SERVERS or a suite's variant of
+    one), the program it runs, extra environment, threads, parser variant, CPUs, root
+    directory."""
+
+    def __init__(self, name, threads, parser, cpus, build_dir, rundir, root=None, program=None,
+                 env=None):
         self.name = name
+        self.program = program or name
+        self.env = dict(env or {})
         self.threads = threads
         self.parser = parser
         self.cpus = cpus
@@ -71,11 +117,13 @@ class Server:
 
     def label(self):
         s = f"{self.name} t={self.threads}"
+        if self.env:
+            s += " (" + " ".join(f"{k}={v}" for k, v in self.env.items()) + ")"
         return s + (f" parser={self.parser}" if self.parser != "default" else "")
 
     def _argv(self):
         p = str(self.port)
-        if self.name == "rbserver":
+        if self.program == "rbserver":
             argv = [os.path.join(self.build_dir, "bin", "rbserver"), "--port", p, "--bind",
                     "127.0.0.1", "--threads", str(self.threads), "--max-conns", "65536"]
             if self.parser != "default":
@@ -85,18 +133,20 @@ class Server:
             return argv
         if self.parser != "default":
             raise RunError(f"{self.name} has no parser variants (parser = \"{self.parser}\")")
-        if self.name == "rbfloor":
+        if self.program == "rbfloor":
             if self.threads != 1:
                 raise RunError(f"rbfloor has one thread (threads = {self.threads})")
             if self.root:
                 raise RunError("rbfloor serves no files: it answers /plaintext only")
             return [os.path.join(self.build_dir, "bin", "rbfloor"), "--port", p, "--bind",
                     "127.0.0.1"]
-        if self.name == "nginx":
-            with open(os.path.join(TEMPLATES, "nginx.conf.in")) as f:
+        if self.program == "nginx":
+            tpl = "nginx-static.conf.in" if self.root else "nginx.conf.in"
+            with open(os.path.join(TEMPLATES, tpl)) as f:
                 conf = f.read()
             conf = (conf.replace("@PORT@", p).replace("@RUNDIR@", self.rundir)
-                    .replace("@WORKER_CONNECTIONS@", "65536"))
+                    .replace("@WORKER_CONNECTIONS@", "65536")
+                    .replace("@ROOT@", self.root or ""))
             conf = re.sub(r"^worker_processes\s+\d+;", f"worker_processes {self.threads};",
                           conf, flags=re.M)
             path = os.path.join(self.rundir, "nginx.conf")
@@ -104,15 +154,17 @@ class Server:
                 f.write(conf)
             return ["nginx", "-c", path, "-p", self.rundir, "-e",
                     os.path.join(self.rundir, "nginx-error.log")]
-        if self.name == "h2o":
+        if self.program == "h2o":
             www = os.path.join(self.rundir, "www")
             os.makedirs(www, exist_ok=True)
             with open(os.path.join(www, "plaintext"), "w") as f:
                 f.write("Hello, World!")
-            with open(os.path.join(TEMPLATES, "h2o.conf.in")) as f:
+            tpl = "h2o-static.conf.in" if self.root else "h2o.conf.in"
+            with open(os.path.join(TEMPLATES, tpl)) as f:
                 conf = f.read()
             conf = conf.replace("@HANDLER@", f"        file.file: {www}/plaintext")
             conf = conf.replace("@PORT@", p).replace("@RUNDIR@", self.rundir)
+            conf = conf.replace("@ROOT@", self.root or "")
             conf = re.sub(r"^num-threads:\s*\d+", f"num-threads: {self.threads}", conf, flags=re.M)
             path = os.path.join(self.rundir, "h2o.conf")
             with open(path, "w") as f:
@@ -124,12 +176,14 @@ class Server:
         os.makedirs(self.rundir, exist_ok=True)
         os.chmod(self.rundir, 0o755)  # nginx's worker runs as nobody
         last = None
+        self.exit_status = None
         for _ in range(3):  # a port taken between free_port() and bind: try another
             self.port = procs.free_port()
             self.argv = procs.pinned(self._argv(), self.cpus)
             log = open(self.log_path, "w")
             self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL,
+                                         env=dict(os.environ, **self.env) if self.env else None)
             log.close()
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
@@ -138,14 +192,16 @@ class Server:
                     self.pins = procs.cpus_allowed(self.proc.pid)
                     return
                 if self.proc.poll() is not None:
+                    self.exit_status = self.proc.returncode
                     break
                 time.sleep(0.05)
             self.stop()
             last = self._log_tail()
             if "in use" not in last:
                 break
-        raise RunError(f"{self.label()} did not start (command: {' '.join(self.argv)}); "
-                       f"its log ends:\n{last}")
+        raise RunError(f"{self.label()} did not start"
+                       + (f" (exit status {self.exit_status})" if self.exit_status is not None
+                          else "") + f" (command: {' '.join(self.argv)}); its log ends:\n{last}")
 
     def _log_tail(self, lines=8):
         try:
@@ -165,5 +221,5 @@ class Server:
         if self.proc is None:
             return
         # nginx: QUIT is its graceful stop; rbserver and h2o stop on TERM
-        procs.stop(self.proc, signal.SIGQUIT if self.name == "nginx" else signal.SIGTERM)
+        procs.stop(self.proc, signal.SIGQUIT if self.program == "nginx" else signal.SIGTERM)
         self.proc = None

@@ -21,7 +21,7 @@ RUN_KEYS = ("duration", "warmup", "reps")
 # this order).
 PARAM_KEYS = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size",
               "path", "load_threads", "headers", "timeout", "rate", "rate_per_connection",
-              "source", "body_size", "args", "background")
+              "source", "body_size", "args", "background", "expect")
 # Parameters whose value is itself a list (never a sweep).
 LIST_PARAMS = ("headers", "args", "background")
 # Parameters only rbload understands (the measured load generator must be rbload).
@@ -32,10 +32,15 @@ PARAM_DEFAULTS = {"server": "rbserver", "loadgen": "rbload", "threads": "auto",
                   "parser": "default", "connections": 64, "pipeline": 1, "size": None,
                   "path": "/plaintext", "load_threads": "auto", "headers": [], "timeout": "5s",
                   "rate": None, "rate_per_connection": None, "source": None, "body_size": None,
-                  "args": [], "background": []}
+                  "args": [], "background": [], "expect": None}
 RUN_DEFAULTS = {"duration": "5s", "warmup": "2s", "reps": 3}
 PARSER_KEYS = ("samples", "min_time_ms", "variants", "corpus", "baseline")
-TOP_KEYS = ("description", "kind", "defaults", "quick", "files", "case", "parser")
+TOP_KEYS = ("description", "kind", "defaults", "quick", "files", "servers", "case", "parser")
+# A [servers.NAME] table: a server variant (one of SERVERS run with its own environment).
+SERVER_VARIANT_KEYS = ("program", "env", "optional")
+# Placeholders a header value may hold: filled per server from its answer to a GET of the
+# configuration's path before the measurement (bench/rbbench_lib/measure.py, preflight).
+HEADER_PLACEHOLDERS = ("etag", "last_modified")
 # Short names in configuration ids.
 ID_NAMES = {"connections": "c", "pipeline": "p", "threads": "t", "size": "size",
             "parser": "parser", "server": "", "loadgen": "", "rate": "R"}
@@ -54,6 +59,17 @@ class Suite:
         self.files = data.get("files", {})
         self.cases = data.get("case", [])
         self.parser = data.get("parser", {})
+        self.servers = data.get("servers", {})
+
+    def server_program(self, name):
+        """The program a server name runs: itself, or a [servers] variant's program."""
+        return self.servers[name]["program"] if name in self.servers else name
+
+    def server_env(self, name):
+        return dict(self.servers.get(name, {}).get("env", {}))
+
+    def server_optional(self, name):
+        return bool(self.servers.get(name, {}).get("optional", False))
 
     def run_settings(self, quick=False):
         """{duration (s), warmup (s), reps} from the defaults, with [quick] on top if asked."""
@@ -117,13 +133,15 @@ def _pos_int(v):
     return isinstance(v, int) and not isinstance(v, bool) and v >= 1
 
 
-def _check_value(path, where, key, v):
-    """Checks one parameter value (a scalar; lists are handled by the caller)."""
+def _check_value(path, where, key, v, variants=()):
+    """Checks one parameter value (a scalar; lists are handled by the caller). variants: the
+    server names the suite's [servers] table adds."""
     def bad(what):
         _err(path, where, f"{key} must be {what}, not {v!r}")
     if key == "server":
-        if v not in SERVERS:
-            bad("one of " + ", ".join(SERVERS))
+        if v not in SERVERS and v not in variants:
+            bad("one of " + ", ".join(SERVERS + tuple(variants))
+                + ("" if variants else " (or a [servers.NAME] variant)"))
     elif key == "loadgen":
         if v not in LOADGENS:
             bad("one of " + ", ".join(LOADGENS))
@@ -152,6 +170,14 @@ def _check_value(path, where, key, v):
         if not isinstance(v, list) or not all(isinstance(h, str) and re.fullmatch(
                 r"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]*[^\r\n]*", h) for h in v):
             bad("a list of 'Name: value' strings")
+        for h in v:
+            for ph in re.findall(r"\{([A-Za-z_]+)\}", h):
+                if ph not in HEADER_PLACEHOLDERS:
+                    _err(path, where, f"header {h!r}: unknown placeholder {{{ph}}} (allowed: "
+                         + ", ".join("{" + x + "}" for x in HEADER_PLACEHOLDERS) + ")")
+    elif key == "expect":
+        if not (isinstance(v, int) and not isinstance(v, bool) and 100 <= v <= 599):
+            bad("the status code every response must have, e.g. 304 or 206")
     elif key == "rate":
         if not _pos_int(v) or v > 100_000_000:
             bad("a request rate per second from 1 to 100000000 (rbload's -R)")
@@ -203,7 +229,34 @@ def _check_background(path, where, v):
         _check_value(path, w, "args", b.get("args", []))
 
 
-def _check_params(path, where, table, allow_lists):
+def _check_servers(path, servers):
+    """[servers.NAME]: program = one of SERVERS, env = {NAME = "value"} (added to its
+    environment), optional = true (a variant that does not start is skipped with the reason,
+    not a failed run). Returns the variant names."""
+    for name, v in servers.items():
+        where = f"[servers.{name}]"
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+            _err(path, where, "a server name is letters, digits, . _ -")
+        if name in SERVERS:
+            _err(path, where, f"'{name}' is a built-in server; give the variant its own name "
+                 f"(e.g. {name}-copy)")
+        if not isinstance(v, dict):
+            _err(path, where, "must be a table (program = \"rbserver\", env = {...})")
+        _unknown(path, where, v, SERVER_VARIANT_KEYS)
+        if v.get("program") not in SERVERS:
+            _err(path, where, f"program must be one of {', '.join(SERVERS)}, not "
+                 f"{v.get('program')!r}")
+        env = v.get("env", {})
+        if not isinstance(env, dict) or not all(
+                re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) and isinstance(x, str)
+                for k, x in env.items()):
+            _err(path, where, "env must be a table of NAME = \"value\" strings")
+        if "optional" in v and not isinstance(v["optional"], bool):
+            _err(path, where, "optional must be true or false")
+    return tuple(servers)
+
+
+def _check_params(path, where, table, allow_lists, variants=()):
     for k, v in table.items():
         if k in RUN_KEYS or k == "name":
             continue
@@ -216,9 +269,9 @@ def _check_params(path, where, table, allow_lists):
             if len(set(map(repr, v))) != len(v):
                 _err(path, where, f"{k} lists a value twice")
             for x in v:
-                _check_value(path, where, k, x)
+                _check_value(path, where, k, x, variants)
         else:
-            _check_value(path, where, k, v)
+            _check_value(path, where, k, v, variants)
 
 
 def _check_run(path, where, table):
@@ -245,13 +298,14 @@ def check(path, data):
     kind = data.get("kind", "http")
     if kind not in KINDS:
         _err(path, "kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
-    for t in ("defaults", "quick", "files", "parser"):
+    for t in ("defaults", "quick", "files", "servers", "parser"):
         if t in data and not isinstance(data[t], dict):
             _err(path, t, "must be a table ([" + t + "])")
+    variants = _check_servers(path, data.get("servers", {}))
     defaults = data.get("defaults", {})
     _unknown(path, "[defaults]", defaults, RUN_KEYS + PARAM_KEYS)
     _check_run(path, "[defaults]", defaults)
-    _check_params(path, "[defaults]", defaults, allow_lists=False)
+    _check_params(path, "[defaults]", defaults, allow_lists=False, variants=variants)
     quick = data.get("quick", {})
     _unknown(path, "[quick]", quick, RUN_KEYS)
     _check_run(path, "[quick]", quick)
@@ -294,7 +348,7 @@ def check(path, data):
             _err(path, where, f"another case is also named '{name}'")
         names.add(name)
         _unknown(path, where, case, ("name",) + PARAM_KEYS)
-        _check_params(path, where, case, allow_lists=True)
+        _check_params(path, where, case, allow_lists=True, variants=variants)
         merged = dict(PARAM_DEFAULTS)
         merged.update({k: v for k, v in defaults.items() if k in PARAM_KEYS})
         merged.update(case)
