@@ -3,6 +3,7 @@
 #   rb_require_uring()      -> rb::uring      (liburing-dev)
 #   rb_require_jemalloc()   -> rb::jemalloc   (libjemalloc-dev)
 #   rb_require_criterion()  -> rb::criterion  (libcriterion-dev)
+#   rb_require_zlib()       -> rb::zlib       (zlib1g-dev)
 #
 # Call the function in the CMakeLists.txt that needs the library, then link the target:
 #
@@ -53,4 +54,8 @@ endfunction()
 
 function(rb_require_criterion)
   _rb_find_dep(rb::criterion criterion criterion/criterion.h criterion libcriterion-dev)
+endfunction()
+
+function(rb_require_zlib)
+  _rb_find_dep(rb::zlib zlib zlib.h z zlib1g-dev)
 endfunction()

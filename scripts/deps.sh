@@ -16,7 +16,7 @@
 #   rb_section TITLE   prints a section header.
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
-RB_PKGS_BUILD=(cmake make gcc libc6-dev pkg-config git jq liburing-dev libjemalloc-dev)
+RB_PKGS_BUILD=(cmake make gcc libc6-dev pkg-config git jq liburing-dev libjemalloc-dev zlib1g-dev)
 # shellcheck disable=SC2034
 RB_PKGS_TEST=(libcriterion-dev iproute2 procps) # ip netns and sysctl: rbload --source tests
 # shellcheck disable=SC2034
