@@ -13,6 +13,7 @@ static const struct {
 	{"no-bufring", RB_FAULT_NO_BUFRING},     {"tiny-cq", RB_FAULT_TINY_CQ},
 	{"enobufs", RB_FAULT_ENOBUFS},           {"short-send", RB_FAULT_SHORT_SEND},
 	{"accept-fail", RB_FAULT_ACCEPT_FAIL},   {"sq-full", RB_FAULT_SQ_FULL},
+	{"no-zerocopy", RB_FAULT_NO_ZEROCOPY},
 };
 #define RB_NFAULTS (sizeof(rb_fault_table) / sizeof(rb_fault_table[0]))
 

@@ -22,6 +22,7 @@ enum rb_fault {
 	RB_FAULT_SHORT_SEND = 1u << 5,       /* every send takes at most 7 bytes */
 	RB_FAULT_ACCEPT_FAIL = 1u << 6,      /* every 10th accepted connection fails with EMFILE */
 	RB_FAULT_SQ_FULL = 1u << 7,          /* every 5th submission entry finds the queue full */
+	RB_FAULT_NO_ZEROCOPY = 1u << 8,      /* rbserver: file bodies read and sent, no sendfile */
 };
 
 /* Parse a comma list of fault names into *bits.  Returns 0, or -1 with a

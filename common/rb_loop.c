@@ -266,6 +266,11 @@ static int rb_loop_refuse_multishot(rb_loop *l, enum rb_arm arm, uint64_t ud)
 	return 1;
 }
 
+/* Accepted sockets are non-blocking: the ring's operations do not care,
+ * and a system call made on one from the loop (rbserver's sendfile) must
+ * never block it. */
+#define RB_ACCEPT_FLAGS (SOCK_CLOEXEC | SOCK_NONBLOCK)
+
 void rb_loop_arm_accept(rb_loop *l, int listen_fd, uint64_t ud)
 {
 	if (l->faults & RB_FAULT_ACCEPT_FAIL && ++l->accept_count % 10 == 0) {
@@ -281,9 +286,9 @@ void rb_loop_arm_accept(rb_loop *l, int listen_fd, uint64_t ud)
 		return;
 	struct io_uring_sqe *sqe = rb_loop_sqe(l);
 	if (l->single[RB_ARM_ACCEPT]) {
-		io_uring_prep_accept(sqe, listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		io_uring_prep_accept(sqe, listen_fd, NULL, NULL, RB_ACCEPT_FLAGS);
 	} else {
-		io_uring_prep_multishot_accept(sqe, listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		io_uring_prep_multishot_accept(sqe, listen_fd, NULL, NULL, RB_ACCEPT_FLAGS);
 		if (!l->works[RB_ARM_ACCEPT])
 			l->ms_untried[RB_ARM_ACCEPT]++;
 	}

@@ -31,6 +31,10 @@ typedef struct srv_config {
 	uint32_t header_timeout_s, idle_timeout_s, body_timeout_s, write_timeout_s;
 	uint32_t recv_buffers;     /* provided buffers per worker, a power of two */
 	uint32_t recv_buffer_size; /* bytes per provided buffer */
+	/* The open-file cache, per worker (srv_file_cache). */
+	uint32_t file_cache_entries; /* 0: none */
+	uint64_t file_cache_bytes;   /* kept responses */
+	uint64_t file_cache_inline;  /* files up to this size kept whole */
 } srv_config;
 
 /* Parse argv into cfg.  Returns 0 to run, 1 when --help or --version printed

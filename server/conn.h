@@ -66,6 +66,8 @@ enum srv_conn_state {
 	SRV_CS_CLOSING,   /* no new work; released once nothing is in flight */
 };
 
+enum srv_send_kind { SRV_SEND_NONE = 0, SRV_SEND_BUF, SRV_SEND_POLL };
+
 /* Which timeout list the connection is on (srv_timer_set). */
 enum srv_timer_kind {
 	SRV_T_NONE = 0,
@@ -102,8 +104,16 @@ typedef struct srv_exchange {
 	struct srv_static *st; /* static-file state, allocated on first use, kept */
 	uint64_t gen_left;     /* a generated body (/bytes/N) streaming: bytes still to queue */
 
+	/* The file a static response's body comes from (srv_static_prepare):
+	 * a cache entry it holds a reference to (file), or a descriptor it
+	 * opened alone; file_fd is the descriptor either way. */
+	struct srv_file *file;
 	int file_fd;
-	uint8_t file_open; /* file_fd is open (a static response not yet fully queued) */
+	uint8_t file_open; /* a file is held (a static response not yet fully queued) */
+	/* A run of file_fd's bytes that goes by sendfile, after the output
+	 * queued before it: set by the static responder, sent by the worker
+	 * (srv_send_file), which leaves zc_left 0 when it is all sent. */
+	uint64_t zc_off, zc_left;
 	uint8_t sending;   /* out[sending] is being sent; the other collects responses */
 
 	rb_buf in;     /* bytes carried between receives (a partial request, held input) */
@@ -140,7 +150,10 @@ typedef struct srv_conn {
 	 * still holds that names this slot). */
 	uint8_t recv_armed;    /* a recv (multishot, or single-shot fallback) is live */
 	uint8_t cancel_sent;   /* its cancellation is in flight */
-	uint8_t send_inflight; /* x->out[x->sending] is with the kernel */
+	/* What the kernel holds of our output: SRV_SEND_BUF, x->out[x->sending]
+	 * (a send); SRV_SEND_POLL, a wait for the socket to take more, after
+	 * which the worker sends a file run itself (srv_send_file). */
+	uint8_t send_inflight;
 	uint8_t send_cancel;   /* the send's cancellation is in flight */
 	uint8_t on_dirty;      /* on the worker's dirty list */
 	uint8_t timer_kind;

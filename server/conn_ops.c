@@ -7,6 +7,8 @@
 #include "conn_ops.h"
 #include "http_conn.h"
 
+#include <poll.h>
+
 void srv_arm_accept(srv_worker *w)
 {
 	rb_loop_arm_accept(&w->loop, w->listen_fd, srv_ud(SRV_OP_ACCEPT, NULL));
@@ -35,14 +37,23 @@ void srv_cancel_send(srv_worker *w, srv_conn *c)
 {
 	if (!c->send_inflight || c->send_cancel)
 		return;
-	rb_loop_cancel_ud(&w->loop, srv_ud(SRV_OP_SEND, c));
+	int op = c->send_inflight == SRV_SEND_POLL ? SRV_OP_WRITABLE : SRV_OP_SEND;
+	rb_loop_cancel_ud(&w->loop, srv_ud(op, c));
 	c->send_cancel = 1;
 }
 
 void srv_send(srv_worker *w, srv_conn *c, const char *p, size_t n)
 {
 	rb_loop_send(&w->loop, c->fd, p, n, srv_ud(SRV_OP_SEND, c));
-	c->send_inflight = 1;
+	c->send_inflight = SRV_SEND_BUF;
+}
+
+void srv_wait_writable(srv_worker *w, srv_conn *c)
+{
+	struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
+	io_uring_prep_poll_add(sqe, c->fd, POLLOUT);
+	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_WRITABLE, c));
+	c->send_inflight = SRV_SEND_POLL;
 }
 
 void srv_release_if_done(srv_worker *w, srv_conn *c)

@@ -20,6 +20,7 @@ enum {
 	SRV_OP_SEND,
 	SRV_OP_TICK,
 	SRV_OP_EVENT,
+	SRV_OP_WRITABLE, /* a poll for POLLOUT: a file run goes next (srv_send_file) */
 };
 
 static inline uint64_t srv_ud(int op, const srv_conn *c)
@@ -32,6 +33,10 @@ void srv_arm_recv(srv_worker *w, srv_conn *c);
 void srv_cancel_recv(srv_worker *w, srv_conn *c);
 void srv_cancel_send(srv_worker *w, srv_conn *c);
 void srv_send(srv_worker *w, srv_conn *c, const char *p, size_t n);
+/* Wait until c's socket takes more: its completion sends what is queued
+ * and the file run from the worker (srv_send_file).  Takes the send's
+ * place: at most one of the two is in flight. */
+void srv_wait_writable(srv_worker *w, srv_conn *c);
 
 /* Close c at once (error, reset, timeout, or a connection the HTTP side
  * failed): CLOSING, its output dropped, its recv and send cancelled, and

@@ -106,6 +106,14 @@ static const struct {
 	F("faults_hit", faults_hit),
 	F("input_overflows", input_overflows),
 	F("oom", oom),
+	F("file_cache_hits", file_cache_hits),
+	F("file_cache_misses", file_cache_misses),
+	F("file_cache_revalidations", file_cache_revalidations),
+	F("file_cache_changed", file_cache_changed),
+	F("file_cache_evictions", file_cache_evictions),
+	F("file_cache_entries", file_cache_entries),
+	F("file_cache_bytes", file_cache_bytes),
+	F("sendfile_bytes", sendfile_bytes),
 #undef F
 };
 

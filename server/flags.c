@@ -45,6 +45,15 @@ static void srv_usage(FILE *f)
 		"  --recv-buffers N       provided receive buffers per worker, a power of two,\n"
 		"                         1 to 32768 (default 1024)\n"
 		"  --recv-buffer-size B   bytes per receive buffer, 64 to 1048576 (default 4096)\n"
+		"  --file-cache-entries N static files kept open per worker, 0 to 1000000; each\n"
+		"                         holds a descriptor; 0 opens every file on every request\n"
+		"                         (default 1024)\n"
+		"  --file-cache-bytes B   bytes of small files' responses kept in memory per\n"
+		"                         worker, 0 to 1099511627776 (default 67108864)\n"
+		"  --file-cache-inline B  files up to B bytes are kept whole in memory and sent\n"
+		"                         with the batch; larger ones are sent from the file\n"
+		"                         with sendfile, 0 to 16777216 (default 16384)\n"
+		"                         (cached files are checked again once a second)\n"
 		"  -h, --help             print this text\n"
 		"  --version              print the version\n"
 		"\n"
@@ -121,6 +130,9 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 	cfg->write_timeout_s = 30;
 	cfg->recv_buffers = 1024;
 	cfg->recv_buffer_size = 4096;
+	cfg->file_cache_entries = 1024;
+	cfg->file_cache_bytes = 64u << 20;
+	cfg->file_cache_inline = 16384;
 
 	for (int i = 1; i < argc; i++) {
 		const char *flag = argv[i];
@@ -160,7 +172,8 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 		    !strcmp(flag, "--max-body") || !strcmp(flag, "--header-timeout") ||
 		    !strcmp(flag, "--idle-timeout") || !strcmp(flag, "--body-timeout") ||
 		    !strcmp(flag, "--write-timeout") || !strcmp(flag, "--recv-buffers") ||
-		    !strcmp(flag, "--recv-buffer-size")) {
+		    !strcmp(flag, "--recv-buffer-size") || !strcmp(flag, "--file-cache-entries") ||
+		    !strcmp(flag, "--file-cache-bytes") || !strcmp(flag, "--file-cache-inline")) {
 			if (!val)
 				return srv_flag_error("%s needs a value%s", flag, "");
 		} else {
@@ -217,6 +230,12 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 						      val, "");
 		} else if (!strcmp(flag, "--recv-buffer-size")) {
 			rc = srv_flag_u32(flag, val, 64, 1048576, &cfg->recv_buffer_size);
+		} else if (!strcmp(flag, "--file-cache-entries")) {
+			rc = srv_flag_u32(flag, val, 0, 1000000, &cfg->file_cache_entries);
+		} else if (!strcmp(flag, "--file-cache-bytes")) {
+			rc = srv_flag_u64(flag, val, 0, 1ull << 40, &cfg->file_cache_bytes);
+		} else if (!strcmp(flag, "--file-cache-inline")) {
+			rc = srv_flag_u64(flag, val, 0, 16u << 20, &cfg->file_cache_inline);
 		}
 		if (rc)
 			return rc;

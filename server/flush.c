@@ -13,12 +13,19 @@
 #include <sys/socket.h>
 
 /* Send what is queued, unless a send is in flight: the rest of a short
- * send first, else the pending buffer (every response of the batch).
+ * send first, else the pending buffer (every response of the batch), else
+ * a file run.
  * Returns 1 while a send is in flight, 0 when everything has been sent. */
 static int srv_send_queued(srv_worker *w, srv_conn *c)
 {
 	if (c->send_inflight)
 		return 1;
+	/* A file run waits its turn: what is queued goes with it, from the
+	 * completion of this wait (srv_send_file). */
+	if (c->x && c->x->zc_left) {
+		srv_wait_writable(w, c);
+		return 1;
+	}
 	rb_buf *s = srv_conn_next_send(c);
 	if (!s)
 		return 0;

@@ -5,6 +5,7 @@
 #include "static_file.h"
 
 #include "rb_clock.h"
+#include "rb_faults.h"
 #include "rb_log.h"
 
 #include <errno.h>
@@ -329,9 +330,7 @@ static void srv_exchange_free(srv_exchange *x)
  * the surplus is freed as the burst's connections go idle. */
 static void srv_exchange_put(srv_exchange *x)
 {
-	if (x->file_open)
-		close(x->file_fd);
-	x->file_open = 0;
+	srv_static_close(x);
 	x->sending = 0;
 	x->gen_left = 0;
 	srv_xpool *p = x->pool;
@@ -504,8 +503,13 @@ static int srv_http_setup_root(srv_http *h)
 	 * "/index.html" and the NUL */
 	h->path_cap = h->limits.max_target + 16u;
 	h->path = malloc(h->path_cap);
-	if (!h->path)
+	h->key = malloc(h->path_cap);
+	if (!h->path || !h->key)
 		return -ENOMEM;
+	if (srv_file_cache_init(&h->files, h->cfg->file_cache_entries, h->cfg->file_cache_bytes,
+				h->cfg->file_cache_inline, h->wr.stats))
+		return -ENOMEM;
+	h->zerocopy = !(rb_faults() & RB_FAULT_NO_ZEROCOPY);
 	h->hdr_array = h->hdr_store;
 	h->boundary_state = rb_now_ns() ^ ((uint64_t)h->worker_id << 48) ^ (uint64_t)(uintptr_t)h;
 	return 0;
@@ -548,8 +552,10 @@ void srv_http_fini(srv_http *h)
 		p->nfree--;
 		p->nlive--;
 	}
+	srv_file_cache_fini(&h->files);
 	free(h->path);
-	h->path = NULL;
+	free(h->key);
+	h->path = h->key = NULL;
 	if (h->root.fd >= 0)
 		close(h->root.fd);
 	h->root.fd = -1;

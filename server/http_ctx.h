@@ -11,6 +11,7 @@
 #define SRV_HTTP_CTX_H
 
 #include "config.h"
+#include "file_cache.h"
 #include "http_response.h"
 #include "request.h"
 #include "static_open.h"
@@ -57,7 +58,10 @@ typedef struct srv_http {
 	/* Static files (--root). */
 	srv_root root; /* root.fd -1 without --root */
 	char *path;    /* a normalised path, path_cap bytes */
+	char *key;     /* its open-file cache key (srv_static_find), path_cap bytes */
 	size_t path_cap;
+	srv_file_cache files;
+	int zerocopy; /* large bodies by sendfile (off under RB_FAULTS=no-zerocopy) */
 	uint64_t boundary_state; /* multipart boundaries */
 
 	/* The response writer's: the counters (wr.stats), the Date, the

@@ -87,9 +87,11 @@ static char *srv_head_write(char *p, const char *date, int status, const char *r
 		memcpy(p, ctype, ctlen);
 		p += ctlen;
 	}
-	memcpy(p, "\r\nContent-Length: ", 18);
-	p += 18;
-	p = srv_put_dec(p, clen);
+	if (clen != SRV_NO_LENGTH) {
+		memcpy(p, "\r\nContent-Length: ", 18);
+		p += 18;
+		p = srv_put_dec(p, clen);
+	}
 	memcpy(p, "\r\n", 2);
 	p += 2;
 	if (!keep_alive) {
@@ -169,6 +171,28 @@ void srv_resp_fixed(srv_writer *wr, srv_conn *c, srv_fixed_resp *f, const char *
 		return;
 	}
 	srv_resp_account(wr, 200);
+}
+
+size_t srv_resp_head_room(int status, const char *ctype, const char *extra)
+{
+	return srv_head_bound(strlen(srv_reason(status)), strlen(ctype), extra ? strlen(extra) : 0);
+}
+
+char *srv_resp_head_at(const srv_writer *wr, char *p, int status, const char *ctype, uint64_t clen,
+		       const char *extra)
+{
+	const char *reason = srv_reason(status);
+	return srv_head_write(p, wr->date.str, status, reason, strlen(reason), ctype, strlen(ctype),
+			      clen, extra, extra ? strlen(extra) : 0, 1, 0);
+}
+
+void srv_resp_kept(srv_writer *wr, srv_conn *c, int status, const char *p, size_t n)
+{
+	if (rb_buf_append(srv_conn_pending(c), p, n)) {
+		srv_resp_oom(wr, c, "response");
+		return;
+	}
+	srv_resp_account(wr, status);
 }
 
 void srv_resp_simple(srv_writer *wr, srv_conn *c, int status, const char *ctype, const void *body,

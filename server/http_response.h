@@ -43,10 +43,25 @@ typedef struct srv_writer {
 const char *srv_reason(int status);
 
 /* Status line and headers for a body of clen bytes (the body itself is the
- * caller's to append, unless the request was HEAD).  extra: more header
- * lines, each ending in CRLF, or NULL. */
+ * caller's to append, unless the request was HEAD); SRV_NO_LENGTH: no
+ * Content-Length (a 304).  extra: more header lines, each ending in CRLF,
+ * or NULL. */
+#define SRV_NO_LENGTH UINT64_MAX
 void srv_resp_head(srv_writer *wr, srv_conn *c, int status, const char *ctype, uint64_t clen,
 		   const char *extra);
+
+/* For caches of whole responses (the file cache): the head srv_resp_head()
+ * writes for a persisting HTTP/1.1 request, written at p, which has
+ * srv_resp_head_room() bytes; returns its end.  Counts nothing.  Its length
+ * depends on nothing that changes from one second to the next (the Date
+ * has a fixed width), so a kept head is rewritten in place. */
+size_t srv_resp_head_room(int status, const char *ctype, const char *extra);
+char *srv_resp_head_at(const srv_writer *wr, char *p, int status, const char *ctype, uint64_t clen,
+		       const char *extra);
+
+/* Append a kept response (n bytes at p, from srv_resp_head_at() and its
+ * body) and count it. */
+void srv_resp_kept(srv_writer *wr, srv_conn *c, int status, const char *p, size_t n);
 
 /* Answer with f's bytes, written from ctype and body again when the Date has
  * changed; or, when the response needs other headers (HTTP/1.0, Connection:

@@ -44,9 +44,8 @@ static void srv_static_open_error(srv_http *h, srv_request *r, int err)
 		srv_static_error(r, 403, "permission denied");
 		break;
 	case ENXIO:  /* a UNIX socket, or a FIFO with no writer (O_NONBLOCK) */
-	case ENODEV: /* a device with no driver */
-		/* Not reached when the O_PATH look (srv_static_open) sees the
-		 * type first; left for a file swapped in between. */
+	case ENODEV: /* not a regular file (srv_static_resolve), or a device
+		      * with no driver: a file swapped in after the O_PATH look */
 		srv_static_error(r, 403, "not a regular file");
 		break;
 	case EMFILE:
@@ -191,6 +190,58 @@ static int srv_static_open(srv_http *h, struct stat *sb)
 	return fd;
 }
 
+/* srv_static_resolve's answer for a directory named without its '/'. */
+#define SRV_RESOLVED_DIR (-100000)
+
+/* What h->path (*rel_len bytes; dir: the request named a directory by its
+ * form) leads to, the same way for a miss and a revalidation: a regular
+ * file's descriptor (with *sb), SRV_RESOLVED_DIR, or -errno (-ENODEV: not
+ * a regular file).  A directory named with its '/' is served by its
+ * index.html, found from the root again so the same containment applies
+ * (h->path and *rel_len then name it). */
+static int srv_static_resolve(srv_http *h, size_t *rel_len, int dir, struct stat *sb)
+{
+	int fd = srv_static_open(h, sb);
+	if (fd >= 0 && dir && !S_ISDIR(sb->st_mode)) {
+		/* "/hello.txt/": a trailing slash names a directory, and a file
+		 * is not one (what the kernel says of "hello.txt/": ENOTDIR). */
+		close(fd);
+		return -ENOTDIR;
+	}
+	if (fd >= 0 && S_ISDIR(sb->st_mode)) {
+		close(fd);
+		if (!dir)
+			return SRV_RESOLVED_DIR;
+		size_t n = *rel_len;
+		if (n == 1 && h->path[0] == '.')
+			n = 0;
+		else
+			h->path[n++] = '/';
+		memcpy(h->path + n, "index.html", sizeof("index.html"));
+		*rel_len = n + sizeof("index.html") - 1;
+		fd = srv_static_open(h, sb);
+	}
+	if (fd >= 0 && !S_ISREG(sb->st_mode)) {
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
+/* srv_static_resolve, and once more after closing cached descriptors when
+ * the process ran out of them. */
+static int srv_static_resolve_or_shed(srv_http *h, size_t *rel_len, int dir, struct stat *sb)
+{
+	size_t len = *rel_len;
+	int fd = srv_static_resolve(h, rel_len, dir, sb);
+	if ((fd == -EMFILE || fd == -ENFILE) && srv_file_cache_shed(&h->files)) {
+		h->path[len] = '\0';
+		*rel_len = len;
+		fd = srv_static_resolve(h, rel_len, dir, sb);
+	}
+	return fd;
+}
+
 /* The Range field, once the preconditions passed: sets st->status to 206
  * or 416 (or leaves 200) and the ranges. */
 static void srv_static_range(srv_http *h, srv_conn *c, const char *buf, const srv_validators *v)
@@ -262,6 +313,62 @@ static int srv_static_headers(srv_static *st, const srv_validators *v)
 	return 0;
 }
 
+/* The file the request names, from the cache or opened for it alone:
+ * sets x->file (a referenced entry) or x->file_fd (owned), with st's size,
+ * media type and ETag, and returns 0; or returns what srv_static_resolve
+ * said (SRV_RESOLVED_DIR or -errno).  The key is the normalised path and
+ * whether it named a directory, so "dir/" and "dir" are two keys. */
+static int srv_static_find(srv_http *h, srv_exchange *x, size_t rel_len, int dir,
+			   time_t *mtime)
+{
+	srv_static *st = x->st;
+	time_t now = h->wr.date.sec;
+	size_t key_len = rel_len + (dir ? 1 : 0);
+	int stale = 0;
+	if (dir)
+		h->path[rel_len] = '/';
+	srv_file *f = srv_file_lookup(&h->files, h->path, key_len, now, &stale);
+	h->path[rel_len] = '\0';
+	if (!f || stale) {
+		/* The key outlives h->path, which the index.html step changes. */
+		memcpy(h->key, h->path, rel_len);
+		h->key[rel_len] = '/';
+		struct stat sb;
+		int fd = srv_static_resolve_or_shed(h, &rel_len, dir, &sb);
+		if (f)
+			f = srv_file_cache_revalidated(&h->files, f, fd, &sb, now);
+		if (!f) {
+			if (fd < 0)
+				return fd;
+			const char *ctype = srv_mime_type(h->path, rel_len);
+			char etag[SRV_ETAG_MAX];
+			size_t etag_len = srv_etag_make(&sb, etag);
+			f = srv_file_insert(&h->files, h->key, key_len, fd, &sb, ctype, etag,
+					    etag_len, now);
+			if (!f) { /* not kept: served from this descriptor alone */
+				x->file_fd = fd;
+				x->file_open = 1;
+				st->size = (uint64_t)sb.st_size;
+				st->ctype = ctype;
+				memcpy(st->etag, etag, etag_len + 1);
+				st->etag_len = (uint8_t)etag_len;
+				*mtime = sb.st_mtim.tv_sec;
+				return 0;
+			}
+		}
+	}
+	x->file = f;
+	x->file_fd = f->fd;
+	x->file_open = 1;
+	st->size = f->meta.size;
+	st->ctype = f->ctype;
+	memcpy(st->etag, f->etag, f->etag_len);
+	st->etag[f->etag_len] = '\0';
+	st->etag_len = f->etag_len;
+	*mtime = f->meta.mtime.tv_sec;
+	return 0;
+}
+
 void srv_static_prepare(srv_http *h, srv_conn *c, const char *buf)
 {
 	srv_exchange *x = c->x;
@@ -293,107 +400,88 @@ void srv_static_prepare(srv_http *h, srv_conn *c, const char *buf)
 		srv_static_error(r, 400, srv_path_err_text(pe));
 		return;
 	}
-	struct stat sb;
-	int fd = srv_static_open(h, &sb);
-	if (fd >= 0 && dir && !S_ISDIR(sb.st_mode)) {
-		/* "/hello.txt/": a trailing slash names a directory, and a file
-		 * is not one (what the kernel says of "hello.txt/": ENOTDIR). */
-		close(fd);
-		fd = -ENOTDIR;
-	}
-	if (fd >= 0 && S_ISDIR(sb.st_mode)) {
-		close(fd);
-		if (!dir) {
-			if (srv_static_redirect(st, buf, &tp, h->path, rel_len)) {
-				srv_resp_oom(&h->wr, c, "static headers");
-				return;
-			}
-			r->route = SRV_R_STATIC;
+	time_t mtime;
+	int rc = srv_static_find(h, x, rel_len, dir, &mtime);
+	if (rc == SRV_RESOLVED_DIR) {
+		if (srv_static_redirect(st, buf, &tp, h->path, rel_len)) {
+			srv_resp_oom(&h->wr, c, "static headers");
 			return;
 		}
-		/* A directory is served by its index.html, found from the root
-		 * again so the same containment applies. */
-		if (rel_len == 1 && h->path[0] == '.')
-			rel_len = 0;
-		else
-			h->path[rel_len++] = '/';
-		memcpy(h->path + rel_len, "index.html", sizeof("index.html"));
-		rel_len += sizeof("index.html") - 1;
-		fd = srv_static_open(h, &sb);
-	}
-	if (fd < 0) {
-		srv_static_open_error(h, r, -fd);
+		r->route = SRV_R_STATIC;
 		return;
 	}
-	if (!S_ISREG(sb.st_mode)) {
-		close(fd);
-		srv_static_error(r, 403, "not a regular file");
+	if (rc < 0) {
+		srv_static_open_error(h, r, -rc);
 		return;
 	}
 
-	st->size = (uint64_t)sb.st_size;
 	st->clen = st->size;
-	st->ctype = srv_mime_type(h->path, rel_len);
 	/* RFC 9110 8.8.2.1: Last-Modified is never later than the Date sent
 	 * (the worker's current second): a file dated in the future is sent
 	 * as modified now.  The preconditions and If-Range compare this same
 	 * clamped value; the ETag keeps the real mtime. */
-	time_t lm = sb.st_mtim.tv_sec < h->wr.date.sec ? sb.st_mtim.tv_sec : h->wr.date.sec;
-	srv_validators v = {
-		.etag = st->etag, .etag_len = srv_etag_make(&sb, st->etag), .last_modified = lm};
+	st->lm = mtime < h->wr.date.sec ? mtime : h->wr.date.sec;
+	srv_validators v = {.etag = st->etag, .etag_len = st->etag_len, .last_modified = st->lm};
 	int cs = srv_cond_evaluate(m, buf, &v, h->wr.date.sec);
 	if (cs)
 		st->status = (uint16_t)cs;
 	else
 		srv_static_range(h, c, buf, &v);
-	if (srv_static_headers(st, &v)) {
-		close(fd);
-		srv_resp_oom(&h->wr, c, "static headers");
-		return;
-	}
 	r->route = SRV_R_STATIC;
-	if ((st->status == 200 || st->status == 206) && !r->head) {
-		x->file_fd = fd;
-		x->file_open = 1;
-	} else {
-		close(fd);
-	}
 }
 
-void srv_static_respond(srv_http *h, srv_conn *c)
+/* The kept response of x->file for this Date second: its head rewritten
+ * when the second changed (in place: its length does not change), or
+ * written and the body read in on the first request that can use it.
+ * Returns 0 when f->resp can be sent, 1 when the file is served the other
+ * way, -1 when out of memory (the connection fails). */
+static int srv_static_kept(srv_http *h, srv_static *st, srv_file *f)
 {
-	srv_static *st = c->x->st;
-	const char *extra = st->extra.len ? st->extra.data : NULL;
-	switch (st->status) {
-	case 301:
-		srv_resp_error(&h->wr, c, 301, "a directory: its URL ends in /", extra);
-		return;
-	case 304:
-		/* Content-Length as the 200 would have it (RFC 9110 8.6) */
-		srv_resp_head(&h->wr, c, 304, NULL, st->size, extra);
-		return;
-	case 412:
-		srv_resp_error(&h->wr, c, 412, "a precondition does not hold", NULL);
-		return;
-	case 416:
-		srv_resp_error(&h->wr, c, 416, "no satisfiable range", extra);
-		return;
+	if (f->resp && f->head_sec == h->wr.date.sec)
+		return 0;
+	if (!f->resp && (f->unkept || f->meta.size > h->files.inline_max || !f->linked))
+		return 1;
+	srv_validators v = {.etag = st->etag, .etag_len = st->etag_len, .last_modified = st->lm};
+	rb_buf_reset(&st->extra);
+	if (srv_static_headers(st, &v))
+		return -1;
+	char head[512];
+	if (srv_resp_head_room(200, f->ctype, st->extra.data) > sizeof(head)) {
+		rb_buf_reset(&st->extra);
+		return 1;
 	}
-	srv_resp_head(&h->wr, c, st->status, st->multipart ? st->mp_ctype : st->ctype, st->clen,
-		      extra);
-	if (!c->x->file_open || c->state != SRV_CS_OPEN)
-		return;
-	if (st->status == 206 && !st->multipart) {
-		st->off = st->ranges[0].first;
-		st->left = st->clen;
-	} else if (st->status == 200) {
-		st->off = 0;
-		st->left = st->size;
-	} else {
-		st->left = 0; /* multipart: the first part's header comes first */
-	}
+	size_t n = (size_t)(srv_resp_head_at(&h->wr, head, 200, f->ctype, f->meta.size,
+					     st->extra.data) -
+			    head);
+	rb_buf_reset(&st->extra);
+	if (!f->resp && srv_file_keep_body(&h->files, f, n))
+		return 1;
+	if (n != f->head_len)
+		return 1;
+	memcpy(f->resp, head, n);
+	f->head_sec = h->wr.date.sec;
+	return 0;
+}
+
+/* Where the body goes from: the file's bytes [off, off + len) are queued by
+ * srv_static_fill, or left to the worker's sendfile (x->zc_*) when they are
+ * more than --file-cache-inline bytes and the switch allows it. */
+static void srv_static_body(srv_http *h, srv_conn *c, uint64_t off, uint64_t len)
+{
+	srv_exchange *x = c->x;
+	srv_static *st = x->st;
 	st->part = 0;
 	st->closed = 0;
+	st->zc = h->zerocopy && !st->multipart && len > h->cfg->file_cache_inline;
+	if (st->zc) {
+		st->left = 0;
+		x->zc_off = off;
+		x->zc_left = len;
+		srv_conn_stream(c);
+		return;
+	}
+	st->off = off;
+	st->left = st->multipart ? 0 : len; /* multipart: the first part's header first */
 	/* A file that fits is queued whole now, so pipelined requests for
 	 * small files go out in the batch's one send; the rest of a larger
 	 * one follows as the sends drain. */
@@ -401,13 +489,73 @@ void srv_static_respond(srv_http *h, srv_conn *c)
 		srv_conn_stream(c);
 }
 
-void srv_static_drop(srv_conn *c)
+void srv_static_respond(srv_http *h, srv_conn *c)
 {
 	srv_exchange *x = c->x;
-	if (x && x->file_open)
+	srv_static *st = x->st;
+	int kept = 1;
+	if (st->status == 200 && x->file && x->req.keep_alive && !x->req.http10)
+		kept = srv_static_kept(h, st, x->file);
+	if (kept == 0) {
+		srv_file *f = x->file;
+		srv_resp_kept(&h->wr, c, 200, f->resp, x->req.head ? f->head_len : f->resp_len);
+		srv_static_drop(c);
+		return;
+	}
+	srv_validators v = {.etag = st->etag, .etag_len = st->etag_len, .last_modified = st->lm};
+	if (kept < 0 || (st->status != 301 && srv_static_headers(st, &v))) {
+		srv_static_drop(c);
+		srv_resp_oom(&h->wr, c, "static headers");
+		return;
+	}
+	const char *extra = st->extra.len ? st->extra.data : NULL;
+	switch (st->status) {
+	case 301:
+		srv_resp_error(&h->wr, c, 301, "a directory: its URL ends in /", extra);
+		return;
+	case 304:
+		/* No Content-Length: RFC 9110 8.6 allows the 200's, but
+		 * clients built on http-parser (wrk) then wait for a body;
+		 * nginx and h2o send none either. */
+		srv_static_drop(c);
+		srv_resp_head(&h->wr, c, 304, NULL, SRV_NO_LENGTH, extra);
+		return;
+	case 412:
+		srv_static_drop(c);
+		srv_resp_error(&h->wr, c, 412, "a precondition does not hold", NULL);
+		return;
+	case 416:
+		srv_static_drop(c);
+		srv_resp_error(&h->wr, c, 416, "no satisfiable range", extra);
+		return;
+	}
+	srv_resp_head(&h->wr, c, st->status, st->multipart ? st->mp_ctype : st->ctype, st->clen,
+		      extra);
+	if (!x->file_open || c->state != SRV_CS_OPEN || x->req.head) {
+		srv_static_drop(c);
+		return;
+	}
+	if (st->status == 206 && !st->multipart)
+		srv_static_body(h, c, st->ranges[0].first, st->clen);
+	else
+		srv_static_body(h, c, 0, st->status == 200 ? st->size : 0);
+}
+
+void srv_static_close(srv_exchange *x)
+{
+	if (x->file)
+		srv_file_put(x->file);
+	else if (x->file_open)
 		close(x->file_fd);
-	if (x)
-		x->file_open = 0;
+	x->file = NULL;
+	x->file_open = 0;
+	x->zc_left = 0;
+}
+
+void srv_static_drop(srv_conn *c)
+{
+	if (c->x)
+		srv_static_close(c->x);
 }
 
 void srv_static_free(srv_static *st)

@@ -5,7 +5,9 @@
  * Everything is decided when the header block completes (the header values
  * are at hand only then): srv_static_prepare() normalises the path, opens
  * the file beneath the root, evaluates the preconditions and the Range, and
- * keeps the decision and the open file in x->st / x->file_fd (c->x).  The response
+ * keeps the decision and the file in x->st and x->file (an entry of the
+ * worker's open-file cache, srv_file_cache) or x->file_fd (opened for this
+ * request alone when the cache is off or full of files in use).  The response
  * goes out when the request (its body, if any) is done: srv_static_respond()
  * queues the head and as much of the body as fits; a larger body puts the
  * connection in STREAMING, and srv_static_fill() queues the rest as the
@@ -20,6 +22,7 @@
 #define SRV_STATIC_FILE_H
 
 #include "conn.h"
+#include "file_cache.h"
 #include "http_ctx.h"
 #include "http_range.h"
 
@@ -27,15 +30,17 @@
  * buffer is filled up to this while the other one is being sent). */
 #define SRV_STREAM_CHUNK (256u * 1024u)
 #define SRV_BOUNDARY_LEN 24 /* "rbserver" and 16 hex digits */
-#define SRV_ETAG_MAX 64
 
 typedef struct srv_static {
 	uint16_t status;   /* 200, 206, 301, 304, 412 or 416 */
 	uint8_t multipart; /* 206 with more than one range */
 	uint8_t closed;    /* multipart: the closing delimiter is queued */
+	uint8_t zc;        /* the body goes by sendfile (x->zc_*), not through the buffers */
+	uint8_t etag_len;
 	const char *ctype; /* the file's media type */
 	uint64_t size;     /* the file's */
 	uint64_t clen;     /* the response body's */
+	time_t lm;         /* Last-Modified, clamped to the Date */
 
 	/* The stream: the current run of file bytes and the next part. */
 	uint64_t off, left;
@@ -66,8 +71,10 @@ void srv_static_respond(srv_http *h, srv_conn *c);
 int srv_static_fill(srv_http *h, srv_conn *c);
 
 /* The request is answered otherwise (refused, timed out) or the connection
- * is released: close a file still open for it. */
+ * is released: close a file still open for it, or give back its cache
+ * entry.  srv_static_close does it for an exchange going back to its pool. */
 void srv_static_drop(srv_conn *c);
+void srv_static_close(srv_exchange *x);
 
 /* Multipart pieces: part i's delimiter and headers, and
  * the closing delimiter, written at out (SRV_PART_HEAD_MAX bytes); return

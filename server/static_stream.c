@@ -69,6 +69,12 @@ static void srv_stream_oom(srv_http *h, srv_conn *c)
 int srv_static_fill(srv_http *h, srv_conn *c)
 {
 	srv_static *st = c->x->st;
+	if (st->zc) { /* the worker sends the run (srv_send_file); done once it has */
+		if (c->x->zc_left)
+			return 0;
+		srv_static_drop(c);
+		return 1;
+	}
 	rb_buf *out = srv_conn_pending(c);
 	char head[SRV_PART_HEAD_MAX];
 	while (out->len < SRV_STREAM_CHUNK) {

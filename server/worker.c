@@ -8,6 +8,7 @@
  */
 #include "worker.h"
 #include "conn_ops.h"
+#include "file_send.h"
 #include "flush.h"
 #include "http_conn.h"
 #include "worker_state.h"
@@ -141,7 +142,7 @@ static void srv_on_recv(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 
 static void srv_on_send(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn *c)
 {
-	c->send_inflight = 0;
+	c->send_inflight = SRV_SEND_NONE;
 	c->send_cancel = 0;
 	int res = cqe->res;
 	if (res < 0) {
@@ -166,6 +167,39 @@ static void srv_on_send(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 		return;
 	}
 	if (res > 0 && c->timer_kind == SRV_T_WRITE)
+		srv_timer_set(&w->timers, c, SRV_T_WRITE, w->now_ms, 1); /* progress */
+	srv_conn_mark_dirty(w, c);
+}
+
+/* The socket takes more (srv_wait_writable): the queued bytes and the file
+ * run go now (srv_send_file); what is left waits for the next poll. */
+static void srv_on_writable(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn *c)
+{
+	c->send_inflight = SRV_SEND_NONE;
+	c->send_cancel = 0;
+	if (cqe->res < 0 || c->state == SRV_CS_CLOSING) {
+		if (cqe->res < 0 && rb_res_kind(cqe->res) != RB_RES_CANCELED)
+			SRV_STAT_ADD(&w->stats, errors, 1);
+		srv_conn_abort(w, c);
+		return;
+	}
+	ssize_t sent = srv_send_file(w, c);
+	if (sent < 0) {
+		if (sent == -ENODATA) {
+			/* Only closing tells the client the body is short. */
+			rb_log("worker %d: static file read (end of file before the promised "
+			       "length); closing the connection mid-response",
+			       w->id);
+			SRV_STAT_ADD(&w->stats, errors, 1);
+		} else if (rb_res_kind((int)sent) == RB_RES_RESET) {
+			SRV_STAT_ADD(&w->stats, resets, 1);
+		} else {
+			SRV_STAT_ADD(&w->stats, errors, 1);
+		}
+		srv_conn_abort(w, c);
+		return;
+	}
+	if (sent > 0 && c->timer_kind == SRV_T_WRITE)
 		srv_timer_set(&w->timers, c, SRV_T_WRITE, w->now_ms, 1); /* progress */
 	srv_conn_mark_dirty(w, c);
 }
@@ -274,7 +308,7 @@ static void srv_worker_handle(void *owner, const struct io_uring_cqe *cqe)
 	srv_worker *w = owner;
 	uint64_t ud = cqe->user_data;
 	unsigned op = rb_ud_op(ud);
-	if (op == SRV_OP_RECV || op == SRV_OP_SEND) {
+	if (op == SRV_OP_RECV || op == SRV_OP_SEND || op == SRV_OP_WRITABLE) {
 		srv_conn *c = srv_pool_lookup(&w->pool, rb_ud_slot(ud), rb_ud_gen(ud));
 		if (!c) {
 			/* Cannot happen while slots are released only when idle of
@@ -284,8 +318,10 @@ static void srv_worker_handle(void *owner, const struct io_uring_cqe *cqe)
 		}
 		if (op == SRV_OP_RECV)
 			srv_on_recv(w, cqe, c);
-		else
+		else if (op == SRV_OP_SEND)
 			srv_on_send(w, cqe, c);
+		else
+			srv_on_writable(w, cqe, c);
 		return;
 	}
 	switch (op) {

@@ -48,13 +48,16 @@ static const char *fixture(void)
 }
 
 /* Start with RBSERVER_OOM_EVERY=every, one worker (one allocation
- * sequence), with --root when root is set. */
-static void start(const char *every, const char *root)
+ * sequence), with --root when root is set, and without the open-file cache
+ * when nocache is set. */
+static void start(const char *every, const char *root, int nocache)
 {
 	setenv("RBSERVER_OOM_EVERY", every, 1); /* this test's process only */
 	const char *plain[] = {"--threads", "1", NULL};
 	const char *with_root[] = {"--threads", "1", "--root", root, NULL};
-	srvp_start(&S, root ? with_root : plain);
+	const char *no_cache[] = {"--threads", "1", "--root", root, "--file-cache-entries", "0",
+				  NULL};
+	srvp_start(&S, !root ? plain : nocache ? no_cache : with_root);
 	char want[64];
 	snprintf(want, sizeof(want), "RBSERVER_OOM_EVERY=%s", every);
 	cr_assert(strstr(srvp_log(&S), want), "%s", srvp_log(&S));
@@ -110,7 +113,7 @@ static const char PARTIAL[] = "GET /plaintext HTTP/1.1\r\nHo";
  * empty), so every request kind closes there. */
 Test(oom, every_allocation_fails)
 {
-	start("1", NULL);
+	start("1", NULL, 0);
 	const char *reqs[] = {tc_get("/plaintext"), ECHO_CONTINUE, ECHO_LENGTH, PARTIAL};
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
 		expect_oom_close(reqs[i], "exchange");
@@ -125,8 +128,9 @@ Test(oom, every_allocation_fails)
  * written head, 100 Continue, /stats: its body is built first), the /echo
  * body, the carry of a partial request; with --root the header lines of a
  * block split across receives, and for a static file its state (2nd), its
- * header lines (3rd), the output buffer for the head (4th) and the room
- * for the body (5th).  After each, the next connection is served (it takes
+ * header lines (3rd: for the head the open-file cache keeps), the output
+ * buffer (4th: the kept response, or the head), and, with the cache off,
+ * the room for the body read from the file (5th).  After each, the next connection is served (it takes
  * the exchange the failed one gave back, and the next allocation
  * succeeds). */
 Test(oom, each_allocation_path)
@@ -141,7 +145,7 @@ Test(oom, each_allocation_path)
 	snprintf(r1000, sizeof(r1000), "%s", tc_get("/r1000.bin"));
 	const struct {
 		const char *every, *req, *what;
-		int root;
+		int root; /* 1: --root, 2: --root and no open-file cache */
 	} cases[] = {
 		{"2", plain, "response", 0},
 		{"2", bytes10, "response", 0},
@@ -154,10 +158,12 @@ Test(oom, each_allocation_path)
 		{"2", hello, "static state", 1},
 		{"3", r1000, "static headers", 1},
 		{"4", r1000, "response", 1},
-		{"5", r1000, "static body", 1},
+		{"3", r1000, "static headers", 2},
+		{"4", r1000, "response", 2},
+		{"5", r1000, "static body", 2},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		start(cases[i].every, cases[i].root ? root : NULL);
+		start(cases[i].every, cases[i].root ? root : NULL, cases[i].root == 2);
 		expect_oom_close(cases[i].req, cases[i].what);
 		expect_served();
 		cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
@@ -194,7 +200,7 @@ static int valid_prefix(const char *buf, size_t n)
  * after complete ones; the failures are counted; the server ends clean. */
 Test(oom, mixed_load)
 {
-	start("5", fixture());
+	start("5", fixture(), 0);
 	static const char reqs[] =
 		"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
 		"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"

@@ -1,0 +1,31 @@
+/*
+ * A static file's body without the copy through user space: sendfile(2)
+ * from the file (usually the open-file cache's descriptor) to the socket,
+ * after the responses queued before it.
+ *
+ * Why sendfile on the worker thread and not IORING_OP_SPLICE: io_uring runs
+ * every splice on an io-wq worker thread (the kernel forces it async), so
+ * each file -> pipe -> socket pair costs two thread hand-offs; sendfile on
+ * a socket that polled writable costs one system call, never blocks on the
+ * socket (the accepted sockets are non-blocking) and, for a file in the
+ * page cache, not on the file either.  A cold file on a slow disk stalls
+ * the worker for one read, as the read-and-send path's pread does.
+ * docs/server-performance.md has the measurements.
+ *
+ * The queued bytes ahead of the run go with send(MSG_MORE) from here too,
+ * so the head and the body's first bytes share segments.
+ */
+#ifndef SRV_FILE_SEND_H
+#define SRV_FILE_SEND_H
+
+#include "worker_state.h"
+
+#include <sys/types.h>
+
+/* Send c's queued output, then its file run (c->x->zc_*), until the socket
+ * would block or all is sent.  Returns the bytes sent (0: the socket took
+ * nothing), or -errno; -ENODATA when the file ended before the run did
+ * (it shrank after its length was sent). */
+ssize_t srv_send_file(srv_worker *w, srv_conn *c);
+
+#endif
