@@ -78,6 +78,8 @@ typedef struct lg_config {
 
 	const char *json_path; /* NULL, or "-" for stdout */
 	const char *hgrm_path;
+	const char *hlog_path; /* --hlog: HdrHistogram interval log, one line per second */
+	double start_at;       /* --start-at: the window starts then (epoch s); 0: at once */
 	int quiet;
 	int progress; /* -1: decide by isatty(stderr) */
 } lg_config;
@@ -91,8 +93,18 @@ void lg_config_free(lg_config *cfg);
  * Returns 0, or -1 with the message in err (the server cannot be reached). */
 int lg_config_resolve(lg_config *cfg, char *err, size_t errlen);
 
+/* --start-at: a start more than this far in the past is refused. */
+#define LG_START_LATE_S 0.5
+/* ... and one more than this far ahead (a mistake, surely). */
+#define LG_START_AHEAD_S 86400.0
+
 /* Parse a duration: a number with us, ms, s, m or h (bare: seconds) into ns.
  * Returns 0 or -1. */
 int lg_parse_duration(const char *s, uint64_t *ns);
+
+/* The wall clock (CLOCK_REALTIME) in seconds since the epoch, and such a time
+ * as "2026-01-01T00:00:00.500Z". */
+double lg_wall_now(void);
+void lg_fmt_epoch(double t, char *buf, size_t len);
 
 #endif

@@ -403,7 +403,7 @@ static void lg_conn_complete(lg_worker *w, lg_conn *c, int last)
 			 * uncorrected figures are the corrected ones, taken from
 			 * them at the end (lg_loop) rather than recorded twice. */
 			if (cfg->mode == LG_MODE_OPEN)
-				rb_hist_record(&w->uncorr, (int64_t)(w->now - e->sent_ns));
+				rb_hist_record(w->unc_rec, (int64_t)(w->now - e->sent_ns));
 			w->last_settled_ns = w->now;
 		} else {
 			/* answered after the window closed: in flight at its end */
@@ -740,7 +740,7 @@ static void lg_on_cancel_fd(lg_worker *w, int res)
 static uint32_t lg_conn_sendable(const lg_worker *w, const lg_conn *c)
 {
 	const lg_config *cfg = w->cfg;
-	if (c->state != LG_C_OPEN || c->send_inflight || c->send_len || w->finishing)
+	if (c->state != LG_C_OPEN || c->send_inflight || c->send_len || w->finishing || !w->sending)
 		return 0;
 	uint32_t n = cfg->pipeline - c->inflight;
 	if (cfg->mode == LG_MODE_OPEN && c->sched_k - c->sent_k < n)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 static void lg_usage(FILE *f)
@@ -74,6 +75,17 @@ static void lg_usage(FILE *f)
 		"Output:\n"
 		"      --json FILE       JSON report (- for standard output); docs/loadgen.md\n"
 		"      --hgrm FILE       HdrHistogram percentile distribution (corrected, ms)\n"
+		"      --hlog FILE       HdrHistogram interval log: one line per second of the\n"
+		"                        window, the latency histogram in ns (V2, compressed,\n"
+		"                        base64); in open loop also Tag=uncorrected lines\n"
+		"Together:\n"
+		"      --start-at EPOCH  open the connections, then start the window at this\n"
+		"                        wall-clock time (seconds since the epoch, a fraction\n"
+		"                        allowed: date -d '+10 sec' +%%s), so that several rbload\n"
+		"                        processes measure the same seconds; needs synchronised\n"
+		"                        clocks (NTP, chrony) across hosts\n"
+		"  rbload merge FILE.hlog... [--json F] [--hgrm F] [--hlog F] [-q]\n"
+		"                        sum interval logs second by second (rbload merge --help)\n"
 		"  -q, --quiet           no summary on standard output\n"
 		"      --progress        a status line on stderr every second (default: when\n"
 		"      --no-progress     stderr is a terminal)\n"
@@ -166,6 +178,52 @@ static int lg_flag_duration(const char *flag, const char *val, uint64_t min_ns, 
 	if (*out < min_ns)
 		return lg_flag_error("%s: %s is too short; allowed: at least %.3f ms", flag, val,
 				     (double)min_ns / 1e6);
+	return 0;
+}
+
+/* "2026-01-01T00:00:00.500Z" for messages. */
+void lg_fmt_epoch(double t, char *buf, size_t len)
+{
+	time_t s = (time_t)floor(t);
+	struct tm tm;
+	char day[32];
+	gmtime_r(&s, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	int ms = (int)floor((t - (double)s) * 1000.0);
+	snprintf(buf, len, "%s.%03dZ", day, ms > 999 ? 999 : ms);
+}
+
+double lg_wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --start-at EPOCH: seconds since the epoch, digits with an optional fraction,
+ * not in the past by more than LG_START_LATE_S nor over a day ahead. */
+static int lg_flag_start_at(const char *val, double *out)
+{
+	char *end;
+	errno = 0;
+	double t = val[0] >= '0' && val[0] <= '9' ? strtod(val, &end) : 0;
+	if (t <= 0 || errno || *end || !isfinite(t) || strpbrk(val, "eExXpP"))
+		return lg_flag_error("--start-at: '%s' is not a time; allowed: seconds since the "
+				     "epoch (UTC), a fraction allowed, such as 1767225600.5 "
+				     "(date -d '+10 sec' +%%s)",
+				     val);
+	double now = lg_wall_now();
+	char when[64];
+	lg_fmt_epoch(t, when, sizeof(when));
+	if (t < now - LG_START_LATE_S)
+		return lg_flag_error("--start-at %s (%s) is %.3f s in the past; allowed: a time "
+				     "to come",
+				     val, when, now - t);
+	if (t > now + LG_START_AHEAD_S)
+		return lg_flag_error("--start-at %s (%s) is %.0f s ahead; allowed: at most a day "
+				     "ahead",
+				     val, when, t - now);
+	*out = t;
 	return 0;
 }
 
@@ -322,6 +380,8 @@ static const struct lg_flag {
 	{"--body-file", 0},
 	{"--json", 0},
 	{"--hgrm", 0},
+	{"--hlog", 0},
+	{"--start-at", 0},
 	{"--source", 0},
 	{"--conn-rate", 0},
 	{"--conn-requests", 0},
@@ -504,6 +564,10 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 			cfg->json_path = val;
 		} else if (!strcmp(name, "--hgrm")) {
 			cfg->hgrm_path = val;
+		} else if (!strcmp(name, "--hlog")) {
+			cfg->hlog_path = val;
+		} else if (!strcmp(name, "--start-at")) {
+			rc = lg_flag_start_at(val, &cfg->start_at);
 		}
 		if (rc)
 			return rc;

@@ -3,7 +3,9 @@
  * line once a second -> the summary and the reports.
  */
 #include "config.h"
+#include "hlog.h"
 #include "limits.h"
+#include "merge.h"
 #include "result.h"
 #include "run.h"
 #include "worker.h"
@@ -13,6 +15,7 @@
 #include "rb_log.h"
 #include "rb_ring.h"
 #include "rb_signals.h"
+#include "rb_version.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -93,6 +96,8 @@ static void lg_progress(const lg_run *run, lg_worker *ws, uint32_t n, uint64_t n
 int main(int argc, char **argv)
 {
 	rb_log_set_program("rbload");
+	if (argc > 1 && !strcmp(argv[1], "merge"))
+		return lg_merge_main(argc - 1, argv + 1);
 	lg_config cfg;
 	int rc = lg_config_parse(&cfg, argc, argv);
 	if (rc)
@@ -160,8 +165,33 @@ int main(int argc, char **argv)
 	res.cfg = &cfg;
 	res.run = &run;
 	res.started_at = time(NULL);
-	run.t0 = rb_now_ns() + 1000000; /* 1 ms for the threads to get going */
+	/* The wall clock and the monotonic one read together: --start-at's
+	 * instant on the monotonic clock, and the window's start on the wall. */
+	double wall = lg_wall_now();
+	uint64_t mono = rb_now_ns();
+	run.open_t0 = run.t0 = mono + 1000000; /* 1 ms for the threads to get going */
 	run.measure_start = run.t0 + cfg.warmup_ns;
+	if (cfg.start_at > 0) {
+		/* The connections open now; requests go from start - warm-up (no
+		 * sooner than now); the window opens at the instant. */
+		double ahead = cfg.start_at - wall;
+		if (ahead < -LG_START_LATE_S) {
+			char when[64];
+			lg_fmt_epoch(cfg.start_at, when, sizeof(when));
+			lg_run_fatal(&run,
+				     "--start-at %.3f (%s) passed %.3f s ago, while rbload was "
+				     "setting up; give a later time",
+				     cfg.start_at, when, -ahead);
+			run.measure_start = run.t0;
+		} else {
+			uint64_t at = mono + (ahead > 0 ? (uint64_t)(ahead * 1e9) : 0);
+			run.measure_start = at > run.open_t0 ? at : run.open_t0;
+			run.t0 = run.measure_start > run.open_t0 + cfg.warmup_ns
+					 ? run.measure_start - cfg.warmup_ns
+					 : run.open_t0;
+		}
+	}
+	run.measure_start_wall = wall + ((double)run.measure_start - (double)mono) / 1e9;
 	run.measure_end = cfg.duration_ns ? run.measure_start + cfg.duration_ns : UINT64_MAX;
 	pthread_barrier_wait(&lg_start_barrier);
 
@@ -251,6 +281,23 @@ int main(int argc, char **argv)
 		rc = 1;
 	if (cfg.hgrm_path && lg_report_hgrm(&res, cfg.hgrm_path))
 		rc = 1;
+	if (cfg.hlog_path) {
+		char comment[1200];
+		snprintf(comment, sizeof(comment), "rbload %s: %s, %u connections, %s", RB_VERSION,
+			 cfg.urls[0].text, cfg.connections,
+			 cfg.mode == LG_MODE_OPEN ? "open loop" : "closed loop");
+		if (run.hlog_failed) {
+			fprintf(stderr,
+				"rbload: --hlog %s: no memory for the per-second "
+				"histograms\n",
+				cfg.hlog_path);
+			rc = 1;
+		} else if (lg_hlog_write_file(cfg.hlog_path, "--hlog", comment,
+					      run.measure_start_wall, 1, &run.hlog_corr,
+					      cfg.mode == LG_MODE_OPEN ? &run.hlog_unc : NULL)) {
+			rc = 1;
+		}
+	}
 	if (res.counts.requests == 0 && !rc) {
 		fprintf(stderr, "rbload: no response was received from %s in the measured window\n",
 			cfg.peer);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 /* A duration in ns as "812.00us", "1.25ms", "2.10s". */
-static const char *lg_fmt_ns(double ns, char *buf, size_t len)
+const char *lg_fmt_ns(double ns, char *buf, size_t len)
 {
 	if (ns < 1e3)
 		snprintf(buf, len, "%.0fns", ns);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void lg_json_str(FILE *f, const char *s)
+void lg_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -34,7 +34,7 @@ static void lg_json_num(FILE *f, const char *key, int present, int decimals, dou
 		fputs("null", f);
 }
 
-static void lg_json_latency(FILE *f, const rb_hist *h)
+void lg_json_latency(FILE *f, const rb_hist *h)
 {
 	static const struct {
 		const char *key;
@@ -142,6 +142,7 @@ static void lg_json_body(const lg_result *r, FILE *f)
 		    (double)cfg->slow_send_bps);
 	lg_json_num(f, ", \"slow_recv_bps\": ", cfg->slow_recv_bps > 0, 0,
 		    (double)cfg->slow_recv_bps);
+	lg_json_num(f, ", \"start_at\": ", cfg->start_at > 0, 3, cfg->start_at);
 	fprintf(f, "},\n");
 
 	fprintf(f, "  \"environment\": {\"kernel\": ");
@@ -160,6 +161,7 @@ static void lg_json_body(const lg_result *r, FILE *f)
 
 	fprintf(f, "  \"requests\": %" PRIu64 ",\n  \"sent\": %" PRIu64 ",\n", k->requests,
 		k->sent);
+	fprintf(f, "  \"window_start\": %.6f,\n", r->run->measure_start_wall);
 	fprintf(f, "  \"duration_s\": %.6f,\n  \"requests_per_s\": %.3f,\n", secs,
 		secs > 0 ? (double)k->requests / secs : 0.0);
 	fprintf(f, "  \"interrupted\": %s,\n", r->interrupted ? "true" : "false");

@@ -58,4 +58,10 @@ void lg_report_human(const lg_result *r, FILE *f);
 int lg_report_json(const lg_result *r, const char *path);
 int lg_report_hgrm(const lg_result *r, const char *path);
 
+/* Shared with rbload merge: a JSON string; a latency object (min, mean,
+ * stddev, max, p50 ... p100 in us, count); a duration in ns as "812.00us". */
+void lg_json_str(FILE *f, const char *s);
+void lg_json_latency(FILE *f, const rb_hist *h);
+const char *lg_fmt_ns(double ns, char *buf, size_t len);
+
 #endif

@@ -22,13 +22,26 @@ int lg_run_init(lg_run *r, const lg_config *cfg, uint32_t nworkers)
 		if (rc)
 			return rc;
 	}
+	if (cfg->hlog_path) {
+		r->hlog = 1;
+		if (lg_hsum_init(&r->hlog_corr, RB_HIST_HOUR_NS) ||
+		    lg_hsum_init(&r->hlog_unc, RB_HIST_HOUR_NS))
+			return -ENOMEM;
+		for (int k = 0; k < LG_SERIES_SLOTS && cfg->mode == LG_MODE_OPEN; k++)
+			if (rb_hist_init(&r->sec_unc[k], RB_HIST_HOUR_NS))
+				return -ENOMEM;
+	}
 	return 0;
 }
 
 void lg_run_free(lg_run *r)
 {
-	for (int k = 0; k < LG_SERIES_SLOTS; k++)
+	for (int k = 0; k < LG_SERIES_SLOTS; k++) {
 		rb_hist_free(&r->sec_hist[k]);
+		rb_hist_free(&r->sec_unc[k]);
+	}
+	lg_hsum_free(&r->hlog_corr);
+	lg_hsum_free(&r->hlog_unc);
 	free(r->rolled);
 	free(r->finished);
 	free(r->series);
@@ -48,10 +61,26 @@ void lg_run_fatal(lg_run *r, const char *fmt, ...)
 	atomic_store(&r->stop, 1);
 }
 
+/* --hlog: second sec's histograms into its bins (lock held). */
+static void lg_run_hlog_add(lg_run *r, uint64_t sec, double length_s, const rb_hist *iv,
+			    const rb_hist *iv_unc)
+{
+	if (!r->hlog)
+		return;
+	if (lg_hsum_add(&r->hlog_corr, (int64_t)sec, length_s, iv))
+		r->hlog_failed = 1;
+	if (iv_unc && lg_hsum_add(&r->hlog_unc, (int64_t)sec, length_s, iv_unc))
+		r->hlog_failed = 1;
+}
+
 /* Emit second sec_next from its slot (lock held). */
 static void lg_run_emit_one(lg_run *r)
 {
 	uint32_t slot = (uint32_t)(r->sec_next % LG_SERIES_SLOTS);
+	int unc = r->hlog && r->cfg->mode == LG_MODE_OPEN;
+	lg_run_hlog_add(r, r->sec_next, 1.0, &r->sec_hist[slot], unc ? &r->sec_unc[slot] : NULL);
+	if (unc)
+		rb_hist_reset(&r->sec_unc[slot]);
 	if (r->nseries == r->series_cap) {
 		uint64_t cap = r->series_cap ? r->series_cap * 2 : 64;
 		lg_series_point *s = realloc(r->series, cap * sizeof(*s));
@@ -90,8 +119,8 @@ static void lg_run_emit_ready(lg_run *r)
 	}
 }
 
-void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, uint64_t errors,
-		 uint64_t connects)
+void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, const rb_hist *iv_unc,
+		 uint64_t errors, uint64_t connects)
 {
 	pthread_mutex_lock(&r->lock);
 	/* A worker more than LG_SERIES_SLOTS seconds ahead of the slowest one
@@ -102,11 +131,26 @@ void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, ui
 	if (sec >= r->sec_next) {
 		uint32_t slot = (uint32_t)(sec % LG_SERIES_SLOTS);
 		rb_hist_merge(&r->sec_hist[slot], iv);
+		if (iv_unc)
+			rb_hist_merge(&r->sec_unc[slot], iv_unc);
 		r->sec_acc[slot].errors += errors;
 		r->sec_acc[slot].connects += connects;
+	} else {
+		/* emitted already (this worker was stuck): the series goes
+		 * without, the log not */
+		lg_run_hlog_add(r, sec, 1.0, iv, iv_unc);
 	}
 	r->rolled[worker] = sec;
 	lg_run_emit_ready(r);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void lg_run_tail(lg_run *r, uint64_t sec, double length_s, const rb_hist *iv, const rb_hist *iv_unc)
+{
+	if (!r->hlog || (!rb_hist_count(iv) && !(iv_unc && rb_hist_count(iv_unc))))
+		return;
+	pthread_mutex_lock(&r->lock);
+	lg_run_hlog_add(r, sec, length_s, iv, iv_unc);
 	pthread_mutex_unlock(&r->lock);
 }
 

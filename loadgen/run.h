@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "counts.h"
+#include "hsum.h"
 #include "rb_hist.h"
 
 #include <pthread.h>
@@ -27,9 +28,11 @@ typedef struct lg_run {
 	uint32_t nworkers;
 
 	/* Clock points (CLOCK_MONOTONIC ns), set before the workers start. */
-	uint64_t t0;            /* the schedule's origin: the run starts */
-	uint64_t measure_start; /* t0 + warm-up */
-	uint64_t measure_end;   /* measure_start + duration, or UINT64_MAX */
+	uint64_t open_t0;          /* connections open from here (--ramp, --conn-rate) */
+	uint64_t t0;               /* the schedule's origin: requests are sent from here */
+	uint64_t measure_start;    /* t0 + warm-up */
+	uint64_t measure_end;      /* measure_start + duration, or UINT64_MAX */
+	double measure_start_wall; /* measure_start on the wall clock (epoch s) */
 
 	atomic_int stop;           /* SIGINT/SIGTERM or a fatal error: finish now */
 	atomic_int ever_connected; /* some connection has been established */
@@ -47,6 +50,15 @@ typedef struct lg_run {
 	uint8_t *finished; /* per worker */
 	lg_series_point *series;
 	uint64_t nseries, series_cap;
+
+	/* --hlog: every second's histograms, kept compact: second k of the
+	 * window is bin k (the last one may be partial); a second rolled after
+	 * it was emitted is added to its bin all the same.  hlog_unc and
+	 * sec_unc only in open loop (elsewhere uncorrected == corrected). */
+	int hlog;
+	lg_hsum hlog_corr, hlog_unc;
+	rb_hist sec_unc[LG_SERIES_SLOTS];
+	int hlog_failed; /* out of memory: the log would be incomplete */
 } lg_run;
 
 int lg_run_init(lg_run *r, const lg_config *cfg, uint32_t nworkers);
@@ -55,10 +67,16 @@ void lg_run_free(lg_run *r);
 /* Record the first fatal error and stop the run. */
 void lg_run_fatal(lg_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A worker ends second `sec` (1-based): its interval histogram, error and
- * connect counts go into that second's slot. */
-void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, uint64_t errors,
-		 uint64_t connects);
+/* A worker ends second `sec` (1-based): its interval histogram (and, for
+ * --hlog in open loop, its uncorrected one, else NULL), error and connect
+ * counts go into that second's slot. */
+void lg_run_roll(lg_run *r, uint32_t worker, uint64_t sec, const rb_hist *iv, const rb_hist *iv_unc,
+		 uint64_t errors, uint64_t connects);
+
+/* A worker's last, partial second `sec` (length_s of it) for --hlog (the
+ * series keeps whole seconds only). */
+void lg_run_tail(lg_run *r, uint64_t sec, double length_s, const rb_hist *iv,
+		 const rb_hist *iv_unc);
 
 /* A worker is done: later seconds no longer wait for it. */
 void lg_run_worker_finished(lg_run *r, uint32_t worker);

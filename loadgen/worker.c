@@ -65,11 +65,13 @@ int lg_worker_init(lg_worker *w, lg_run *run, uint32_t id, uint32_t first_conn, 
 	    rb_hist_init(&w->iv, RB_HIST_HOUR_NS) || rb_hist_init(&w->corr, RB_HIST_HOUR_NS) ||
 	    rb_hist_init(&w->uncorr, RB_HIST_HOUR_NS) ||
 	    rb_hist_init(&w->connect_h, RB_HIST_HOUR_NS) ||
-	    rb_hist_init(&w->ttfb_h, RB_HIST_HOUR_NS)) {
+	    rb_hist_init(&w->ttfb_h, RB_HIST_HOUR_NS) ||
+	    (run->hlog && cfg->mode == LG_MODE_OPEN && rb_hist_init(&w->iv_unc, RB_HIST_HOUR_NS))) {
 		snprintf(w->err, sizeof(w->err), "worker %u: no memory for %u connections", id,
 			 nconns);
 		return -1;
 	}
+	w->unc_rec = w->iv_unc.counts ? &w->iv_unc : &w->uncorr;
 	/* Connections are dealt round robin over the threads, so each thread's
 	 * share of the open-loop schedule is evenly spread in time. */
 	for (uint32_t i = 0; i < nconns; i++)
@@ -97,6 +99,7 @@ void lg_worker_free(lg_worker *w)
 	rb_hist_free(&w->iv);
 	rb_hist_free(&w->corr);
 	rb_hist_free(&w->uncorr);
+	rb_hist_free(&w->iv_unc);
 	w->conns = NULL;
 }
 
@@ -211,11 +214,14 @@ static void lg_roll(lg_worker *w, uint64_t upto_ns)
 	       run->measure_start + (w->sec_rolled + 1) * 1000000000ull <= run->measure_end) {
 		w->sec_rolled++;
 		uint64_t errors = lg_counts_errors(&w->counts);
-		lg_run_roll(w->run, w->id, w->sec_rolled, &w->iv, errors - w->errors_rolled,
+		const rb_hist *unc = w->iv_unc.counts ? &w->iv_unc : NULL;
+		lg_run_roll(w->run, w->id, w->sec_rolled, &w->iv, unc, errors - w->errors_rolled,
 			    w->counts.connects - w->connects_rolled);
 		w->errors_rolled = errors;
 		w->connects_rolled = w->counts.connects;
 		rb_hist_roll(&w->corr, &w->iv, NULL);
+		if (unc)
+			rb_hist_roll(&w->uncorr, &w->iv_unc, NULL);
 	}
 }
 
@@ -249,6 +255,8 @@ static uint64_t lg_wait_ns(const lg_worker *w)
 		until = sec_end;
 	if (!w->cpu_started && run->measure_start < until)
 		until = run->measure_start;
+	if (!w->sending && run->t0 < until)
+		until = run->t0;
 	if (w->finish_at && w->finish_at < until)
 		until = w->finish_at;
 	return until > w->now ? until - w->now : 0;
@@ -267,6 +275,13 @@ static uint64_t lg_before_wait(void *owner)
 	if (!w->cpu_started && w->now >= run->measure_start) {
 		w->cpu_started = 1;
 		w->cpu_user_ns = lg_thread_cpu_ns(&w->cpu_sys_ns);
+	}
+	if (!w->sending && w->now >= run->t0) {
+		/* --start-at: the connections opened before t0 send now */
+		w->sending = 1;
+		for (uint32_t i = 0; i < w->nconns; i++)
+			if (w->conns[i].state == LG_C_OPEN)
+				lg_conn_mark_dirty(w, &w->conns[i]);
 	}
 	if (w->cfg->mode == LG_MODE_OPEN)
 		lg_schedule(w);
@@ -313,13 +328,13 @@ static void lg_loop(lg_worker *w)
 	/* --ramp: connection g of C opens at t0 + ramp * g / C. */
 	for (uint32_t i = 0; i < w->nconns; i++) {
 		lg_conn *c = &w->conns[i];
-		c->open_at = run->t0 +
+		c->open_at = run->open_t0 +
 			     (uint64_t)((double)w->cfg->ramp_ns * c->global / w->cfg->connections);
 	}
 	/* --conn-rate: thread k's slots fall k / R after thread 0's, so the
 	 * threads' opens interleave evenly rather than come T at a time. */
 	if (w->conn_interval_ns)
-		w->next_conn_slot = run->t0 + (uint64_t)(1e9 * w->id / w->cfg->conn_rate);
+		w->next_conn_slot = run->open_t0 + (uint64_t)(1e9 * w->id / w->cfg->conn_rate);
 	lg_scan(w);
 
 	static const rb_loop_hooks hooks = {
@@ -360,7 +375,14 @@ static void lg_loop(lg_worker *w)
 	w->counts.stashed = ls->stashed;
 	w->counts.faults_hit = ls->faults_hit;
 	lg_roll(w, w->end_ns);
-	rb_hist_roll(&w->corr, &w->iv, NULL); /* the last, partial second */
+	/* The last, partial second: in the log (not the series), then the total. */
+	uint64_t tail_from = run->measure_start + w->sec_rolled * 1000000000ull;
+	lg_run_tail(w->run, w->sec_rolled + 1,
+		    w->end_ns > tail_from ? (double)(w->end_ns - tail_from) / 1e9 : 0.0, &w->iv,
+		    w->iv_unc.counts ? &w->iv_unc : NULL);
+	rb_hist_roll(&w->corr, &w->iv, NULL);
+	if (w->iv_unc.counts)
+		rb_hist_roll(&w->uncorr, &w->iv_unc, NULL);
 	if (w->cfg->mode != LG_MODE_OPEN)
 		rb_hist_merge(&w->uncorr, &w->corr); /* due == sent: the same values */
 	lg_run_worker_finished(w->run, w->id);

@@ -51,8 +51,12 @@ typedef struct lg_worker {
 	uint32_t slow_send_chunk, slow_recv_chunk;
 
 	/* Corrected latencies go to the per-second interval histogram, rolled
-	 * into corr once a second; uncorrected ones straight into uncorr. */
+	 * into corr once a second; uncorrected ones (open loop) into *unc_rec:
+	 * straight into uncorr, or, for --hlog, into iv_unc, rolled alike. */
 	rb_hist iv, corr, uncorr;
+	rb_hist iv_unc;
+	rb_hist *unc_rec;
+	int sending;               /* the clock has reached run->t0: requests may go */
 	rb_hist connect_h, ttfb_h; /* connect time; request sent to its response's first byte */
 	lg_counts counts;
 	uint64_t errors_rolled;                          /* errors already handed to the series */
