@@ -1,5 +1,7 @@
 #include "file_send.h"
 
+#include "rb_log.h"
+
 #include <errno.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -8,7 +10,9 @@
  * anyway, and the count stays well inside ssize_t. */
 #define SRV_SENDFILE_MAX (16u << 20)
 
-ssize_t srv_send_file(srv_worker *w, srv_conn *c)
+/* The bytes sent (0: the socket took nothing), or -errno; -ENODATA when
+ * the file ended early. */
+static ssize_t srv_send_file_some(srv_worker *w, srv_conn *c)
 {
 	srv_exchange *x = c->x;
 	ssize_t total = 0;
@@ -42,4 +46,26 @@ ssize_t srv_send_file(srv_worker *w, srv_conn *c)
 		SRV_STAT_ADD(&w->stats, sendfile_bytes, n);
 	}
 	return total;
+}
+
+int srv_send_file(srv_worker *w, srv_conn *c)
+{
+	ssize_t sent = srv_send_file_some(w, c);
+	if (sent >= 0) {
+		if (sent > 0 && c->timer_kind == SRV_T_WRITE)
+			srv_timer_set(&w->timers, c, SRV_T_WRITE, w->now_ms, 1); /* progress */
+		return 0;
+	}
+	if (sent == -ENODATA) {
+		rb_log("worker %d: static file read (end of file before the promised length); "
+		       "closing the connection mid-response",
+		       w->id);
+		SRV_STAT_ADD(&w->stats, errors, 1);
+	} else if (rb_res_kind((int)sent) == RB_RES_RESET) {
+		SRV_STAT_ADD(&w->stats, resets, 1);
+	} else {
+		SRV_STAT_ADD(&w->stats, errors, 1);
+	}
+	srv_conn_fail(c);
+	return -1;
 }

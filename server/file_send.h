@@ -13,7 +13,9 @@
  * docs/server-performance.md has the measurements.
  *
  * The queued bytes ahead of the run go with send(MSG_MORE) from here too,
- * so the head and the body's first bytes share segments.
+ * so the head and the body's first bytes share segments.  The flush calls
+ * it at once (the socket usually has room); what the socket does not take
+ * waits for POLLOUT (srv_wait_writable), whose completion calls it again.
  */
 #ifndef SRV_FILE_SEND_H
 #define SRV_FILE_SEND_H
@@ -23,9 +25,10 @@
 #include <sys/types.h>
 
 /* Send c's queued output, then its file run (c->x->zc_*), until the socket
- * would block or all is sent.  Returns the bytes sent (0: the socket took
- * nothing), or -errno; -ENODATA when the file ended before the run did
- * (it shrank after its length was sent). */
-ssize_t srv_send_file(srv_worker *w, srv_conn *c);
+ * would block or all is sent.  Returns 0, or -1 after failing the
+ * connection (CLOSING: a reset or a send error, counted; or the file ended
+ * before the run did, logged: it shrank after its length was sent, and
+ * only closing tells the client).  Progress restarts the write timeout. */
+int srv_send_file(srv_worker *w, srv_conn *c);
 
 #endif

@@ -8,29 +8,44 @@
  */
 #include "flush.h"
 #include "conn_ops.h"
+#include "file_send.h"
 #include "http_conn.h"
 
 #include <sys/socket.h>
 
+/* What srv_send_queued left. */
+enum srv_queued {
+	SRV_Q_IDLE = 0,  /* nothing queued, nothing in flight */
+	SRV_Q_INFLIGHT,  /* a send, or a wait for the socket, is in flight */
+	SRV_Q_FILE_DONE, /* a file run went out whole just now: its stream can end */
+};
+
+/* File runs one flush sends whole before the rest wait for the socket: a
+ * connection's pipelined requests for large files cannot hold the worker
+ * for longer than this many. */
+#define SRV_FLUSH_FILE_RUNS 8
+
 /* Send what is queued, unless a send is in flight: the rest of a short
  * send first, else the pending buffer (every response of the batch), else
- * a file run.
- * Returns 1 while a send is in flight, 0 when everything has been sent. */
-static int srv_send_queued(srv_worker *w, srv_conn *c)
+ * a file run: from here when sync (the socket usually has room for it, and
+ * a poll's round trip is saved), what it does not take after POLLOUT. */
+static enum srv_queued srv_send_queued(srv_worker *w, srv_conn *c, int sync)
 {
 	if (c->send_inflight)
-		return 1;
-	/* A file run waits its turn: what is queued goes with it, from the
-	 * completion of this wait (srv_send_file). */
+		return SRV_Q_INFLIGHT;
 	if (c->x && c->x->zc_left) {
+		if (sync && srv_send_file(w, c))
+			return SRV_Q_IDLE; /* failed: CLOSING */
+		if (!c->x->zc_left)
+			return SRV_Q_FILE_DONE;
 		srv_wait_writable(w, c);
-		return 1;
+		return SRV_Q_INFLIGHT;
 	}
 	rb_buf *s = srv_conn_next_send(c);
 	if (!s)
-		return 0;
+		return SRV_Q_IDLE;
 	srv_send(w, c, s->data + s->off, s->len - s->off);
-	return 1;
+	return SRV_Q_INFLIGHT;
 }
 
 /* The recv, by state: armed while requests are read, and in DRAINING and
@@ -93,14 +108,10 @@ static void srv_timer_update(srv_worker *w, srv_conn *c)
 	}
 }
 
-static void srv_flush(srv_worker *w, srv_conn *c)
+/* Send by state (sync: a file run may go from here). */
+static enum srv_queued srv_flush_once(srv_worker *w, srv_conn *c, int sync)
 {
-	if (!c->in_use)
-		return;
-	/* The exchange first: more of a file, or the input a pause or a
-	 * stream held back (a no-op while OPEN: answered on receipt). */
-	if (c->state != SRV_CS_OPEN)
-		srv_http_continue(&w->http, c);
+	enum srv_queued q = SRV_Q_IDLE;
 	switch (c->state) {
 	case SRV_CS_OPEN:
 	case SRV_CS_PAUSED:
@@ -110,11 +121,13 @@ static void srv_flush(srv_worker *w, srv_conn *c)
 		 * into the emptied pending buffer.  With no send in flight
 		 * the next flush (there is one: the send's completion) does
 		 * it. */
-		if (srv_send_queued(w, c) && c->state != SRV_CS_OPEN)
+		q = srv_send_queued(w, c, sync);
+		if (q == SRV_Q_INFLIGHT && c->state != SRV_CS_OPEN)
 			srv_http_continue(&w->http, c);
 		break;
 	case SRV_CS_DRAINING:
-		if (srv_send_queued(w, c))
+		/* No file run is left here: a stream's end comes first. */
+		if (srv_send_queued(w, c, 0) != SRV_Q_IDLE)
 			break;
 		if (c->peer_eof) { /* nobody is left to read our FIN's answer */
 			srv_conn_fail(c);
@@ -128,6 +141,24 @@ static void srv_flush(srv_worker *w, srv_conn *c)
 	case SRV_CS_LINGERING:
 	case SRV_CS_CLOSING:
 		break;
+	}
+	return q;
+}
+
+static void srv_flush(srv_worker *w, srv_conn *c)
+{
+	if (!c->in_use)
+		return;
+	for (int runs = 0;; runs++) {
+		/* The exchange first: more of a file, or the input a pause
+		 * or a stream held back (a no-op while OPEN: answered on
+		 * receipt). */
+		if (c->state != SRV_CS_OPEN)
+			srv_http_continue(&w->http, c);
+		/* A file run sent whole here ends its stream: round again,
+		 * which answers what the stream held back. */
+		if (srv_flush_once(w, c, runs < SRV_FLUSH_FILE_RUNS) != SRV_Q_FILE_DONE)
+			break;
 	}
 	if (c->state == SRV_CS_CLOSING) {
 		srv_conn_abort(w, c);

@@ -183,24 +183,10 @@ static void srv_on_writable(srv_worker *w, const struct io_uring_cqe *cqe, srv_c
 		srv_conn_abort(w, c);
 		return;
 	}
-	ssize_t sent = srv_send_file(w, c);
-	if (sent < 0) {
-		if (sent == -ENODATA) {
-			/* Only closing tells the client the body is short. */
-			rb_log("worker %d: static file read (end of file before the promised "
-			       "length); closing the connection mid-response",
-			       w->id);
-			SRV_STAT_ADD(&w->stats, errors, 1);
-		} else if (rb_res_kind((int)sent) == RB_RES_RESET) {
-			SRV_STAT_ADD(&w->stats, resets, 1);
-		} else {
-			SRV_STAT_ADD(&w->stats, errors, 1);
-		}
+	if (srv_send_file(w, c)) {
 		srv_conn_abort(w, c);
 		return;
 	}
-	if (sent > 0 && c->timer_kind == SRV_T_WRITE)
-		srv_timer_set(&w->timers, c, SRV_T_WRITE, w->now_ms, 1); /* progress */
 	srv_conn_mark_dirty(w, c);
 }
 
