@@ -421,6 +421,32 @@ Test(static_cache, hits_and_misses_counted)
 	cr_assert_eq(c.hits, d.hits + 1);
 	cr_assert_eq(c.misses, d.misses);
 
+	/* a hit for a request that does not keep the connection (its head
+	 * says so: not the kept response): the whole body, then FIN */
+	static const char *closing[] = {
+		"GET /small.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+		"GET /small.bin HTTP/1.0\r\n\r\n",
+		"GET /large.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+	};
+	for (int i = 0; i < 3; i++) {
+		fd = tc_connect(S.port);
+		tc_send_str(fd, closing[i]);
+		int reset;
+		n = tc_read_eof(fd, rbuf, sizeof(rbuf), &reset);
+		close(fd);
+		cr_assert_not(reset, "%s", closing[i]);
+		cr_assert_eq(status_of(rbuf), 200, "%s", closing[i]);
+		cr_assert_str_eq(hval(rbuf, "Connection"), "close", "%s", closing[i]);
+		h = head_len(rbuf, n);
+		size_t len = i < 2 ? SMALL_SIZE : LARGE_SIZE;
+		cr_assert_eq(n - h, len, "%s", closing[i]);
+		cr_assert(memcmp(rbuf + h, i < 2 ? small : large, len) == 0, "%s", closing[i]);
+	}
+	d = cache_stats();
+	cr_assert_eq(d.hits, c.hits + 3);
+	cr_assert_eq(d.misses, c.misses);
+	c = d;
+
 	/* no negative entries: a 404 holds nothing, and is decided each time */
 	cr_assert_eq(get_status("/missing.txt"), 404);
 	cr_assert_eq(get_status("/missing.txt"), 404);
@@ -953,7 +979,8 @@ Test(static_cache, pipelined_hits_in_order)
 	put_file("p1.txt", "one\n", 4);
 	put_file("p2.txt", "second file\n", 12);
 	put_pattern("p3.bin", 3000, 13);
-	const char *files[] = {"/hello.txt", "/p1.txt", "/p2.txt", "/p3.bin", "/sub/"};
+	const char *files[] = {"/hello.txt", "/p1.txt", "/p2.txt",
+			       "/p3.bin",    "/sub/",   "/large.bin"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		cr_assert_eq(get_status(files[i]), 200); /* the misses */
 	static char inm[256];
@@ -967,7 +994,7 @@ Test(static_cache, pipelined_hits_in_order)
 		"HEAD /p3.bin HTTP/1.1\r\nHost: t\r\n\r\n",
 		"GET /sub/ HTTP/1.1\r\nHost: t\r\n\r\n",
 		inm,
-		"GET /p3.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=10-19\r\n\r\n",
+		"GET /large.bin HTTP/1.1\r\nHost: t\r\n\r\n", /* zero-copy, then more */
 		"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n",
 		"GET /p1.txt HTTP/1.1\r\nHost: t\r\n\r\n",
 		"GET /p1.txt HTTP/1.1\r\nHost: t\r\n\r\n",
@@ -979,7 +1006,7 @@ Test(static_cache, pipelined_hits_in_order)
 	};
 	unsigned head_mask = 1u << 4;
 	/* each alone first (hits already), then all 16 in one write */
-	static char want[65536], all[8192];
+	static char want[4u << 20], all[8192];
 	size_t wlen = 0, alen = 0;
 	int fd = tc_connect(S.port);
 	for (int i = 0; i < 16; i++) {
