@@ -253,7 +253,7 @@ static int rb_layout_of(const rb_hist_settings *s, rb_layout *l, char *err, size
 	if (s->lowest < 1)
 		return rb_codec_err(err, len, "lowest discernible value %" PRId64 " (below 1)",
 				    s->lowest);
-	if (s->highest < 2 * s->lowest)
+	if (s->highest / 2 < s->lowest) /* highest < 2 * lowest, without overflow */
 		return rb_codec_err(err, len,
 				    "highest trackable value %" PRId64
 				    " below twice the lowest discernible value %" PRId64,
@@ -336,11 +336,11 @@ int rb_hist_decode_v2(rb_hist *h, const uint8_t *in, size_t n, rb_hist_settings 
 			sub -= half;
 			bi = 0;
 		}
-		unsigned shift = (unsigned)bi + l.unit_mag;
-		if (shift + l.half_mag + 1 > 62)
+		if (bi + l.unit_mag + l.half_mag + 1 > 62)
 			return rb_codec_err(err, errlen,
 					    "slot %" PRIu64 " lies beyond 2^62 (a corrupt payload)",
 					    idx);
+		unsigned shift = (unsigned)bi + l.unit_mag;
 		uint64_t lo = sub << shift, width = 1ull << shift, hi = lo + width - 1;
 		if (hi > h->highest)
 			return rb_codec_err(
@@ -357,6 +357,9 @@ int rb_hist_decode_v2(rb_hist *h, const uint8_t *in, size_t n, rb_hist_settings 
 				"): they cannot be merged exactly",
 				s.lowest, s.digits, lo, width,
 				rb_hist_slot_width(rb_hist_index(lo)));
+		if (h->counts[rb_hist_index(lo)] > (uint64_t)(INT64_MAX - v))
+			return rb_codec_err(err, errlen,
+					    "the counts at %" PRIu64 " add up past 2^63 - 1", lo);
 		rb_hist_record_n(h, (int64_t)(lo + width / 2), (uint64_t)v);
 		if (!any)
 			first_lo = lo;
@@ -365,8 +368,8 @@ int rb_hist_decode_v2(rb_hist *h, const uint8_t *in, size_t n, rb_hist_settings 
 		idx++;
 	}
 	if (any) {
-		h->min = first_lo ? first_lo : 1;
-		h->max = last_hi;
+		h->min = first_lo ? first_lo : 1; /* a count at 0 was recorded as 1 */
+		h->max = last_hi ? last_hi : 1;
 	}
 	return 0;
 }

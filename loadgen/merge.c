@@ -25,6 +25,9 @@
 #include <string.h>
 #include <time.h>
 
+/* The most seconds a merge spans: a week of 1-second bins. */
+#define LG_MERGE_MAX_SPAN_S (7 * 86400.0)
+
 typedef struct lg_minput {
 	const char *path;
 	lg_hlog_info info;
@@ -380,6 +383,25 @@ int lg_merge_main(int argc, char **argv)
 	}
 	if (!isfinite(m.origin)) {
 		fprintf(stderr, "rbload merge: no untagged or uncorrected interval in the logs\n");
+		rc = 1;
+		goto out;
+	}
+	if (m.end - m.origin > LG_MERGE_MAX_SPAN_S) {
+		/* one bin a second: logs years apart would make a series of millions */
+		char a[64], b[64];
+		const lg_minput *first = m.in, *last = m.in;
+		for (int i = 0; i < m.nin; i++) {
+			if (m.in[i].first_abs < first->first_abs)
+				first = &m.in[i];
+			if (m.in[i].end_abs > last->end_abs)
+				last = &m.in[i];
+		}
+		lg_fmt_epoch(m.origin, a, sizeof(a));
+		lg_fmt_epoch(m.end, b, sizeof(b));
+		fprintf(stderr,
+			"rbload merge: the logs span %.0f s, from %s (%s) to %s (%s); allowed: at "
+			"most %.0f s (are they of one run?)\n",
+			m.end - m.origin, a, first->path, b, last->path, LG_MERGE_MAX_SPAN_S);
 		rc = 1;
 		goto out;
 	}
