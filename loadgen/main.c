@@ -74,7 +74,10 @@ static void lg_progress(const lg_run *run, lg_worker *ws, uint32_t n, uint64_t n
 	lg_fmt_count(dt > 0 ? (double)(req - *last_req) / dt : 0, rate, sizeof(rate));
 	*last_req = req;
 	*last_ns = now;
-	if (now < run->measure_start) {
+	if (now < run->t0) {
+		fprintf(stderr, "\r\033[K  --start-at: the window opens in %.1f s",
+			(double)(run->measure_start - now) / 1e9);
+	} else if (now < run->measure_start) {
 		fprintf(stderr, "\r\033[K  warm-up: %.1f s left",
 			(double)(run->measure_start - now) / 1e9);
 	} else {
@@ -207,7 +210,7 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 
-	uint64_t next_progress = run.t0 + 1000000000ull, last_req = 0, last_ns = run.t0;
+	uint64_t next_progress = run.open_t0 + 1000000000ull, last_req = 0, last_ns = run.open_t0;
 	int signals = 0;
 	while (atomic_load(&run.workers_done) < T) {
 		struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000};
