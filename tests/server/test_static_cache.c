@@ -461,6 +461,37 @@ Test(static_cache, hits_and_misses_counted)
 	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
 }
 
+/* Checked again at most once a second: many hits in a short time cost at
+ * most one revalidation per wall-clock second, each found unchanged (a
+ * hit, not a change). */
+Test(static_cache, revalidated_at_most_once_a_second)
+{
+	start();
+	unsigned char *small = pattern(SMALL_SIZE, 1);
+	time_t t0 = time(NULL); /* at most one check in each later second */
+	expect_body("/small.bin", small, SMALL_SIZE);
+	cstats c0 = cache_stats();
+	int fd = tc_connect(S.port);
+	int n = 0;
+	double end = tc_now_s() + 1.5;
+	while (tc_now_s() < end) {
+		size_t len = ask(fd, tc_get("/small.bin"), 0);
+		cr_assert_eq(len - head_len(rbuf, len), SMALL_SIZE);
+		n++;
+	}
+	close(fd);
+	time_t t1 = time(NULL);
+	cstats c = cache_stats();
+	cr_assert_eq(c.hits - c0.hits, (unsigned long long)n);
+	cr_assert_eq(c.misses, c0.misses);
+	cr_assert_eq(c.changed, c0.changed);
+	cr_assert_geq(c.revalidations - c0.revalidations, 1u, "1.5 s span a second boundary");
+	cr_assert_leq(c.revalidations - c0.revalidations, (unsigned long long)(t1 - t0),
+		      "%d requests in %lld seconds", n, (long long)(t1 - t0));
+	free(small);
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+}
+
 /* ---- 2. replaced by rename ---------------------------------------------- */
 
 static void replaced_by_rename(const char *rel, size_t old_len, size_t new_len)
