@@ -357,9 +357,8 @@ int rb_hist_decode_v2(rb_hist *h, const uint8_t *in, size_t n, rb_hist_settings 
 				"): they cannot be merged exactly",
 				s.lowest, s.digits, lo, width,
 				rb_hist_slot_width(rb_hist_index(lo)));
-		if (h->counts[rb_hist_index(lo)] > (uint64_t)(INT64_MAX - v))
-			return rb_codec_err(err, errlen,
-					    "the counts at %" PRIu64 " add up past 2^63 - 1", lo);
+		if (h->total > (uint64_t)(INT64_MAX - v)) /* HdrHistogram's totalCount is a long */
+			return rb_codec_err(err, errlen, "the counts add up past 2^63 - 1");
 		rb_hist_record_n(h, (int64_t)(lo + width / 2), (uint64_t)v);
 		if (!any)
 			first_lo = lo;

@@ -186,6 +186,16 @@ merge finer "$tmp/finer.hlog" --json "$tmp/finer.json"
 check_rc finer 0
 check finer "$tmp/finer.json" '.requests == 5 and .latency_us.corrected.p50 == 0.1'
 check finer "$tmp/finer.json" '.start_time == 1767225600 and .inputs[0].start_time == 1767225600'
+# HdrHistogram's rule for stamps without a BaseTime: more than a year before StartTime, they
+# are relative to it (here 5.000 after it); otherwise absolute (the finer log above, and one
+# with no StartTime either).
+sed 's/^1767225600\.000,/5.000,/' "$tmp/finer.hlog" >"$tmp/relative.hlog"
+grep -v StartTime "$tmp/finer.hlog" >"$tmp/nostart.hlog"
+merge relative "$tmp/relative.hlog" "$tmp/nostart.hlog" --json "$tmp/relative.json"
+check_rc relative 0
+check relative "$tmp/relative.json" \
+	'.start_time == 1767225600 and [.inputs[].start_time] == [1767225600, 1767225600] and
+	 [.series[].requests] == [5, 0, 0, 0, 0, 5]'
 merge coarse "$tmp/finer.hlog" "$tmp/coarse.hlog"
 check_rc coarse 1
 check_err coarse "^rbload merge: .*/coarse\\.hlog:3: its buckets \\(lowest discernible value 1, 2 significant digits\\) are coarser than ours \\(1, 3\\) at 344 \\(2 values in one slot, ours 1\\): they cannot be merged exactly$"
