@@ -988,6 +988,102 @@ Test(static_cache, bounded_by_flags)
 	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
 }
 
+/* An entry evicted (the bounds) or dropped (its file replaced) while a slow
+ * client is still being sent its body: the descriptor stays open until that
+ * response ends, the old body arrives whole, nothing leaks (the clean exit
+ * under the sanitizers). */
+static size_t read_all_of(int fd, size_t total, const unsigned char *want, size_t *head)
+{
+	size_t got = 0, h = 0;
+	while (h == 0 || got < h + total) {
+		ssize_t r = recv(fd, rbuf + got, sizeof(rbuf) - got, 0);
+		cr_assert_gt(r, 0, "recv after %zu bytes: %s", got,
+			     r < 0 ? strerror(errno) : "EOF");
+		got += (size_t)r;
+		if (h == 0) {
+			char *e = memmem(rbuf, got, "\r\n\r\n", 4);
+			if (e)
+				h = (size_t)(e + 4 - rbuf);
+		}
+	}
+	cr_assert_eq(got, h + total);
+	cr_assert(memcmp(rbuf + h, want, total) == 0, "the old body, whole");
+	*head = h;
+	return got;
+}
+
+Test(static_cache, evicted_or_dropped_while_sending)
+{
+	fixture();
+	const size_t size = 3u << 20; /* rbuf holds one */
+	put_pattern("evict.bin", size, 20);
+	put_pattern("drop.bin", size, 22);
+	for (int i = 0; i < 20; i++) {
+		char rel[32];
+		snprintf(rel, sizeof(rel), "s%d.txt", i);
+		put_file(rel, HELLO, strlen(HELLO));
+	}
+	const char *flags[] = {"--file-cache-entries", "8", NULL};
+	start_with(flags);
+	int fds0 = count_fds(S.pid);
+	unsigned char *ev = pattern(size, 20), *dr = pattern(size, 22), *nw = pattern(size / 2, 23);
+	cr_assert_eq(get_status("/drop.bin"), 200); /* cached before the slow client */
+	int a = tc_connect_rcvbuf(S.port, 4096), b = tc_connect_rcvbuf(S.port, 4096);
+	tc_send_str(a, tc_get("/evict.bin"));
+	tc_send_str(b, tc_get("/drop.bin"));
+	cr_assert_gt(recv(a, rbuf, 1024, MSG_PEEK), 0);
+	cr_assert_gt(recv(b, rbuf, 1024, MSG_PEEK), 0);
+	/* a's entry evicted by 20 others */
+	cstats c0 = cache_stats();
+	for (int i = 0; i < 20; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/s%d.txt", i);
+		cr_assert_eq(get_status(path), 200);
+	}
+	cstats c = cache_stats();
+	cr_assert_geq(c.evictions - c0.evictions, 12u);
+	cr_assert_leq(c.entries, 8u);
+	/* b's file replaced: the next request 1.2 s later drops its entry */
+	replace_file("drop.bin", nw, size / 2, LM_SEC + 60);
+	tc_sleep_ms(AFTER_MS);
+	expect_body("/drop.bin", nw, size / 2);
+	expect_body("/evict.bin", ev, size); /* opened again */
+	size_t h;
+	read_all_of(a, size, ev, &h);
+	read_all_of(b, size, dr, &h);
+	close(a);
+	close(b);
+	cr_assert_eq(tc_wait_stat(S.port, "connections_open", 0, 1, 3000), 1u);
+	int nf = count_fds(S.pid);
+	cr_assert_leq(nf, fds0 + 8 + 2, "%d descriptors, %d at start", nf, fds0);
+	free(ev);
+	free(dr);
+	free(nw);
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+}
+
+/* Two workers, two caches: each sees a replacement a second later. */
+Test(static_cache, two_workers_each_revalidate)
+{
+	fixture();
+	const char *flags[] = {"--threads", "2", NULL};
+	start_with(flags);
+	unsigned char *oldb = pattern(SMALL_SIZE, 24), *newb = pattern(SMALL_SIZE + 10, 25);
+	put_file("two.bin", oldb, SMALL_SIZE);
+	for (int i = 0; i < 40; i++) /* new connections: both workers */
+		expect_body("/two.bin", oldb, SMALL_SIZE);
+	cstats c0 = cache_stats();
+	cr_assert_geq(c0.misses, 1u);
+	cr_assert_leq(c0.misses, 2u, "one miss per worker");
+	replace_file("two.bin", newb, SMALL_SIZE + 10, LM_SEC + 60);
+	tc_sleep_ms(AFTER_MS);
+	for (int i = 0; i < 40; i++)
+		expect_body("/two.bin", newb, SMALL_SIZE + 10);
+	free(oldb);
+	free(newb);
+	cr_assert_eq(srvp_stop(&S), 0, "%s", srvp_log(&S));
+}
+
 /* ---- 8. disabled -------------------------------------------------------- */
 
 Test(static_cache, disabled_with_zero_entries)
