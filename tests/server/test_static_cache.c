@@ -2,10 +2,12 @@
  * and misses counted, small bodies from memory and large ones zero-copy
  * (RB_FAULTS=no-zerocopy: read-and-send), revalidation at most once a second
  * (a change is seen by a request 1.2 s after it; in between every response
- * is one version whole, or cut short), files replaced, truncated, removed,
- * swapped for symlinks and FIFOs, conditionals and ranges on a hit as on the
- * miss, the flags' bounds (entries, bytes, descriptors), pipelining, and the
- * traversal rules with a warm cache.  One server (one worker) per test. */
+ * is one version whole, or cut short), files replaced, truncated, appended
+ * to, removed, swapped for symlinks, directories and FIFOs, conditionals and
+ * ranges on a hit as on the miss, the flags' bounds (entries, bytes,
+ * descriptors), entries evicted while being sent, descriptors shed when the
+ * process runs out, pipelining, and the traversal rules with a warm cache.
+ * One server per test, one worker unless the test says otherwise. */
 #include "harness.h"
 
 #include <criterion/criterion.h>
