@@ -199,26 +199,40 @@ srv_file *srv_file_insert(srv_file_cache *fc, const char *key, size_t key_len, i
 	return f;
 }
 
-int srv_file_keep_body(srv_file_cache *fc, srv_file *f, size_t head_len)
+/* Room for need more bytes of kept responses: the least recently used
+ * ones not in use are dropped (their entries stay, serving from their
+ * descriptors).  Returns 0 when there is room. */
+static int srv_file_make_room(srv_file_cache *fc, uint64_t need)
+{
+	for (srv_file *f = fc->lru.prev; f != &fc->lru && fc->bytes + need > fc->max_bytes;) {
+		srv_file *prev = f->prev;
+		if (f->resp && !f->refs) {
+			fc->bytes -= f->resp_len;
+			SRV_STAT_SUB(fc->stats, file_cache_bytes, f->resp_len);
+			SRV_STAT_ADD(fc->stats, file_cache_evictions, 1);
+			free(f->resp);
+			f->resp = NULL;
+			f->resp_len = 0;
+			f->head_len = 0;
+		}
+		f = prev;
+	}
+	return fc->bytes + need > fc->max_bytes ? -1 : 0;
+}
+
+int srv_file_keep_body(srv_file_cache *fc, srv_file *f, size_t head_len, time_t now)
 {
 	uint64_t size = f->meta.size;
 	uint64_t need = head_len + size;
-	if (!f->linked || f->resp || f->unkept || size > fc->inline_max || need > fc->max_bytes) {
-		f->unkept = 1;
+	if (!f->linked || f->resp || f->unkept_sec == now || size > fc->inline_max ||
+	    need > fc->max_bytes)
 		return -1;
-	}
-	while (fc->bytes + need > fc->max_bytes) {
-		if (fc->lru.prev == f) {
-			f->unkept = 1; /* only f itself is left to evict */
-			return -1;
-		}
-		srv_file_evict_one(fc);
-	}
+	f->unkept_sec = now; /* until it is kept */
+	if (srv_file_make_room(fc, need))
+		return -1;
 	char *resp = malloc(need);
-	if (!resp) {
-		f->unkept = 1;
+	if (!resp)
 		return -1;
-	}
 	uint64_t got = 0;
 	while (got < size) {
 		ssize_t n = pread(f->fd, resp + head_len + got, size - got, (off_t)got);
@@ -240,9 +254,9 @@ int srv_file_keep_body(srv_file_cache *fc, srv_file *f, size_t head_len)
 	}
 	if (!same) {
 		free(resp);
-		f->unkept = 1;
 		return -1;
 	}
+	f->unkept_sec = 0;
 	f->resp = resp;
 	f->resp_len = need;
 	f->head_len = (uint32_t)head_len;

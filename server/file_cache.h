@@ -25,7 +25,8 @@
  * Bounds: at most `entries` entries (each holds one descriptor) and
  * `bytes` bytes of kept responses; least recently used entries go first.
  * An entry still being sent from (refs) is unlinked when evicted and closed
- * when its last stream ends (srv_file_put).
+ * when its last stream ends (srv_file_put): so descriptors can outnumber
+ * `entries` by the responses in progress from evicted ones.
  */
 #ifndef SRV_FILE_CACHE_H
 #define SRV_FILE_CACHE_H
@@ -51,7 +52,7 @@ typedef struct srv_file {
 	uint64_t hash;
 	char *key;
 	uint32_t key_len;
-	uint32_t refs;  /* exchanges holding it (srv_file_get .. srv_file_put) */
+	uint32_t refs;  /* exchanges holding it (srv_file_lookup or _insert .. srv_file_put) */
 	uint8_t linked; /* in the table; 0: evicted, freed at refs 0 */
 	int fd;         /* open for reading */
 	srv_file_meta meta;
@@ -59,7 +60,9 @@ typedef struct srv_file {
 	const char *ctype; /* its media type (static string) */
 	char etag[SRV_ETAG_MAX];
 	uint8_t etag_len;
-	uint8_t unkept; /* its body could not be kept (srv_file_keep_body): not tried again */
+	/* Its body could not be kept (srv_file_keep_body): the second of that
+	 * try (tried again in a later one), or 0. */
+	time_t unkept_sec;
 
 	/* A small file's whole 200 response for a persisting HTTP/1.1
 	 * request: head (head_len bytes, written for the Date second
@@ -113,10 +116,11 @@ srv_file *srv_file_insert(srv_file_cache *fc, const char *key, size_t key_len, i
 			  size_t etag_len, time_t now);
 
 /* Read a small file's body into its entry (f->resp, after a head of
- * head_len bytes the caller writes).  Returns 0, or -1 when it is not kept
- * (too large, over the byte bound, the file changed while read, no
- * memory): the entry still serves from its descriptor. */
-int srv_file_keep_body(srv_file_cache *fc, srv_file *f, size_t head_len);
+ * head_len bytes the caller writes), evicting kept responses of entries
+ * not in use to make room.  Returns 0, or -1 when it is not kept (too
+ * large; no room; the file changed while read; no memory): the entry still
+ * serves from its descriptor, and is not tried again within second now. */
+int srv_file_keep_body(srv_file_cache *fc, srv_file *f, size_t head_len, time_t now);
 
 /* Give back a reference: an evicted entry is closed and freed with its
  * last one. */

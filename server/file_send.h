@@ -22,13 +22,20 @@
 
 #include "worker_state.h"
 
-#include <sys/types.h>
+#include <stdint.h>
 
-/* Send c's queued output, then its file run (c->x->zc_*), until the socket
- * would block or all is sent.  Returns 0, or -1 after failing the
- * connection (CLOSING: a reset or a send error, counted; or the file ended
- * before the run did, logged: it shrank after its length was sent, and
- * only closing tells the client).  Progress restarts the write timeout. */
-int srv_send_file(srv_worker *w, srv_conn *c);
+/* Bytes of file runs one connection sends from one flush or one poll's
+ * completion: a fast reader of a large file gives the worker back to its
+ * other connections after this much (the poll, completing at once while
+ * the socket has room, queues it behind them). */
+#define SRV_SENDFILE_BURST (1024u * 1024u)
+
+/* Send c's queued output, then at most max bytes of its file run
+ * (c->x->zc_*), until the socket would block.  Returns the run's bytes
+ * sent, or -1 after failing the connection (CLOSING: a reset or a send
+ * error, counted; or the file ended before the run did, logged: it shrank
+ * after its length was sent, and only closing tells the client).  Progress
+ * restarts the write timeout. */
+int64_t srv_send_file(srv_worker *w, srv_conn *c, uint64_t max);
 
 #endif

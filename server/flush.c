@@ -20,22 +20,21 @@ enum srv_queued {
 	SRV_Q_FILE_DONE, /* a file run went out whole just now: its stream can end */
 };
 
-/* File runs one flush sends whole before the rest wait for the socket: a
- * connection's pipelined requests for large files cannot hold the worker
- * for longer than this many. */
-#define SRV_FLUSH_FILE_RUNS 8
-
 /* Send what is queued, unless a send is in flight: the rest of a short
  * send first, else the pending buffer (every response of the batch), else
- * a file run: from here when sync (the socket usually has room for it, and
- * a poll's round trip is saved), what it does not take after POLLOUT. */
-static enum srv_queued srv_send_queued(srv_worker *w, srv_conn *c, int sync)
+ * a file run: from here while *budget lasts (the socket usually has room
+ * for it, and a poll's round trip is saved), the rest after POLLOUT. */
+static enum srv_queued srv_send_queued(srv_worker *w, srv_conn *c, uint64_t *budget)
 {
 	if (c->send_inflight)
 		return SRV_Q_INFLIGHT;
 	if (c->x && c->x->zc_left) {
-		if (sync && srv_send_file(w, c))
-			return SRV_Q_IDLE; /* failed: CLOSING */
+		if (*budget) {
+			int64_t n = srv_send_file(w, c, *budget);
+			if (n < 0)
+				return SRV_Q_IDLE; /* failed: CLOSING */
+			*budget -= (uint64_t)n;
+		}
 		if (!c->x->zc_left)
 			return SRV_Q_FILE_DONE;
 		srv_wait_writable(w, c);
@@ -108,8 +107,8 @@ static void srv_timer_update(srv_worker *w, srv_conn *c)
 	}
 }
 
-/* Send by state (sync: a file run may go from here). */
-static enum srv_queued srv_flush_once(srv_worker *w, srv_conn *c, int sync)
+/* Send by state (budget: bytes of file runs still allowed from here). */
+static enum srv_queued srv_flush_once(srv_worker *w, srv_conn *c, uint64_t *budget)
 {
 	enum srv_queued q = SRV_Q_IDLE;
 	switch (c->state) {
@@ -121,13 +120,13 @@ static enum srv_queued srv_flush_once(srv_worker *w, srv_conn *c, int sync)
 		 * into the emptied pending buffer.  With no send in flight
 		 * the next flush (there is one: the send's completion) does
 		 * it. */
-		q = srv_send_queued(w, c, sync);
+		q = srv_send_queued(w, c, budget);
 		if (q == SRV_Q_INFLIGHT && c->state != SRV_CS_OPEN)
 			srv_http_continue(&w->http, c);
 		break;
 	case SRV_CS_DRAINING:
 		/* No file run is left here: a stream's end comes first. */
-		if (srv_send_queued(w, c, 0) != SRV_Q_IDLE)
+		if (srv_send_queued(w, c, &(uint64_t){0}) != SRV_Q_IDLE)
 			break;
 		if (c->peer_eof) { /* nobody is left to read our FIN's answer */
 			srv_conn_fail(c);
@@ -149,7 +148,8 @@ static void srv_flush(srv_worker *w, srv_conn *c)
 {
 	if (!c->in_use)
 		return;
-	for (int runs = 0;; runs++) {
+	uint64_t budget = SRV_SENDFILE_BURST;
+	for (;;) {
 		/* The exchange first: more of a file, or the input a pause
 		 * or a stream held back (a no-op while OPEN: answered on
 		 * receipt). */
@@ -157,7 +157,7 @@ static void srv_flush(srv_worker *w, srv_conn *c)
 			srv_http_continue(&w->http, c);
 		/* A file run sent whole here ends its stream: round again,
 		 * which answers what the stream held back. */
-		if (srv_flush_once(w, c, runs < SRV_FLUSH_FILE_RUNS) != SRV_Q_FILE_DONE)
+		if (srv_flush_once(w, c, &budget) != SRV_Q_FILE_DONE)
 			break;
 	}
 	if (c->state == SRV_CS_CLOSING) {

@@ -235,6 +235,9 @@ static int srv_static_resolve_or_shed(srv_http *h, size_t *rel_len, int dir, str
 	size_t len = *rel_len;
 	int fd = srv_static_resolve(h, rel_len, dir, sb);
 	if ((fd == -EMFILE || fd == -ENFILE) && srv_file_cache_shed(&h->files)) {
+		/* the index.html step may have rewritten the path ("." for
+		 * the root becomes "index.html"): h->key holds it whole */
+		memcpy(h->path, h->key, len);
 		h->path[len] = '\0';
 		*rel_len = len;
 		fd = srv_static_resolve(h, rel_len, dir, sb);
@@ -439,7 +442,8 @@ static int srv_static_kept(srv_http *h, srv_static *st, srv_file *f)
 {
 	if (f->resp && f->head_sec == h->wr.date.sec)
 		return 0;
-	if (!f->resp && (f->unkept || f->meta.size > h->files.inline_max || !f->linked))
+	if (!f->resp && (f->unkept_sec == h->wr.date.sec || f->meta.size > h->files.inline_max ||
+			 !f->linked))
 		return 1;
 	srv_validators v = {.etag = st->etag, .etag_len = st->etag_len, .last_modified = st->lm};
 	rb_buf_reset(&st->extra);
@@ -454,7 +458,7 @@ static int srv_static_kept(srv_http *h, srv_static *st, srv_file *f)
 					     st->extra.data) -
 			    head);
 	rb_buf_reset(&st->extra);
-	if (!f->resp && srv_file_keep_body(&h->files, f, n))
+	if (!f->resp && srv_file_keep_body(&h->files, f, n, h->wr.date.sec))
 		return 1;
 	if (n != f->head_len)
 		return 1;

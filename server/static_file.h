@@ -7,7 +7,7 @@
  * the file beneath the root, evaluates the preconditions and the Range, and
  * keeps the decision and the file in x->st and x->file (an entry of the
  * worker's open-file cache, srv_file_cache) or x->file_fd (opened for this
- * request alone when the cache is off or full of files in use).  The response
+ * request alone when the cache is off or no entry could be made).  The response
  * goes out when the request (its body, if any) is done: srv_static_respond()
  * queues the head and as much of the body as fits; a larger body puts the
  * connection in STREAMING, and srv_static_fill() queues the rest as the

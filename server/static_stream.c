@@ -1,15 +1,18 @@
 /*
- * The body of a static response, queued as the sends drain: file bytes
- * read with pread(2) straight into the connection's pending output, and for
- * multipart/byteranges the part headers and the closing delimiter between
- * them.
+ * The body of a static response by read-and-send, queued as the sends
+ * drain: file bytes read with pread(2) straight into the connection's
+ * pending output, and for multipart/byteranges the part headers and the
+ * closing delimiter between them.  Used for small files the open-file
+ * cache does not keep, multipart bodies, and every body under
+ * RB_FAULTS=no-zerocopy; a larger single run goes by sendfile instead
+ * (srv_static_body, srv_send_file), and srv_static_fill then only sees
+ * whether it is done.
  *
  * Why pread on the worker thread, not IORING_OP_READ: a file that is being
  * served is almost always in the page cache, where pread is a copy; it
  * keeps one operation per connection fewer in flight (and so one lifecycle
  * rule simpler).  A cold file on a slow disk stalls this worker for the
- * length of a read of at most SRV_STREAM_CHUNK bytes.  Moving the read to
- * the ring (or splice/sendfile-like zero copy) is the known next step.
+ * length of a read of at most SRV_STREAM_CHUNK bytes.
  */
 #include "static_file.h"
 #include "fmt.h"

@@ -183,7 +183,7 @@ static void srv_on_writable(srv_worker *w, const struct io_uring_cqe *cqe, srv_c
 		srv_conn_abort(w, c);
 		return;
 	}
-	if (srv_send_file(w, c)) {
+	if (srv_send_file(w, c, SRV_SENDFILE_BURST) < 0) {
 		srv_conn_abort(w, c);
 		return;
 	}
