@@ -23,7 +23,7 @@ static unsigned rb_faults_bits;
 const char *rb_faults_allowed(void)
 {
 	return "no-multishot, no-defer-taskrun, no-bufring, tiny-cq, enobufs, short-send, "
-	       "accept-fail, sq-full";
+	       "accept-fail, sq-full, no-zerocopy";
 }
 
 int rb_faults_parse(const char *list, unsigned *bits, char *err, size_t errlen)
