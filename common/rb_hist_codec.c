@@ -299,7 +299,7 @@ int rb_hist_decode_v2(rb_hist *h, const uint8_t *in, size_t n, rb_hist_settings 
 	memcpy(&s.ratio, &rbits, sizeof(s.ratio));
 	if (set)
 		*set = s;
-	rb_layout l;
+	rb_layout l = {0, 0};
 	if (rb_layout_of(&s, &l, err, errlen))
 		return -1;
 	if (payload > n - RB_HIST_V2_HEADER_SIZE)
