@@ -13,7 +13,7 @@ static const struct {
 	{"no-bufring", RB_FAULT_NO_BUFRING},     {"tiny-cq", RB_FAULT_TINY_CQ},
 	{"enobufs", RB_FAULT_ENOBUFS},           {"short-send", RB_FAULT_SHORT_SEND},
 	{"accept-fail", RB_FAULT_ACCEPT_FAIL},   {"sq-full", RB_FAULT_SQ_FULL},
-	{"no-zerocopy", RB_FAULT_NO_ZEROCOPY},
+	{"no-zerocopy", RB_FAULT_NO_ZEROCOPY},   {"no-ktls", RB_FAULT_NO_KTLS},
 };
 #define RB_NFAULTS (sizeof(rb_fault_table) / sizeof(rb_fault_table[0]))
 
@@ -23,7 +23,7 @@ static unsigned rb_faults_bits;
 const char *rb_faults_allowed(void)
 {
 	return "no-multishot, no-defer-taskrun, no-bufring, tiny-cq, enobufs, short-send, "
-	       "accept-fail, sq-full, no-zerocopy";
+	       "accept-fail, sq-full, no-zerocopy, no-ktls";
 }
 
 int rb_faults_parse(const char *list, unsigned *bits, char *err, size_t errlen)
