@@ -4,6 +4,7 @@
 #   rb_require_jemalloc()   -> rb::jemalloc   (libjemalloc-dev)
 #   rb_require_criterion()  -> rb::criterion  (libcriterion-dev)
 #   rb_require_zlib()       -> rb::zlib       (zlib1g-dev)
+#   rb_require_openssl()    -> rb::openssl    (libssl-dev: OpenSSL 3's libssl and libcrypto)
 #
 # Call the function in the CMakeLists.txt that needs the library, then link the target:
 #
@@ -58,4 +59,19 @@ endfunction()
 
 function(rb_require_zlib)
   _rb_find_dep(rb::zlib zlib zlib.h z zlib1g-dev)
+endfunction()
+
+# OpenSSL 3 (rb_tls): CMake's own FindOpenSSL knows libssl's link order and libcrypto, so it is
+# asked instead of pkg-config; the same one-line message when it is missing or older than 3.
+function(rb_require_openssl)
+  if(TARGET rb::openssl)
+    return()
+  endif()
+  find_package(OpenSSL 3 QUIET)
+  if(NOT OPENSSL_FOUND OR NOT TARGET OpenSSL::SSL)
+    message(FATAL_ERROR "OpenSSL 3 not found: apt-get install libssl-dev")
+  endif()
+  add_library(rb::openssl INTERFACE IMPORTED GLOBAL)
+  target_link_libraries(rb::openssl INTERFACE OpenSSL::SSL OpenSSL::Crypto)
+  message(STATUS "Found OpenSSL ${OPENSSL_VERSION}: rb::openssl")
 endfunction()

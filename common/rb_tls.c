@@ -1,0 +1,735 @@
+#include "rb_tls.h"
+#include "rb_buf.h"
+#include "rb_clock.h"
+#include "rb_faults.h"
+#include "rb_log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+struct rb_tls_ctx {
+	SSL_CTX *ssl;
+	int server;
+	int no_resume;
+	/* Client: the last resumable session, for the next session to the same
+	 * name.  One entry: rbload talks to one server. */
+	pthread_mutex_t mu;
+	SSL_SESSION *saved;
+	uint64_t saved_gen; /* bumped on each save */
+	char saved_host[256];
+};
+
+struct rb_tls {
+	SSL *ssl;
+	rb_tls_ctx *ctx;
+	rb_buf in;    /* ciphertext fed, not yet read by OpenSSL (from in.off) */
+	rb_buf plain; /* plaintext written since the last flush */
+	/* Outgoing ciphertext: OpenSSL's records land in out[w]; the owner sends
+	 * out[!w] (lent by rb_tls_pending_out, never appended to, so a send in
+	 * flight over it stays valid).  Swapped when out[!w] is all sent. */
+	rb_buf out[2];
+	int w;
+	uint64_t hs_start_ns, hs_ns;
+	char host[256];
+	uint64_t saved_gen; /* the ctx's saved_gen when this session saved, or 0 */
+	uint8_t hs_done, peer_closed, shut, eof, oom;
+	int alert;           /* a fatal alert the peer sent (its description), or -1 */
+	enum rb_tls_err err; /* the failure, once failed */
+	char errmsg[200];
+};
+
+const char *rb_tls_err_name(enum rb_tls_err kind)
+{
+	static const char *const names[RB_TLS_ERR__COUNT] = {
+		[RB_TLS_ERR_NONE] = "none",
+		[RB_TLS_ERR_HANDSHAKE] = "tls-handshake",
+		[RB_TLS_ERR_CERTIFICATE] = "tls-certificate",
+		[RB_TLS_ERR_ALERT] = "tls-alert",
+		[RB_TLS_ERR_IO] = "tls-io",
+	};
+	return (unsigned)kind < RB_TLS_ERR__COUNT ? names[kind] : "?";
+}
+
+int rb_tls_version_parse(const char *s, int *v)
+{
+	if (!strncasecmp(s, "tlsv", 4))
+		s += 4;
+	else if (!strncasecmp(s, "tls", 3))
+		s += 3;
+	if (!strcmp(s, "1.2"))
+		*v = RB_TLS_V1_2;
+	else if (!strcmp(s, "1.3"))
+		*v = RB_TLS_V1_3;
+	else
+		return -1;
+	return 0;
+}
+
+/* OpenSSL's reason for the oldest error queued (the cause; later ones wrap
+ * it), then an empty queue. */
+static const char *rb_tls_reason(void)
+{
+	unsigned long e = ERR_peek_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	static __thread char buf[64];
+	if (!r) {
+		snprintf(buf, sizeof(buf), e ? "error %lu" : "unknown error", e);
+		r = buf;
+	}
+	ERR_clear_error();
+	return r;
+}
+
+/* ---- the BIO: both directions over the session's buffers ----------------- */
+
+static int rb_tls_bio_write(BIO *b, const char *data, int len)
+{
+	rb_tls *s = BIO_get_data(b);
+	BIO_clear_retry_flags(b);
+	if (len <= 0)
+		return 0;
+	if (rb_buf_append(&s->out[s->w], data, (size_t)len)) {
+		s->oom = 1;
+		return -1;
+	}
+	return len;
+}
+
+static int rb_tls_bio_read(BIO *b, char *buf, int len)
+{
+	rb_tls *s = BIO_get_data(b);
+	BIO_clear_retry_flags(b);
+	size_t avail = s->in.len - s->in.off;
+	if (avail == 0) {
+		if (s->eof)
+			return 0;
+		BIO_set_retry_read(b);
+		return -1;
+	}
+	size_t n = avail < (size_t)len ? avail : (size_t)len;
+	memcpy(buf, s->in.data + s->in.off, n);
+	s->in.off += n;
+	if (s->in.off == s->in.len)
+		rb_buf_reset(&s->in);
+	return (int)n;
+}
+
+static long rb_tls_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)num;
+	(void)ptr;
+	rb_tls *s = BIO_get_data(b);
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_PENDING:
+		return (long)(s->in.len - s->in.off);
+	case BIO_CTRL_WPENDING:
+		return 0; /* everything written is already ours */
+	case BIO_CTRL_EOF:
+		return s->eof && s->in.len == s->in.off;
+	default:
+		return 0; /* kTLS queries among them: not a socket, so no */
+	}
+}
+
+static int rb_tls_bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static int rb_tls_bio_destroy(BIO *b)
+{
+	(void)b;
+	return 1;
+}
+
+static BIO_METHOD *rb_tls_bio_method;
+static pthread_once_t rb_tls_bio_once = PTHREAD_ONCE_INIT;
+
+static void rb_tls_bio_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rb_tls memory");
+	if (!m)
+		return;
+	BIO_meth_set_write(m, rb_tls_bio_write);
+	BIO_meth_set_read(m, rb_tls_bio_read);
+	BIO_meth_set_ctrl(m, rb_tls_bio_ctrl);
+	BIO_meth_set_create(m, rb_tls_bio_create);
+	BIO_meth_set_destroy(m, rb_tls_bio_destroy);
+	rb_tls_bio_method = m;
+}
+
+/* ---- contexts ------------------------------------------------------------ */
+
+static int rb_tls_file_ok(const char *what, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		return 0;
+	}
+	fclose(f);
+	return 1;
+}
+
+static int rb_tls_ctx_common(rb_tls_ctx *c, const rb_tls_opts *o, char *err, size_t errlen)
+{
+	int lo = o->min_version, hi = o->max_version;
+	if ((lo && lo != RB_TLS_V1_2 && lo != RB_TLS_V1_3) ||
+	    (hi && hi != RB_TLS_V1_2 && hi != RB_TLS_V1_3)) {
+		snprintf(err, errlen, "TLS versions: only 1.2 and 1.3");
+		return -1;
+	}
+	if (lo && hi && lo > hi) {
+		snprintf(err, errlen, "TLS minimum version 1.%d above the maximum 1.%d",
+			 lo & 0xff ? (lo & 0xff) - 1 : 0, hi & 0xff ? (hi & 0xff) - 1 : 0);
+		return -1;
+	}
+	if ((lo && !SSL_CTX_set_min_proto_version(c->ssl, lo)) ||
+	    (hi && !SSL_CTX_set_max_proto_version(c->ssl, hi))) {
+		snprintf(err, errlen, "TLS versions: %s", rb_tls_reason());
+		return -1;
+	}
+	if (o->ciphers && !SSL_CTX_set_cipher_list(c->ssl, o->ciphers)) {
+		snprintf(err, errlen, "TLS 1.2 cipher list '%s': %s", o->ciphers, rb_tls_reason());
+		return -1;
+	}
+	if (o->ciphersuites && !SSL_CTX_set_ciphersuites(c->ssl, o->ciphersuites)) {
+		snprintf(err, errlen, "TLS 1.3 cipher suites '%s': %s", o->ciphersuites,
+			 rb_tls_reason());
+		return -1;
+	}
+	/* Renegotiation would re-enter the handshake under a running exchange. */
+	SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION);
+	return 0;
+}
+
+static rb_tls_ctx *rb_tls_ctx_alloc(int server, char *err, size_t errlen)
+{
+	pthread_once(&rb_tls_bio_once, rb_tls_bio_init);
+	rb_tls_ctx *c = calloc(1, sizeof(*c));
+	if (!c || !rb_tls_bio_method) {
+		free(c);
+		snprintf(err, errlen, "TLS: out of memory");
+		return NULL;
+	}
+	c->server = server;
+	pthread_mutex_init(&c->mu, NULL);
+	ERR_clear_error();
+	c->ssl = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	if (!c->ssl) {
+		snprintf(err, errlen, "TLS context: %s", rb_tls_reason());
+		pthread_mutex_destroy(&c->mu);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int rb_tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+			      const unsigned char *in, unsigned int inlen, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	static const unsigned char h11[] = "\x08http/1.1";
+	unsigned char *sel = NULL;
+	if (SSL_select_next_proto(&sel, outlen, h11, sizeof(h11) - 1, in, inlen) ==
+	    OPENSSL_NPN_NEGOTIATED) {
+		*out = sel;
+		return SSL_TLSEXT_ERR_OK;
+	}
+	return SSL_TLSEXT_ERR_ALERT_FATAL; /* no_application_protocol (RFC 7301) */
+}
+
+static int rb_tls_is_mismatch(unsigned long e)
+{
+	int r = ERR_GET_REASON(e);
+	return (ERR_GET_LIB(e) == ERR_LIB_X509 &&
+		(r == X509_R_KEY_VALUES_MISMATCH || r == X509_R_KEY_TYPE_MISMATCH)) ||
+	       (ERR_GET_LIB(e) == ERR_LIB_SSL && r == SSL_R_NO_CERTIFICATE_ASSIGNED);
+}
+
+rb_tls_ctx *rb_tls_server_ctx_new(const char *cert_path, const char *key_path,
+				  const rb_tls_opts *opts, char *err, size_t errlen)
+{
+	static const rb_tls_opts none;
+	const rb_tls_opts *o = opts ? opts : &none;
+	if (!rb_tls_file_ok("certificate", cert_path, err, errlen) ||
+	    !rb_tls_file_ok("key", key_path, err, errlen))
+		return NULL;
+	rb_tls_ctx *c = rb_tls_ctx_alloc(1, err, errlen);
+	if (!c)
+		return NULL;
+	if (!SSL_CTX_use_certificate_chain_file(c->ssl, cert_path)) {
+		snprintf(err, errlen, "certificate %s: %s", cert_path, rb_tls_reason());
+		goto fail;
+	}
+	if (!SSL_CTX_use_PrivateKey_file(c->ssl, key_path, SSL_FILETYPE_PEM)) {
+		if (rb_tls_is_mismatch(ERR_peek_last_error()))
+			snprintf(err, errlen, "key %s does not match certificate %s: %s", key_path,
+				 cert_path, rb_tls_reason());
+		else
+			snprintf(err, errlen, "key %s: %s", key_path, rb_tls_reason());
+		goto fail;
+	}
+	if (!SSL_CTX_check_private_key(c->ssl)) {
+		snprintf(err, errlen, "key %s does not match certificate %s: %s", key_path,
+			 cert_path, rb_tls_reason());
+		goto fail;
+	}
+	if (rb_tls_ctx_common(c, o, err, errlen))
+		goto fail;
+	SSL_CTX_set_alpn_select_cb(c->ssl, rb_tls_alpn_select, NULL);
+	/* Stateless tickets only: no server-side store to grow or share.  Not
+	 * SSL_SESS_CACHE_OFF: with it OpenSSL sends an empty session id, and
+	 * clients do not keep such sessions. */
+	SSL_CTX_set_session_cache_mode(c->ssl,
+				       SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_set_session_id_context(c->ssl, (const unsigned char *)"ringbench", 9);
+	if (o->no_tickets) {
+		SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(c->ssl, 0);
+	}
+	return c;
+fail:
+	rb_tls_ctx_free(c);
+	return NULL;
+}
+
+/* The client's cache: keep the newest resumable session (OpenSSL calls this
+ * after a full handshake in TLS 1.2, on each NewSessionTicket in TLS 1.3).
+ * A copy: OpenSSL marks the connection's own session object not resumable
+ * when the connection is freed without close_notify (a run that ends, a
+ * server that just closes), which RFC 5246 (since TLS 1.1) and RFC 8446 do
+ * not ask for; a fatal error drops the copy instead (rb_tls_forget). */
+static int rb_tls_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	rb_tls *s = SSL_get_app_data(ssl);
+	if (!s || s->ctx->no_resume || !SSL_SESSION_is_resumable(sess))
+		return 0;
+	SSL_SESSION *copy = SSL_SESSION_dup(sess);
+	if (!copy)
+		return 0;
+	rb_tls_ctx *c = s->ctx;
+	pthread_mutex_lock(&c->mu);
+	SSL_SESSION *old = c->saved;
+	c->saved = copy;
+	s->saved_gen = ++c->saved_gen;
+	snprintf(c->saved_host, sizeof(c->saved_host), "%s", s->host);
+	pthread_mutex_unlock(&c->mu);
+	if (old)
+		SSL_SESSION_free(old);
+	return 0; /* OpenSSL keeps its own reference to sess */
+}
+
+/* "Any connection terminated with a fatal alert MUST NOT be resumed" (RFC
+ * 5246 7.2.2): a failed session takes back what it saved, if still newest. */
+static void rb_tls_forget(rb_tls *s)
+{
+	rb_tls_ctx *c = s->ctx;
+	if (c->server || !s->saved_gen)
+		return;
+	SSL_SESSION *drop = NULL;
+	pthread_mutex_lock(&c->mu);
+	if (c->saved_gen == s->saved_gen) {
+		drop = c->saved;
+		c->saved = NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (drop)
+		SSL_SESSION_free(drop);
+}
+
+rb_tls_ctx *rb_tls_client_ctx_new(const rb_tls_opts *opts, char *err, size_t errlen)
+{
+	static const rb_tls_opts none;
+	const rb_tls_opts *o = opts ? opts : &none;
+	if (o->cafile && !rb_tls_file_ok("CA file", o->cafile, err, errlen))
+		return NULL;
+	rb_tls_ctx *c = rb_tls_ctx_alloc(0, err, errlen);
+	if (!c)
+		return NULL;
+	c->no_resume = o->no_resume;
+	if (rb_tls_ctx_common(c, o, err, errlen))
+		goto fail;
+	if (o->insecure) {
+		SSL_CTX_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
+	} else {
+		SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+		if (o->cafile) {
+			if (!SSL_CTX_load_verify_locations(c->ssl, o->cafile, NULL)) {
+				snprintf(err, errlen, "CA file %s: %s", o->cafile, rb_tls_reason());
+				goto fail;
+			}
+		} else if (!SSL_CTX_set_default_verify_paths(c->ssl)) {
+			snprintf(err, errlen, "the system's CA store: %s", rb_tls_reason());
+			goto fail;
+		}
+	}
+	static const unsigned char h11[] = "\x08http/1.1";
+	if (SSL_CTX_set_alpn_protos(c->ssl, h11, sizeof(h11) - 1)) { /* 0 is success */
+		snprintf(err, errlen, "TLS ALPN: %s", rb_tls_reason());
+		goto fail;
+	}
+	SSL_CTX_set_session_cache_mode(c->ssl,
+				       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(c->ssl, rb_tls_new_session);
+	return c;
+fail:
+	rb_tls_ctx_free(c);
+	return NULL;
+}
+
+void rb_tls_ctx_free(rb_tls_ctx *c)
+{
+	if (!c)
+		return;
+	SSL_CTX_free(c->ssl);
+	if (c->saved)
+		SSL_SESSION_free(c->saved);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+/* Note the alerts the peer sends: the failure they cause is named by them. */
+static void rb_tls_info(const SSL *ssl, int where, int ret)
+{
+	if ((where & SSL_CB_READ_ALERT) != SSL_CB_READ_ALERT) /* not the ones we send */
+		return;
+	rb_tls *s = SSL_get_app_data(ssl);
+	int desc = ret & 0xff;
+	if (s && desc != SSL_AD_CLOSE_NOTIFY && desc != SSL_AD_USER_CANCELLED && s->alert < 0)
+		s->alert = desc;
+}
+
+rb_tls *rb_tls_new(rb_tls_ctx *ctx, const char *host)
+{
+	rb_tls *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->ctx = ctx;
+	s->alert = -1;
+	ERR_clear_error();
+	s->ssl = SSL_new(ctx->ssl);
+	BIO *b = s->ssl ? BIO_new(rb_tls_bio_method) : NULL;
+	if (!b)
+		goto fail;
+	BIO_set_data(b, s);
+	SSL_set_bio(s->ssl, b, b); /* one reference, taken by the SSL */
+	SSL_set_app_data(s->ssl, s);
+	SSL_set_info_callback(s->ssl, rb_tls_info);
+	if (ctx->server) {
+		SSL_set_accept_state(s->ssl);
+		return s;
+	}
+	SSL_set_connect_state(s->ssl);
+	if (host && *host) {
+		snprintf(s->host, sizeof(s->host), "%s", host);
+		unsigned char addr[16];
+		if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1) {
+			if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl), host))
+				goto fail;
+		} else if (!SSL_set_tlsext_host_name(s->ssl, host) ||
+			   !SSL_set1_host(s->ssl, host)) {
+			goto fail;
+		}
+	}
+	SSL_set_hostflags(s->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS); /* as curl does */
+	if (!ctx->no_resume) {
+		pthread_mutex_lock(&ctx->mu);
+		if (ctx->saved && !strcmp(ctx->saved_host, s->host))
+			SSL_set_session(s->ssl, ctx->saved); /* takes its own reference */
+		pthread_mutex_unlock(&ctx->mu);
+	}
+	return s;
+fail:
+	ERR_clear_error();
+	rb_tls_free(s);
+	return NULL;
+}
+
+void rb_tls_free(rb_tls *s)
+{
+	if (!s)
+		return;
+	SSL_free(s->ssl); /* frees the BIO */
+	rb_buf_free(&s->in);
+	rb_buf_free(&s->plain);
+	rb_buf_free(&s->out[0]);
+	rb_buf_free(&s->out[1]);
+	free(s);
+}
+
+int rb_tls_feed(rb_tls *s, const void *data, size_t len)
+{
+	if (s->in.off && s->in.off == s->in.len)
+		rb_buf_reset(&s->in);
+	else if (s->in.off > 4096 && s->in.off * 2 > s->in.len)
+		rb_buf_consume(&s->in, s->in.off);
+	return rb_buf_append(&s->in, data, len);
+}
+
+void rb_tls_feed_eof(rb_tls *s)
+{
+	s->eof = 1;
+}
+
+static int rb_tls_set_error(rb_tls *s, enum rb_tls_err kind, const char *fmt, const char *arg)
+{
+	s->err = kind;
+	rb_tls_forget(s);
+	snprintf(s->errmsg, sizeof(s->errmsg), fmt, arg);
+	ERR_clear_error();
+	return RB_TLS_ERROR;
+}
+
+/* What an OpenSSL call that returned ret means: RB_TLS_WANT, RB_TLS_CLOSED,
+ * or a failure classified once, here. */
+static int rb_tls_result(rb_tls *s, int ret)
+{
+	int e = SSL_get_error(s->ssl, ret);
+	unsigned long first = ERR_peek_error();
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		ERR_clear_error();
+		return RB_TLS_WANT;
+	case SSL_ERROR_ZERO_RETURN:
+		ERR_clear_error();
+		s->peer_closed = 1;
+		return RB_TLS_CLOSED;
+	default:
+		break;
+	}
+	if (s->oom)
+		return rb_tls_set_error(s, s->hs_done ? RB_TLS_ERR_IO : RB_TLS_ERR_HANDSHAKE, "%s",
+					"out of memory");
+	long vr = SSL_get_verify_result(s->ssl);
+	if (!s->ctx->server && vr != X509_V_OK &&
+	    ERR_GET_REASON(first) == SSL_R_CERTIFICATE_VERIFY_FAILED)
+		return rb_tls_set_error(s, RB_TLS_ERR_CERTIFICATE, "certificate verify failed: %s",
+					X509_verify_cert_error_string(vr));
+	if (s->alert >= 0)
+		return rb_tls_set_error(s, RB_TLS_ERR_ALERT, "%s",
+					SSL_alert_desc_string_long(s->alert));
+	if ((e == SSL_ERROR_SYSCALL && !first) ||
+	    (ERR_GET_LIB(first) == ERR_LIB_SSL &&
+	     ERR_GET_REASON(first) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+		if (!s->hs_done)
+			return rb_tls_set_error(s, RB_TLS_ERR_HANDSHAKE, "%s",
+						"connection closed during the handshake");
+		return rb_tls_set_error(s, RB_TLS_ERR_IO, "%s",
+					"truncated: connection closed without close_notify");
+	}
+	const char *why = first ? ERR_reason_error_string(first) : NULL;
+	return rb_tls_set_error(s, s->hs_done ? RB_TLS_ERR_IO : RB_TLS_ERR_HANDSHAKE, "%s",
+				why ? why : "TLS error");
+}
+
+static int rb_tls_seal(rb_tls *s)
+{
+	const char *p = s->plain.data;
+	size_t left = s->plain.len;
+	while (left) {
+		size_t n = left < INT_MAX ? left : INT_MAX, wrote = 0;
+		ERR_clear_error();
+		if (!SSL_write_ex(s->ssl, p, n, &wrote)) {
+			int r = rb_tls_result(s, 0);
+			if (r != RB_TLS_ERROR) /* a write needs no input here: say so */
+				r = rb_tls_set_error(s, RB_TLS_ERR_IO, "%s", "write refused");
+			return r;
+		}
+		p += wrote;
+		left -= wrote;
+	}
+	rb_buf_trim(&s->plain, 65536);
+	return 0;
+}
+
+int rb_tls_handshake(rb_tls *s)
+{
+	if (s->err)
+		return RB_TLS_ERROR;
+	if (s->hs_done)
+		return 1;
+	if (!s->hs_start_ns)
+		s->hs_start_ns = rb_now_ns();
+	ERR_clear_error();
+	int r = SSL_do_handshake(s->ssl);
+	if (r != 1) {
+		r = rb_tls_result(s, r);
+		return r == RB_TLS_CLOSED ? rb_tls_set_error(s, RB_TLS_ERR_HANDSHAKE, "%s",
+							     "close_notify during the handshake")
+					  : r;
+	}
+	s->hs_done = 1;
+	s->hs_ns = rb_now_ns() - s->hs_start_ns;
+	if (s->plain.len && !s->shut && rb_tls_seal(s))
+		return RB_TLS_ERROR;
+	return 1;
+}
+
+int rb_tls_read(rb_tls *s, void *buf, size_t cap)
+{
+	if (s->err)
+		return RB_TLS_ERROR;
+	if (s->peer_closed)
+		return RB_TLS_CLOSED;
+	if (!s->hs_done) {
+		int r = rb_tls_handshake(s);
+		if (r != 1)
+			return r;
+	}
+	if (cap > INT_MAX)
+		cap = INT_MAX;
+	size_t n = 0;
+	ERR_clear_error();
+	if (SSL_read_ex(s->ssl, buf, cap, &n))
+		return (int)n;
+	return rb_tls_result(s, 0);
+}
+
+int rb_tls_write(rb_tls *s, const void *data, size_t len)
+{
+	if (s->err || s->shut)
+		return -1;
+	return rb_buf_append(&s->plain, data, len);
+}
+
+int rb_tls_flush(rb_tls *s)
+{
+	if (s->err)
+		return RB_TLS_ERROR;
+	if (!s->hs_done || !s->plain.len)
+		return 0;
+	return rb_tls_seal(s);
+}
+
+size_t rb_tls_pending_out(rb_tls *s, const char **p)
+{
+	rb_buf *tx = &s->out[!s->w];
+	if (tx->off == tx->len && s->out[s->w].len) {
+		rb_buf_reset(tx);
+		s->w = !s->w; /* the written side becomes the lent side */
+		tx = &s->out[!s->w];
+	}
+	*p = tx->data ? tx->data + tx->off : NULL;
+	return tx->len - tx->off;
+}
+
+void rb_tls_consumed_out(rb_tls *s, size_t n)
+{
+	rb_buf *tx = &s->out[!s->w];
+	size_t left = tx->len - tx->off;
+	tx->off += n < left ? n : left;
+	if (tx->off == tx->len)
+		rb_buf_trim(tx, 256 * 1024);
+}
+
+int rb_tls_shutdown(rb_tls *s)
+{
+	if (s->err)
+		return RB_TLS_ERROR;
+	if (s->shut)
+		return 0;
+	if (s->hs_done) {
+		if (rb_tls_flush(s))
+			return RB_TLS_ERROR;
+		ERR_clear_error();
+		int r = SSL_shutdown(s->ssl); /* 0: ours sent; 1: both ways */
+		if (r < 0 && rb_tls_result(s, r) == RB_TLS_ERROR)
+			return RB_TLS_ERROR;
+		ERR_clear_error();
+	}
+	s->shut = 1; /* before the handshake completes there is nothing to close */
+	return 0;
+}
+
+enum rb_tls_err rb_tls_error(const rb_tls *s, const char **msg)
+{
+	if (msg)
+		*msg = s->err ? s->errmsg : "";
+	return s->err;
+}
+
+int rb_tls_get_facts(const rb_tls *s, rb_tls_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!s->hs_done)
+		return -1;
+	f->version = SSL_get_version(s->ssl);
+	f->cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(s->ssl));
+	f->resumed = SSL_session_reused(s->ssl);
+	const unsigned char *a = NULL;
+	unsigned int alen = 0;
+	SSL_get0_alpn_selected(s->ssl, &a, &alen);
+	if (alen >= sizeof(f->alpn))
+		alen = sizeof(f->alpn) - 1;
+	if (alen)
+		memcpy(f->alpn, a, alen);
+	f->handshake_ns = s->hs_ns;
+	return 0;
+}
+
+/* ---- kernel TLS ---------------------------------------------------------- */
+
+int rb_tls_ktls_probe(const char *ulp_path, unsigned faults, char *why, size_t whylen)
+{
+	if (faults & RB_FAULT_NO_KTLS) {
+		snprintf(why, whylen, "RB_FAULTS=no-ktls");
+		return 0;
+	}
+	FILE *f = fopen(ulp_path, "r");
+	if (!f) {
+		snprintf(why, whylen, "cannot read %s: %s", ulp_path, strerror(errno));
+		return 0;
+	}
+	char line[256] = "";
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	char copy[256];
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (char *save = NULL, *t = strtok_r(copy, " \t", &save); t;
+	     t = strtok_r(NULL, " \t", &save))
+		if (!strcmp(t, "tls"))
+			return 1;
+	snprintf(why, whylen, "the kernel offers no tls ULP (%s: \"%s\")", ulp_path, line);
+	return 0;
+}
+
+static int rb_tls_ktls_yes;
+static pthread_once_t rb_tls_ktls_once = PTHREAD_ONCE_INIT;
+
+static void rb_tls_ktls_decide(void)
+{
+	char why[320];
+	rb_tls_ktls_yes = rb_tls_ktls_probe("/proc/sys/net/ipv4/tcp_available_ulp", rb_faults(),
+					    why, sizeof(why));
+	if (!rb_tls_ktls_yes)
+		rb_log("kTLS off, TLS records in user space: %s", why);
+	else
+		rb_log("kTLS: the kernel offers the tls ULP, but the key hand-over is not built "
+		       "yet (docs/tls.md): TLS records in user space");
+}
+
+int rb_tls_ktls_available(void)
+{
+	pthread_once(&rb_tls_ktls_once, rb_tls_ktls_decide);
+	return rb_tls_ktls_yes;
+}
