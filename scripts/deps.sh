@@ -17,9 +17,11 @@
 #   rb_section TITLE   prints a section header.
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
-RB_PKGS_BUILD=(cmake make gcc libc6-dev pkg-config git jq liburing-dev libjemalloc-dev zlib1g-dev)
+RB_PKGS_BUILD=(cmake make gcc libc6-dev pkg-config git jq liburing-dev libjemalloc-dev zlib1g-dev
+	libssl-dev) # OpenSSL 3: rb_tls (docs/tls.md)
 # shellcheck disable=SC2034
-RB_PKGS_TEST=(libcriterion-dev iproute2 procps) # ip netns and sysctl: rbload --source tests
+RB_PKGS_TEST=(libcriterion-dev iproute2 procps # ip netns and sysctl: rbload --source tests
+	openssl)                                      # certificates and s_server: common_tls
 # shellcheck disable=SC2034
 RB_PKGS_TEST_OPTIONAL=(default-jre-headless libhdrhistogram-java) # HdrHistogram's log reader: rbload --hlog's test
 # shellcheck disable=SC2034
