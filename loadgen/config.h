@@ -80,6 +80,8 @@ typedef struct lg_config {
 	const char *hgrm_path;
 	const char *hlog_path; /* --hlog: HdrHistogram interval log, one line per second */
 	double start_at;       /* --start-at: the window starts then (epoch s); 0: at once */
+	int keep_intervals;    /* not a flag: keep every second's histograms as --hlog does,
+				* without the file (rbload-mpi sums them over its ranks) */
 	int quiet;
 	int progress; /* -1: decide by isatty(stderr) */
 } lg_config;

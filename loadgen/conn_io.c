@@ -489,6 +489,7 @@ static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
 		int first = !c->opened_before && !c->failed_before;
 		c->failed_before = 1;
 		w->first_failures += first;
+		atomic_fetch_add_explicit(&w->run->connect_failures, 1, memory_order_relaxed);
 		/* No connection has succeeded: the server cannot be reached, and
 		 * the run stops.  Out of ports, connects fail at submission, ahead
 		 * of the batch's successes: that is decided once every first
@@ -516,6 +517,8 @@ static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
 		return;
 	}
 	atomic_store_explicit(&w->run->ever_connected, 1, memory_order_relaxed);
+	if (!c->opened_before)
+		atomic_fetch_add_explicit(&w->run->conns_up, 1, memory_order_relaxed);
 	c->state = LG_C_OPEN;
 	c->ready_ns = c->last_io_ns = w->now;
 	if (lg_in_window(w)) {

@@ -57,8 +57,7 @@ static lg_hbin *lg_hsum_bin(lg_hsum *s, int64_t key)
 	return b;
 }
 
-/* Decode bin b into out with its exact figures. */
-static int lg_hsum_decode(const lg_hbin *b, rb_hist *out)
+int lg_hbin_decode(const lg_hbin *b, rb_hist *out)
 {
 	char err[256];
 	rb_hist_reset(out);
@@ -84,7 +83,7 @@ int lg_hsum_add(lg_hsum *s, int64_t key, double length_s, const rb_hist *h)
 		return -ENOMEM;
 	const rb_hist *src = h;
 	if (b->count && h->total) {
-		if (lg_hsum_decode(b, &s->scratch) || rb_hist_merge(&s->scratch, h))
+		if (lg_hbin_decode(b, &s->scratch) || rb_hist_merge(&s->scratch, h))
 			return -EINVAL;
 		src = &s->scratch;
 	}
@@ -113,5 +112,5 @@ int lg_hsum_get(lg_hsum *s, size_t i, rb_hist *out)
 {
 	if (i >= s->n || out->highest != s->highest)
 		return -EINVAL;
-	return lg_hsum_decode(&s->bins[i], out);
+	return lg_hbin_decode(&s->bins[i], out);
 }

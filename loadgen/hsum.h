@@ -45,6 +45,11 @@ void lg_hsum_free(lg_hsum *s);
  * 0, -EINVAL (another layout) or -ENOMEM (the bin is unchanged). */
 int lg_hsum_add(lg_hsum *s, int64_t key, double length_s, const rb_hist *h);
 
+/* Bin b's histogram into out (reset first) with its exact count, min, max
+ * and sum: a bin of this lg_hsum, or one rebuilt from another process's
+ * (its figures and V2 bytes).  0, or -EINVAL (bytes that do not decode). */
+int lg_hbin_decode(const lg_hbin *b, rb_hist *out);
+
 /* Bin i's histogram into out (set up with the same highest; reset first),
  * with its exact count, min, max and sum.  0 or -EINVAL. */
 int lg_hsum_get(lg_hsum *s, size_t i, rb_hist *out);

@@ -43,6 +43,32 @@ static void lg_report_phase(FILE *f, const char *name, const rb_hist *h)
 		lg_fmt_ns((double)rb_hist_max(h), d, sizeof(d)));
 }
 
+/* rbload-mpi: a line per rank (CPU: its threads' share of their CPUs, and
+ * the busiest thread's; skew: how late its window opened, on its clock;
+ * offset: its clock against rank 0's). */
+static void lg_report_ranks(const lg_result *r, FILE *f)
+{
+	char a[32], b[32], off[40];
+	fprintf(f, "Ranks: %4s  %-20s %7s %11s %12s %5s %5s %7s %9s %9s\n", "rank", "host", "conns",
+		"requests", "req/s", "CPU", "max", "errors", "skew", "offset");
+	for (uint32_t i = 0; i < r->nranks; i++) {
+		const lg_rank *k = &r->ranks[i];
+		double secs = k->duration_s > 0 ? k->duration_s : 1;
+		double share = k->threads ? k->cpu_s / (secs * k->threads) : 0;
+		double ns = k->clock_offset_s * 1e9;
+		snprintf(off, sizeof(off), "%s%s", ns < 0 ? "-" : "",
+			 lg_fmt_ns(ns < 0 ? -ns : ns, b, sizeof(b)));
+		fprintf(f,
+			"       %4u  %-20.20s %7u %11" PRIu64 " %12.1f %4.0f%% %4.0f%% %7" PRIu64
+			" %9s %9s\n",
+			k->rank, k->host, k->connections, k->requests, (double)k->requests / secs,
+			share * 100, k->busy_max * 100, k->errors,
+			lg_fmt_ns(k->skew_s * 1e9, a, sizeof(a)), off);
+		if (k->stopped[0])
+			fprintf(f, "         rank %u stopped early: %s\n", k->rank, k->stopped);
+	}
+}
+
 /* After the rates: CPU, errors, status codes, connections, warnings. */
 static void lg_report_tail(const lg_result *r, FILE *f)
 {
@@ -102,6 +128,8 @@ static void lg_report_tail(const lg_result *r, FILE *f)
 	char warn[512];
 	if (lg_saturation(r, warn, sizeof(warn)))
 		fprintf(f, "Warning: %s\n", warn);
+	if (r->nranks)
+		lg_report_ranks(r, f);
 }
 
 void lg_report_human(const lg_result *r, FILE *f)
@@ -111,9 +139,14 @@ void lg_report_human(const lg_result *r, FILE *f)
 	char a[32], b[32], c[32], d[32];
 	int open = cfg->mode == LG_MODE_OPEN;
 
-	fprintf(f, "  %u thread%s, %u connection%s, pipeline %u", cfg->threads,
-		cfg->threads == 1 ? "" : "s", cfg->connections, cfg->connections == 1 ? "" : "s",
-		cfg->pipeline);
+	if (r->nranks) /* rbload-mpi: threads are per rank (the first rank's here) */
+		fprintf(f, "  %u rank%s of %u thread%s, %u connection%s, pipeline %u", r->nranks,
+			r->nranks == 1 ? "" : "s", cfg->threads, cfg->threads == 1 ? "" : "s",
+			cfg->connections, cfg->connections == 1 ? "" : "s", cfg->pipeline);
+	else
+		fprintf(f, "  %u thread%s, %u connection%s, pipeline %u", cfg->threads,
+			cfg->threads == 1 ? "" : "s", cfg->connections,
+			cfg->connections == 1 ? "" : "s", cfg->pipeline);
 	if (open)
 		fprintf(f, ", open loop at %.0f req/s", cfg->rate);
 	fprintf(f, "; %.2fs measured%s\n", r->duration_s, r->interrupted ? " (interrupted)" : "");

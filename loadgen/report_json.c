@@ -79,6 +79,39 @@ static void lg_json_ring(const lg_result *r, FILE *f)
 	fprintf(f, "]},\n");
 }
 
+/* rbload-mpi: one object per rank, so a saturated or failing load host shows. */
+static void lg_json_ranks(const lg_result *r, FILE *f)
+{
+	fprintf(f, ",\n  \"ranks\": [");
+	for (uint32_t i = 0; i < r->nranks; i++) {
+		const lg_rank *k = &r->ranks[i];
+		double secs = k->duration_s > 0 ? k->duration_s : 0;
+		fprintf(f, "%s\n    {\"rank\": %u, \"host\": ", i ? "," : "", k->rank);
+		lg_json_str(f, k->host);
+		fprintf(f,
+			", \"connections\": %u, \"threads\": %u, \"cpus_allowed\": %u, "
+			"\"requests\": %" PRIu64 ", \"sent\": %" PRIu64 ", \"errors\": %" PRIu64
+			", \"duration_s\": %.6f, \"requests_per_s\": %.3f",
+			k->connections, k->threads, k->cpus_allowed, k->requests, k->sent,
+			k->errors, secs, secs > 0 ? (double)k->requests / secs : 0.0);
+		lg_json_num(f, ", \"rate_requested\": ", k->rate_requested > 0, 3,
+			    k->rate_requested);
+		fprintf(f,
+			",\n     \"cpu_s\": %.6f, \"cpu_share\": %.4f, \"busy_max\": %.4f, "
+			"\"start_skew_us\": %.3f, \"clock_offset_us\": %.3f, \"clock_rtt_us\": %.3f, "
+			"\"stopped_early\": ",
+			k->cpu_s, secs > 0 && k->threads ? k->cpu_s / (secs * k->threads) : 0.0,
+			k->busy_max, k->skew_s * 1e6, k->clock_offset_s * 1e6,
+			k->clock_rtt_s * 1e6);
+		if (k->stopped[0])
+			lg_json_str(f, k->stopped);
+		else
+			fputs("null", f);
+		fputc('}', f);
+	}
+	fprintf(f, "\n  ]");
+}
+
 static void lg_json_body(const lg_result *r, FILE *f)
 {
 	const lg_config *cfg = r->cfg;
@@ -143,6 +176,8 @@ static void lg_json_body(const lg_result *r, FILE *f)
 	lg_json_num(f, ", \"slow_recv_bps\": ", cfg->slow_recv_bps > 0, 0,
 		    (double)cfg->slow_recv_bps);
 	lg_json_num(f, ", \"start_at\": ", cfg->start_at > 0, 3, cfg->start_at);
+	if (r->nranks)
+		fprintf(f, ", \"ranks\": %u", r->nranks);
 	fprintf(f, "},\n");
 
 	fprintf(f, "  \"environment\": {\"kernel\": ");
@@ -241,7 +276,10 @@ static void lg_json_body(const lg_result *r, FILE *f)
 			i ? "," : "", i + 1, p->requests, p->errors, p->connects,
 			(double)p->p50_ns / 1e3, (double)p->p99_ns / 1e3, (double)p->max_ns / 1e3);
 	}
-	fprintf(f, "%s]\n}\n", r->run->nseries ? "\n  " : "");
+	fprintf(f, "%s]", r->run->nseries ? "\n  " : "");
+	if (r->nranks)
+		lg_json_ranks(r, f);
+	fprintf(f, "\n}\n");
 }
 
 int lg_report_json(const lg_result *r, const char *path)

@@ -25,6 +25,21 @@ typedef struct lg_env {
 	const char *parser_variant;
 } lg_env;
 
+/* rbload-mpi: one rank's part of the run (the report's `ranks`). */
+typedef struct lg_rank {
+	char host[64];
+	uint32_t rank;
+	uint32_t connections, threads; /* its share, and its threads */
+	uint32_t cpus_allowed;         /* CPUs in its affinity mask */
+	double rate_requested;         /* open loop: its share of -R; 0 otherwise */
+	uint64_t requests, sent, errors;
+	double duration_s, cpu_s, busy_max;
+	double skew_s;         /* its last thread saw the window open this late (its clock) */
+	double clock_offset_s; /* its wall clock minus rank 0's, measured before the start */
+	double clock_rtt_s;    /* the round trip that measure was taken over */
+	char stopped[192];     /* why its run stopped early, "" if it did not */
+} lg_rank;
+
 typedef struct lg_result {
 	const lg_config *cfg;
 	const lg_run *run;
@@ -37,7 +52,9 @@ typedef struct lg_result {
 	double cpu_user_s, cpu_sys_s;
 	double busy_max; /* the busiest thread's CPU time over the window */
 	long max_rss_bytes;
-	int interrupted; /* SIGINT/SIGTERM ended it early */
+	int interrupted;      /* SIGINT/SIGTERM ended it early */
+	const lg_rank *ranks; /* rbload-mpi: every rank's part, rank order */
+	uint32_t nranks;      /* 0: a plain rbload run */
 } lg_result;
 
 void lg_env_read(lg_env *e);

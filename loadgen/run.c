@@ -22,7 +22,7 @@ int lg_run_init(lg_run *r, const lg_config *cfg, uint32_t nworkers)
 		if (rc)
 			return rc;
 	}
-	if (cfg->hlog_path) {
+	if (cfg->hlog_path || cfg->keep_intervals) {
 		r->hlog = 1;
 		if (lg_hsum_init(&r->hlog_corr, RB_HIST_HOUR_NS) ||
 		    lg_hsum_init(&r->hlog_unc, RB_HIST_HOUR_NS))
@@ -32,6 +32,25 @@ int lg_run_init(lg_run *r, const lg_config *cfg, uint32_t nworkers)
 				return -ENOMEM;
 	}
 	return 0;
+}
+
+void lg_run_clock_at(lg_run *r, double at, double wall, uint64_t mono, uint64_t earliest,
+		     uint64_t phase_ns)
+{
+	const lg_config *cfg = r->cfg;
+	double ahead = at - wall;
+	uint64_t when = mono + (ahead > 0 ? (uint64_t)(ahead * 1e9) : 0);
+	uint64_t start = when > earliest ? when : earliest;
+	uint64_t t0 = start > earliest + cfg->warmup_ns ? start - cfg->warmup_ns : earliest;
+	if (cfg->mode == LG_MODE_OPEN)
+		t0 += phase_ns;
+	r->measure_end = cfg->duration_ns ? start + cfg->duration_ns : UINT64_MAX;
+	r->measure_start = start;
+	r->t0 = t0;
+	/* On time, the window starts at the instant itself (not one rounded
+	 * through the monotonic clock): logs of several processes line up. */
+	r->measure_start_wall =
+		start == when && ahead >= 0 ? at : wall + ((double)start - (double)mono) / 1e9;
 }
 
 void lg_run_free(lg_run *r)

@@ -27,16 +27,22 @@ typedef struct lg_run {
 	const lg_config *cfg;
 	uint32_t nworkers;
 
-	/* Clock points (CLOCK_MONOTONIC ns), set before the workers start. */
-	uint64_t open_t0;          /* connections open from here (--ramp, --conn-rate) */
-	uint64_t t0;               /* the schedule's origin: requests are sent from here */
-	uint64_t measure_start;    /* t0 + warm-up */
-	uint64_t measure_end;      /* measure_start + duration, or UINT64_MAX */
-	double measure_start_wall; /* measure_start on the wall clock (epoch s) */
+	/* Clock points (CLOCK_MONOTONIC ns), set before the workers start;
+	 * or, when the start is held (rbload-mpi: the ranks agree on it once
+	 * their connections are open), t0 and measure_start LG_HELD and
+	 * measure_end UINT64_MAX until main publishes them (lg_run_clock_at)
+	 * while the workers run: hence atomic.  Nothing is sent before t0. */
+	uint64_t open_t0;               /* connections open from here (--ramp, --conn-rate) */
+	_Atomic uint64_t t0;            /* the schedule's origin: requests are sent from here */
+	_Atomic uint64_t measure_start; /* t0 + warm-up */
+	_Atomic uint64_t measure_end;   /* measure_start + duration, or UINT64_MAX */
+	double measure_start_wall;      /* measure_start on the wall clock (epoch s) */
 
 	atomic_int stop;           /* SIGINT/SIGTERM or a fatal error: finish now */
 	atomic_int ever_connected; /* some connection has been established */
 	atomic_uint workers_done;
+	atomic_uint conns_up;         /* connections established at least once */
+	atomic_uint connect_failures; /* connects that failed (every one, warm-up included) */
 
 	pthread_mutex_t lock; /* the fatal message and the series */
 	char fatal[1024];     /* first fatal error, "" if none */
@@ -61,7 +67,20 @@ typedef struct lg_run {
 	int hlog_failed; /* out of memory: the log would be incomplete */
 } lg_run;
 
+/* A held start: far enough ahead that no clock reaches it, small enough
+ * that a second added to it does not wrap (about 146 years of uptime). */
+#define LG_HELD (UINT64_C(1) << 62)
+
 int lg_run_init(lg_run *r, const lg_config *cfg, uint32_t nworkers);
+
+/* The clock points of a window that opens at wall-clock instant `at` (epoch
+ * s), given the wall clock and the monotonic one read together (wall, mono):
+ * requests go from `at` - warm-up, no sooner than `earliest` (monotonic), the
+ * window opens at `at` (no sooner than earliest either) and lasts the
+ * duration.  In open loop the schedule starts phase_ns later (rbload-mpi's
+ * ranks interleave their requests).  measure_end is stored first, t0 last. */
+void lg_run_clock_at(lg_run *r, double at, double wall, uint64_t mono, uint64_t earliest,
+		     uint64_t phase_ns);
 void lg_run_free(lg_run *r);
 
 /* Record the first fatal error and stop the run. */

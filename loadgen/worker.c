@@ -274,6 +274,7 @@ static uint64_t lg_before_wait(void *owner)
 	w->now = rb_now_ns();
 	if (!w->cpu_started && w->now >= run->measure_start) {
 		w->cpu_started = 1;
+		w->window_seen_ns = w->now; /* how late it saw the window open */
 		w->cpu_user_ns = lg_thread_cpu_ns(&w->cpu_sys_ns);
 	}
 	if (!w->sending && w->now >= run->t0) {

@@ -85,6 +85,7 @@ typedef struct lg_worker {
 	/* CPU time over the window (RUSAGE_THREAD). */
 	uint64_t cpu_user_ns, cpu_sys_ns;
 	int cpu_started;
+	uint64_t window_seen_ns; /* the first clock reading inside the window (0: none) */
 
 	char err[256]; /* why the worker could not start */
 } lg_worker;
