@@ -4,6 +4,8 @@
 #   RB_PKGS_BUILD  what `cmake --build` needs for the programs
 #   RB_PKGS_TEST   what the Criterion suites need
 #   RB_PKGS_TEST_OPTIONAL  what some tests use when present (they skip, and say so, without)
+#   RB_PKGS_MPI    what rbload-mpi needs to be built and run (optional: without it the build
+#                  says one line and leaves rbload-mpi out; its test skips); in the tests' list
 #   RB_PKGS_FUZZ   what the libFuzzer build needs (clang 14 on Debian 12)
 #   RB_PKGS_BASELINES  outside parsers the benchmarks time beside ours (optional)
 #   RB_PKGS_BENCH  what the benchmark runner needs: bench/rbbench (Python 3.11 standard library)
@@ -23,7 +25,10 @@ RB_PKGS_BUILD=(cmake make gcc libc6-dev pkg-config git jq liburing-dev libjemall
 RB_PKGS_TEST=(libcriterion-dev iproute2 procps # ip netns and sysctl: rbload --source tests
 	openssl)                                      # certificates and s_server: common_tls
 # shellcheck disable=SC2034
-RB_PKGS_TEST_OPTIONAL=(default-jre-headless libhdrhistogram-java) # HdrHistogram's log reader: rbload --hlog's test
+RB_PKGS_MPI=(libopenmpi-dev openmpi-bin) # rbload-mpi (docs/distributed.md): the library and mpirun
+# shellcheck disable=SC2034
+RB_PKGS_TEST_OPTIONAL=(default-jre-headless libhdrhistogram-java # HdrHistogram's log reader: rbload --hlog's test
+	"${RB_PKGS_MPI[@]}")                                       # rbload-mpi and its test
 # shellcheck disable=SC2034
 RB_PKGS_FUZZ=(clang libclang-rt-14-dev libfuzzer-14-dev)
 # shellcheck disable=SC2034
