@@ -29,6 +29,27 @@ def available(name, build_dir):
     return None if which(name) else f"{name} not installed ({INSTALL_HINT[name]})"
 
 
+def mpi_available(build_dir):
+    """None when rbload-mpi and mpirun are there (a configuration with ranks > 1), else why
+    not."""
+    exe = os.path.join(build_dir, "bin", "rbload-mpi")
+    if not os.access(exe, os.X_OK):
+        return f"{exe} not built (CMake found no MPI: apt-get install libopenmpi-dev)"
+    return None if which("mpirun") else "mpirun not installed (apt-get install openmpi-bin)"
+
+
+def mpi_prefix(ranks):
+    """The mpirun command line that runs rbload-mpi as `ranks` processes on this host, each
+    free to use every CPU it was given (taskset's; Open MPI would bind each to one core).
+    Shared memory between the ranks without the kernel's cross-process copy, which containers
+    often forbid."""
+    argv = ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", str(ranks),
+            "--mca", "btl_vader_single_copy_mechanism", "none"]
+    if os.geteuid() == 0:
+        argv.append("--allow-run-as-root")
+    return argv
+
+
 _HELP_FLAGS = {}
 
 
@@ -83,10 +104,16 @@ def command(name, params, url, duration, cpus, build_dir, workdir, tag, body_fil
     if name == "rbload":
         files["json"] = os.path.join(workdir, f"{tag}.rbload.json")
         files["hgrm"] = os.path.join(workdir, f"{tag}.hgrm")
-        argv = [os.path.join(build_dir, "bin", "rbload"), "-c", str(c), "-t", str(t),
-                "--cpus", cpu_list_str(cpus), "-d", f"{duration:g}s", "-p", str(p),
-                "--timeout", f"{parse_duration(params.get('timeout', '5s')):g}s",
-                "--json", files["json"], "--hgrm", files["hgrm"], "-q", "--no-progress"]
+        # ranks > 1: rbload-mpi, the load CPUs' threads shared out over the ranks
+        ranks = params.get("ranks") or 1
+        exe = [os.path.join(build_dir, "bin", "rbload")]
+        if ranks > 1:
+            exe = mpi_prefix(ranks) + [os.path.join(build_dir, "bin", "rbload-mpi")]
+            t = max(1, t // ranks)
+        argv = exe + ["-c", str(c), "-t", str(t),
+                      "--cpus", cpu_list_str(cpus), "-d", f"{duration:g}s", "-p", str(p),
+                      "--timeout", f"{parse_duration(params.get('timeout', '5s')):g}s",
+                      "--json", files["json"], "--hgrm", files["hgrm"], "-q", "--no-progress"]
         if params.get("rate") is not None:
             argv += ["-R", str(params["rate"])]
         if params.get("source"):

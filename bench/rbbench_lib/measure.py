@@ -177,6 +177,10 @@ class HttpRun:
                     why = ("rbload flag", "rbload " + " ".join(missing),
                            f"{exe} does not know {', '.join(missing)} (not in its --help); "
                            "rebuild rbload")
+            if not why and p["loadgen"] == "rbload" and (p.get("ranks") or 1) > 1:
+                r = loadgens.mpi_available(self.build_dir)
+                if r:
+                    why = ("load generator", "rbload-mpi", r)
             if why:
                 if why[1] not in reasons:
                     reasons[why[1]] = why

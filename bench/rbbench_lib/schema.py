@@ -123,7 +123,7 @@ HTTP_PARAMS = Obj({
     "path": STR, "load_threads": INT, "headers": ListOf(STR), "timeout": ANY,
 }, {"rate": Opt(INT), "rate_per_connection": Opt(NUM), "source": Opt(STR),
     "body_size": Opt(INT), "args": ListOf(STR), "background": ListOf(BACKGROUND_SPEC),
-    "expect": Opt(INT), "headers_template": ListOf(STR)})
+    "expect": Opt(INT), "headers_template": ListOf(STR), "ranks": Opt(INT)})
 
 # The host's counters over one repetition (bench/rbbench_lib/hostcounters.py): every count a
 # delta clamped at 0, every time a non-negative number of seconds.

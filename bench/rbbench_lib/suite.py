@@ -21,18 +21,19 @@ RUN_KEYS = ("duration", "warmup", "reps")
 # this order).
 PARAM_KEYS = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size",
               "path", "load_threads", "headers", "timeout", "rate", "rate_per_connection",
-              "source", "body_size", "args", "background", "expect")
+              "source", "body_size", "args", "background", "expect", "ranks")
 # Parameters whose value is itself a list (never a sweep).
 LIST_PARAMS = ("headers", "args", "background")
 # Parameters only rbload understands (the measured load generator must be rbload).
 RBLOAD_ONLY = ("rate", "rate_per_connection", "source", "body_size", "args")
 BACKGROUND_KEYS = ("name", "connections", "path", "args")
-SWEEPABLE = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size", "rate")
+SWEEPABLE = ("server", "loadgen", "threads", "parser", "connections", "pipeline", "size", "rate",
+             "ranks")
 PARAM_DEFAULTS = {"server": "rbserver", "loadgen": "rbload", "threads": "auto",
                   "parser": "default", "connections": 64, "pipeline": 1, "size": None,
                   "path": "/plaintext", "load_threads": "auto", "headers": [], "timeout": "5s",
                   "rate": None, "rate_per_connection": None, "source": None, "body_size": None,
-                  "args": [], "background": [], "expect": None}
+                  "args": [], "background": [], "expect": None, "ranks": 1}
 RUN_DEFAULTS = {"duration": "5s", "warmup": "2s", "reps": 3}
 PARSER_KEYS = ("samples", "min_time_ms", "variants", "corpus", "baseline")
 TOP_KEYS = ("description", "kind", "defaults", "quick", "files", "servers", "case", "parser")
@@ -43,7 +44,7 @@ SERVER_VARIANT_KEYS = ("program", "env", "optional")
 HEADER_PLACEHOLDERS = ("etag", "last_modified")
 # Short names in configuration ids.
 ID_NAMES = {"connections": "c", "pipeline": "p", "threads": "t", "size": "size",
-            "parser": "parser", "server": "", "loadgen": "", "rate": "R"}
+            "parser": "parser", "server": "", "loadgen": "", "rate": "R", "ranks": "ranks"}
 
 
 class Suite:
@@ -198,6 +199,10 @@ def _check_value(path, where, key, v, variants=()):
     elif key == "args":
         if not isinstance(v, list) or not all(isinstance(a, str) and a for a in v):
             bad("a list of rbload arguments, e.g. [\"--close\"]")
+    elif key == "ranks":
+        if not _pos_int(v) or v > 64:
+            bad("a number of MPI ranks from 1 to 64 (above 1: rbload-mpi under mpirun on "
+                "this host)")
     elif key == "background":
         _check_background(path, where, v)
     elif key == "timeout":
@@ -366,6 +371,8 @@ def check(path, data):
                 _err(path, where, f"{k} needs loadgen = \"rbload\"")
         if merged.get("rate") is not None and merged.get("rate_per_connection") is not None:
             _err(path, where, "give rate or rate_per_connection, not both")
+        if merged.get("ranks") not in (None, 1) and any(lg != "rbload" for lg in lgs):
+            _err(path, where, "ranks needs loadgen = \"rbload\" (rbload-mpi)")
 
 
 def expand(suite, variants=None):
