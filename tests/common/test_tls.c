@@ -890,3 +890,182 @@ Test(tls, openssl_s_server_tls12)
 {
 	s_server_case("-tls1_2", "TLSv1.2");
 }
+
+/* ---- a real peer on the other side: openssl s_client against our server -- */
+
+static int listen_loopback(int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 4) == 0);
+	socklen_t len = sizeof(a);
+	cr_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static pid_t s_client_start(int port, const char *alpn, const char *in, const char *out)
+{
+	char connect_to[32];
+	snprintf(connect_to, sizeof(connect_to), "127.0.0.1:%d", port);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int i = open(in, O_RDONLY), o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int null = open("/dev/null", O_RDWR);
+		dup2(i, 0);
+		dup2(o, 1);
+		dup2(null, 2);
+		close_range(3, ~0u, 0);
+		execlp("openssl", "openssl", "s_client", "-connect", connect_to, "-servername",
+		       "localhost", "-CAfile", cert, "-verify_return_error", "-alpn", alpn,
+		       "-quiet", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int s_client_wait(pid_t pid)
+{
+	int st = 0;
+	for (int i = 0; i < 200; i++) { /* 10 s */
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(50 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	cr_assert_fail("openssl s_client did not finish");
+	return -1;
+}
+
+/* Serve one connection: read a request head, answer, close_notify. Returns
+ * the session's result: 1 answered, or RB_TLS_ERROR (the session kept). */
+static int serve_one(int lfd, rb_tls_ctx *sctx, rb_tls **out)
+{
+	int fd = accept(lfd, NULL, NULL);
+	cr_assert(fd >= 0);
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	rb_tls *t = rb_tls_new(sctx, NULL);
+	cr_assert(t);
+	*out = t;
+	rb_buf req = {0};
+	char net[4096], plain[4096];
+	int result = 0;
+	while (!result) {
+		int r;
+		while ((r = rb_tls_read(t, plain, sizeof(plain))) > 0)
+			cr_assert(rb_buf_append(&req, plain, (size_t)r) == 0);
+		if (r == RB_TLS_ERROR || r == RB_TLS_CLOSED) {
+			result = RB_TLS_ERROR;
+		} else if (req.len >= 4 && !memcmp(req.data + req.len - 4, "\r\n\r\n", 4)) {
+			const char *resp =
+				"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!";
+			cr_assert(rb_tls_write(t, resp, strlen(resp)) == 0);
+			cr_assert(rb_tls_shutdown(t) == 0);
+			result = 1;
+		}
+		send_out(t, fd);
+		if (result)
+			break;
+		ssize_t k = recv(fd, net, sizeof(net), 0);
+		cr_assert(k >= 0, "recv: %s", strerror(errno));
+		if (k == 0)
+			rb_tls_feed_eof(t);
+		else
+			cr_assert(rb_tls_feed(t, net, (size_t)k) == 0);
+	}
+	close(fd);
+	rb_buf_free(&req);
+	return result;
+}
+
+Test(tls, openssl_s_client_against_server)
+{
+	if (system("command -v openssl >/dev/null 2>&1") != 0)
+		cr_skip_test("openssl (the command) is not installed");
+	char in[160], out[160];
+	snprintf(in, sizeof(in), "%s/request", dir);
+	snprintf(out, sizeof(out), "%s/answer", dir);
+	write_file(in, "GET /plaintext HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	rb_tls_ctx *sctx = server_ctx(NULL);
+	int port, lfd = listen_loopback(&port);
+
+	pid_t pid = s_client_start(port, "http/1.1", in, out);
+	rb_tls *t;
+	int r = serve_one(lfd, sctx, &t);
+	const char *m = "";
+	cr_assert(r == 1, "server: %s", (rb_tls_error(t, &m), m));
+	rb_tls_facts f;
+	cr_assert(rb_tls_get_facts(t, &f) == 0);
+	cr_assert_str_eq(f.version, "TLSv1.3");
+	cr_assert_str_eq(f.alpn, "http/1.1");
+	rb_tls_free(t);
+	int st = s_client_wait(pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "s_client status %d", st);
+	char got[512] = "";
+	FILE *fp = fopen(out, "r");
+	cr_assert(fp);
+	size_t n = fread(got, 1, sizeof(got) - 1, fp);
+	fclose(fp);
+	got[n] = '\0';
+	cr_assert(strstr(got, "HTTP/1.1 200 OK") && strstr(got, "Hello, World!"), "got: %s", got);
+
+	/* A client that offers only h2: no_application_protocol (RFC 7301). */
+	pid = s_client_start(port, "h2", in, out);
+	r = serve_one(lfd, sctx, &t);
+	cr_assert(r == RB_TLS_ERROR);
+	cr_assert(rb_tls_error(t, &m) == RB_TLS_ERR_HANDSHAKE, "%s", m);
+	cr_assert(strstr(m, "no application protocol"), "%s", m);
+	rb_tls_free(t);
+	s_client_wait(pid);
+	close(lfd);
+	rb_tls_ctx_free(sctx);
+}
+
+/* Out of memory at every allocation rb_tls makes in turn (rb_buf_fail_every):
+ * each run either completes or fails cleanly with a kind, never crashes or
+ * leaks (ASan). */
+Test(tls, out_of_memory_anywhere)
+{
+	rb_tls_opts co = trusting();
+	rb_tls_ctx *sctx = server_ctx(NULL), *cctx = client_ctx(&co);
+	int failed = 0;
+	for (unsigned every = 1; every <= 12; every++) {
+		pair p;
+		pair_open(&p, sctx, cctx, "localhost");
+		/* the test's own buffers allocate nothing under the switch */
+		cr_assert(rb_buf_reserve(&p.c.got, 4096) == 0 &&
+			  rb_buf_reserve(&p.s.got, 4096) == 0);
+		rb_buf_fail_every(every);
+		step(&p.c);
+		for (int i = 0; i < 20; i++) {
+			const char *ptr;
+			size_t n = rb_tls_pending_out(p.c.t, &ptr);
+			if (n && rb_tls_feed(p.s.t, ptr, n) == 0)
+				step(&p.s);
+			rb_tls_consumed_out(p.c.t, n);
+			n = rb_tls_pending_out(p.s.t, &ptr);
+			if (n && rb_tls_feed(p.c.t, ptr, n) == 0)
+				step(&p.c);
+			rb_tls_consumed_out(p.s.t, n);
+			if (p.c.done && p.s.done && !p.s.got.len) {
+				if (rb_tls_write(p.c.t, "ping", 4) == 0)
+					rb_tls_flush(p.c.t);
+			}
+		}
+		rb_buf_fail_every(0);
+		if (p.c.failed || p.s.failed) {
+			failed++;
+			const char *m = "";
+			enum rb_tls_err k = rb_tls_error(p.c.failed ? p.c.t : p.s.t, &m);
+			cr_assert(k != RB_TLS_ERR_NONE && m[0]);
+		}
+		pair_close(&p);
+	}
+	cr_assert(failed > 0, "no allocation failure reached rb_tls");
+	rb_tls_ctx_free(sctx);
+	rb_tls_ctx_free(cctx);
+}
