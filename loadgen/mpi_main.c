@@ -13,9 +13,9 @@
  * rank 0 prints why and every rank stops: exit status 1, no rank left in a
  * barrier), pass a barrier, measure each rank's clock against rank 0's, and
  * take the window's start from rank 0 (its wall clock 250 ms and the warm-up
- * ahead, or --start-at), each rank waiting for that instant on its own clock
- * corrected by the offset measured: unsynchronised clocks do not move the
- * start.  The window has no MPI traffic; the sums after it
+ * ahead, or --start-at), each rank waiting for that instant on its own clock,
+ * corrected by the offset measured where that is larger than its error:
+ * unsynchronised clocks do not move the start.  The window has no MPI traffic; the sums after it
  * are lg_mpi_finish's.  Only this (main) thread calls MPI: rbload's workers
  * never do (MPI_THREAD_FUNNELED).
  */
@@ -35,7 +35,7 @@
  * the broadcast has time to reach every rank. */
 #define LG_MPI_MARGIN_S 0.25
 #define LG_MPI_WHY 512 /* a rank's reason for not starting, as rank 0 prints it */
-#define LG_MPI_PINGS 4 /* round trips per rank to measure its clock against rank 0's */
+#define LG_MPI_PINGS 5 /* round trips per rank to measure its clock against rank 0's */
 #define LG_TAG_PING 21
 
 static void lg_mpi_usage(void)
@@ -138,9 +138,14 @@ static void lg_mpi_banner(void *arg, const lg_config *cfg)
 
 /* Each rank's wall clock against rank 0's: rank 0 asks each rank its time
  * LG_MPI_PINGS times and keeps the answer with the shortest round trip
- * (Cristian's algorithm), then tells the rank. */
+ * (Cristian's algorithm), then tells the rank.  The start is moved by the
+ * offset only where it means something: on another host than rank 0's (one
+ * host has one clock), and larger than its error, half the round trip. */
 static void lg_mpi_clocks(lg_mpi *m)
 {
+	char host0[sizeof(m->host)];
+	memcpy(host0, m->host, sizeof(host0));
+	MPI_Bcast(host0, (int)sizeof(host0), MPI_CHAR, 0, m->comm);
 	double res[2];
 	if (m->rank) {
 		for (int i = 0; i < LG_MPI_PINGS; i++) {
@@ -152,6 +157,7 @@ static void lg_mpi_clocks(lg_mpi *m)
 		MPI_Recv(res, 2, MPI_DOUBLE, 0, LG_TAG_PING, m->comm, MPI_STATUS_IGNORE);
 		m->clock_offset_s = res[0];
 		m->clock_rtt_s = res[1];
+		m->clock_corrected = strcmp(host0, m->host) && fabs(res[0]) > res[1] / 2;
 		return;
 	}
 	for (int r = 1; r < m->nranks; r++) {
@@ -234,7 +240,8 @@ static int lg_mpi_agree(void *arg, const char *why, lg_start *st)
 	MPI_Bcast(&at, 1, MPI_DOUBLE, 0, m->comm);
 	m->start = at;
 	st->at = at;
-	st->offset_s = m->clock_offset_s; /* rank 0's instant on this rank's clock */
+	/* rank 0's instant on this rank's clock */
+	st->offset_s = m->clock_corrected ? m->clock_offset_s : 0;
 	st->phase_ns = m->total_rate > 0 ? (uint64_t)(1e9 * m->rank / m->total_rate) : 0;
 	return 0;
 }

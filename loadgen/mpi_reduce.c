@@ -182,6 +182,7 @@ static void lg_mpi_fill(const lg_mpi *m, lg_mpi_part *p, const lg_result *res, c
 		    (seen > start ? (double)(seen - start) / 1e9 : 0.0);
 	k->clock_offset_s = m->clock_offset_s;
 	k->clock_rtt_s = m->clock_rtt_s;
+	k->clock_corrected = (uint32_t)m->clock_corrected;
 	snprintf(k->stopped, sizeof(k->stopped), "%.*s", (int)sizeof(k->stopped) - 1, run->fatal);
 
 	p->counts = res->counts;

@@ -28,7 +28,8 @@ typedef struct lg_mpi {
 	double total_rate;       /* -R, 0: closed loop */
 	double start;            /* the agreed window start, epoch s */
 	double clock_offset_s, clock_rtt_s;
-	lg_rank *ranks; /* rank 0: every rank's part, for the report */
+	int clock_corrected; /* the start was moved by clock_offset_s (lg_mpi_clocks) */
+	lg_rank *ranks;      /* rank 0: every rank's part, for the report */
 } lg_mpi;
 
 /* Wait for a non-blocking MPI operation, sleeping 1 ms between polls (MPI's

@@ -99,10 +99,10 @@ static void lg_json_ranks(const lg_result *r, FILE *f)
 		fprintf(f,
 			",\n     \"cpu_s\": %.6f, \"cpu_share\": %.4f, \"busy_max\": %.4f, "
 			"\"start_skew_us\": %.3f, \"clock_offset_us\": %.3f, \"clock_rtt_us\": %.3f, "
-			"\"stopped_early\": ",
+			"\"clock_corrected\": %s, \"stopped_early\": ",
 			k->cpu_s, secs > 0 && k->threads ? k->cpu_s / (secs * k->threads) : 0.0,
-			k->busy_max, k->skew_s * 1e6, k->clock_offset_s * 1e6,
-			k->clock_rtt_s * 1e6);
+			k->busy_max, k->skew_s * 1e6, k->clock_offset_s * 1e6, k->clock_rtt_s * 1e6,
+			k->clock_corrected ? "true" : "false");
 		if (k->stopped[0])
 			lg_json_str(f, k->stopped);
 		else

@@ -34,10 +34,12 @@ typedef struct lg_rank {
 	double rate_requested;         /* open loop: its share of -R; 0 otherwise */
 	uint64_t requests, sent, errors;
 	double duration_s, cpu_s, busy_max;
-	double skew_s;         /* its last thread saw the window open this late (its clock) */
-	double clock_offset_s; /* its wall clock minus rank 0's, measured before the start */
-	double clock_rtt_s;    /* the round trip that measure was taken over */
-	char stopped[192];     /* why its run stopped early, "" if it did not */
+	double skew_s;            /* its last thread saw the window open this late (its clock) */
+	double clock_offset_s;    /* its wall clock minus rank 0's, measured before the start */
+	double clock_rtt_s;       /* the round trip that measure was taken over */
+	uint32_t clock_corrected; /* its start was moved by the offset (another host, a
+				   * larger offset than half the round trip) */
+	char stopped[192];        /* why its run stopped early, "" if it did not */
 } lg_rank;
 
 typedef struct lg_result {
