@@ -8,9 +8,10 @@
 #   2. -R, -d: the rate shared out, Tag=uncorrected lines, the same checks for both latencies;
 #   3. a rank that cannot connect (an MPMD launch: rank 2 gets a closed port) stops every rank:
 #      rank 0 names it and why, the status is not 0, nothing hangs (each mpirun is bounded);
-#   4. command-line errors said once (by rank 0), --help, the bound-CPU warning.
+#   4. command-line errors said once (by rank 0), --help, the bound-CPU warning;
+#   5. rbbench's `ranks` parameter: a tiny suite of 1 and 2 ranks, recorded in the result.
 # Skipped (exit 77, one line) without rbload-mpi (no MPI at configure) or mpirun.
-# One PASS/FAIL line per check; exit 1 if any failed. About 20 s.
+# One PASS/FAIL line per check; exit 1 if any failed. About 30 s.
 #
 # usage: tests/loadgen/test_mpi.sh RBLOAD_MPI RBLOAD RBSERVER   (ctest: rbload_mpi)
 set -euo pipefail
@@ -282,6 +283,23 @@ timeout -k 5 60 taskset -c 0 mpirun -np 1 --bind-to none "$RBLOAD_MPI" -q --no-p
 check_rc bound 0
 check_err bound "rank 0 \\(.*\\): warning: 2 threads but 1 CPU allowed \\(the affinity mask\\): they share them; start the ranks unbound \\(mpirun --bind-to none"
 stop "$srv_pid"
+
+# ---- 5. rbbench's `ranks`: a tiny suite of 1 and 2 ranks, rbload-mpi under mpirun ----------------
+build=$(cd "$(dirname "$RBLOAD")/.." && pwd)
+rbbench=$(dirname "$0")/../../bench/rbbench
+printf '%s\n' 'description = "test_mpi.sh: rbbench'"'"'s ranks parameter"' '[defaults]' \
+	'duration = "1s"' 'warmup = "0"' 'reps = 1' 'threads = 1' 'connections = 4' '[[case]]' \
+	'name = "plaintext"' 'path = "/plaintext"' 'ranks = [1, 2]' >"$tmp/ranks.toml"
+load_rc=0
+timeout -k 5 120 python3 "$rbbench" run "$tmp/ranks.toml" --build "$build" --out "$tmp/bench" \
+	>"$tmp/bench.out" 2>&1 || load_rc=$?
+check_rc bench 0
+res=$(echo "$tmp"/bench/ranks/*.json)
+check bench "$res" '.status == "ok" and [.configurations[].params.ranks] == [1, 2]'
+check bench "$res" '[.configurations[] | .status == "ok" and .repetitions[0].requests > 0
+	and .repetitions[0].errors_total == 0] | all'
+check bench "$res" '(.configurations[1].loadgen_command | index("mpirun")) != null and
+	(.configurations[1].loadgen_command | map(endswith("/rbload-mpi")) | any)'
 
 echo "test_mpi.sh: $passed passed, $failed failed in $(($(date +%s) - started)) s"
 [ "$failed" -eq 0 ]
