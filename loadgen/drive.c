@@ -103,35 +103,54 @@ static void lg_progress(const lg_run *run, lg_worker *ws, uint32_t n, uint64_t n
 	fflush(stderr);
 }
 
-/* rbload-mpi's processes print command-line errors, --help and --version
- * once, from rank 0: the others send stdout and stderr to /dev/null
- * meanwhile. */
-static void lg_mute(int on, int saved[2])
+/* Around the command line's parse, with hooks: stdout to /dev/null where
+ * another process prints --help (mute), stderr into a temporary file where
+ * the processes must agree on errors first (capture): hooks->agree says
+ * them, once. */
+typedef struct lg_quiet {
+	int saved[2]; /* the real stdout and stderr, or -1 */
+	FILE *cap;    /* stderr meanwhile */
+} lg_quiet;
+
+static void lg_quiet_begin(lg_quiet *q, int mute, int capture)
 {
-	saved[0] = saved[1] = -1;
-	if (!on)
-		return;
+	q->saved[0] = q->saved[1] = -1;
+	q->cap = NULL;
 	fflush(stdout);
 	fflush(stderr);
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (null < 0)
-		return;
-	saved[0] = dup(STDOUT_FILENO);
-	saved[1] = dup(STDERR_FILENO);
-	dup2(null, STDOUT_FILENO);
-	dup2(null, STDERR_FILENO);
-	close(null);
+	if (mute) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0) {
+			q->saved[0] = dup(STDOUT_FILENO);
+			dup2(null, STDOUT_FILENO);
+			close(null);
+		}
+	}
+	if (capture && (q->cap = tmpfile())) {
+		q->saved[1] = dup(STDERR_FILENO);
+		dup2(fileno(q->cap), STDERR_FILENO);
+	}
 }
 
-static void lg_unmute(const int saved[2])
+/* Back to the real streams; what stderr got, in text[len] ("" if none). */
+static void lg_quiet_end(lg_quiet *q, char *text, size_t len)
 {
 	fflush(stdout);
 	fflush(stderr);
 	for (int i = 0; i < 2; i++) {
-		if (saved[i] >= 0) {
-			dup2(saved[i], i == 0 ? STDOUT_FILENO : STDERR_FILENO);
-			close(saved[i]);
+		if (q->saved[i] >= 0) {
+			dup2(q->saved[i], i == 0 ? STDOUT_FILENO : STDERR_FILENO);
+			close(q->saved[i]);
 		}
+	}
+	text[0] = '\0';
+	if (q->cap) {
+		rewind(q->cap);
+		size_t n = fread(text, 1, len - 1, q->cap);
+		while (n && text[n - 1] == '\n')
+			n--;
+		text[n] = '\0';
+		fclose(q->cap);
 	}
 }
 
@@ -182,9 +201,10 @@ int lg_drive(int argc, char **argv, const lg_hooks *hooks)
 	static const lg_hooks no_hooks;
 	const lg_hooks *hk = hooks ? hooks : &no_hooks;
 	lg_config cfg;
-	char err[512];
-	int saved[2];
-	lg_mute(hk->mute, saved);
+	char err[512], said[1100];
+	lg_quiet q;
+	lg_start st;
+	lg_quiet_begin(&q, hk->mute, hk->agree != NULL);
 	int rc = lg_config_parse(&cfg, argc, argv);
 	if (!rc) {
 		/* A bad method, path or header is a command-line error: check it once. */
@@ -196,12 +216,20 @@ int lg_drive(int argc, char **argv, const lg_hooks *hooks)
 			lg_requests_free(&probe);
 		}
 	}
-	lg_unmute(saved);
+	lg_quiet_end(&q, said, sizeof(said));
 	if (rc) {
+		if (hk->agree) /* the others may have got further */
+			hk->agree(hk->arg, rc == 2 && said[0] ? said : "", &st);
 		lg_config_free(&cfg);
 		return rc == 1 ? 0 : 2;
 	}
-	if (hk->configure && (rc = hk->configure(hk->arg, &cfg))) {
+	if (said[0])
+		fprintf(stderr, "%s\n", said);
+	if (hk->configure && (rc = hk->configure(hk->arg, &cfg, said, sizeof(said)))) {
+		if (hk->agree)
+			hk->agree(hk->arg, said, &st);
+		else
+			fprintf(stderr, "%s\n", said);
 		lg_config_free(&cfg);
 		return rc;
 	}
@@ -307,7 +335,7 @@ int lg_drive(int argc, char **argv, const lg_hooks *hooks)
 
 	int agreed = 0;
 	if (hk->agree) {
-		lg_start st = {0};
+		memset(&st, 0, sizeof(st));
 		const char *no = lg_wait_open(&run, ws, &sigs, &res.interrupted, why, sizeof(why));
 		if (hk->agree(hk->arg, no, &st)) {
 			atomic_store(&run.stop, 1);
@@ -462,10 +490,8 @@ out:
 	return rc;
 
 setup_failed:
-	if (hk->agree) {
-		lg_start st;
+	if (hk->agree)
 		hk->agree(hk->arg, why, &st);
-	}
 	/* Workers set up, or threads waiting at the barrier, are left to the
 	 * exit (a failure to allocate or to start a thread, as ever). */
 	if (!inited) {

@@ -8,8 +8,9 @@
  * connections with the start held, the processes agree that all of them did
  * and on the window's start, each measures alone, and the results are summed
  * into one report.  Every hook is optional.  With `agree` set, every path
- * after `configure` calls `agree` exactly once (a process that fails before
- * its workers start calls it with the reason), and every path after an
+ * after the command line is parsed calls `agree` exactly once (a process
+ * that fails before its workers start calls it with the reason; command-line
+ * errors are captured, not printed, for it to say), and every path after an
  * agreement calls `finish`: the caller's collectives never wait on a process
  * that left.
  */
@@ -30,18 +31,22 @@ typedef struct lg_start {
 
 typedef struct lg_hooks {
 	void *arg;
-	/* This process prints no command-line errors, --help or --version:
-	 * another one (rank 0) prints them, the same. */
+	/* This process prints no --help or --version: another one (rank 0)
+	 * prints them, the same. */
 	int mute;
 	/* After the command line is parsed and checked: make cfg this
-	 * process's share.  0, or the exit status (after printing why). */
-	int (*configure)(void *arg, lg_config *cfg);
+	 * process's share.  0, or the exit status with why in why[len]. */
+	int (*configure)(void *arg, lg_config *cfg, char *why, size_t len);
 	/* The banner line (instead of rbload's), when not quiet. */
 	void (*banner)(void *arg, const lg_config *cfg);
-	/* The workers run with the start held; called once every connection of
-	 * this process has opened (why NULL), or with why this process cannot
-	 * run.  0 with *start filled: every process is ready; -1: some process
-	 * is not (the run stops, exit status 1). */
+	/* Called exactly once on every path after the command line is parsed
+	 * (the processes' collectives must match even when only one of them
+	 * fails, or fails differently): why NULL once every connection of this
+	 * process has opened, with the start held; why a message when this
+	 * process cannot run (a command-line error as rbload prints it, the
+	 * reason of a failed set-up or connect), "" when it stops without an
+	 * error (--help).  0 with *start filled: every process is ready; -1:
+	 * some process is not, and the run stops. */
 	int (*agree)(void *arg, const char *why, lg_start *start);
 	/* After the run, the workers summed into res: sum over the processes.
 	 * Returns 1 when this process writes the summary and the reports, 0

@@ -66,24 +66,22 @@ static void lg_mpi_usage(void)
 }
 
 /* hooks->configure: this rank's share of -c, -R and -n. */
-static int lg_mpi_share(void *arg, lg_config *cfg)
+static int lg_mpi_share(void *arg, lg_config *cfg, char *why, size_t len)
 {
 	lg_mpi *m = arg;
 	uint32_t n = (uint32_t)m->nranks, r = (uint32_t)m->rank;
 	if (cfg->connections < n) {
-		if (!r)
-			fprintf(stderr,
-				"rbload-mpi: -c %u is fewer than the %u ranks; allowed: at least "
-				"one connection per rank (see rbload-mpi --help)\n",
-				cfg->connections, n);
+		snprintf(why, len,
+			 "rbload-mpi: -c %u is fewer than the %u ranks; allowed: at least one "
+			 "connection per rank (see rbload-mpi --help)",
+			 cfg->connections, n);
 		return 2;
 	}
 	if (cfg->requests && cfg->requests < n) {
-		if (!r)
-			fprintf(stderr,
-				"rbload-mpi: -n %llu is fewer than the %u ranks; allowed: at least "
-				"one request per rank (see rbload-mpi --help)\n",
-				(unsigned long long)cfg->requests, n);
+		snprintf(why, len,
+			 "rbload-mpi: -n %llu is fewer than the %u ranks; allowed: at least one "
+			 "request per rank (see rbload-mpi --help)",
+			 (unsigned long long)cfg->requests, n);
 		return 2;
 	}
 	m->cfg = cfg;
@@ -177,24 +175,74 @@ static void lg_mpi_clocks(lg_mpi *m)
 	}
 }
 
-/* hooks->agree: every rank ready, or rank 0 prints which are not and why. */
+/* Rank 0: why the ranks that could not start could not, each reason once
+ * with the ranks that gave it.  A reason that is a whole line already (a
+ * command-line error, "rbload: ..." or "rbload-mpi: ...") is printed as it
+ * is; "" (--help) is no reason. */
+static void lg_mpi_say(const lg_mpi *m, const char *all)
+{
+	int n = 0, lines = 0;
+	for (int r = 0; r < m->nranks; r++) {
+		const char *w = all + (size_t)r * LG_MPI_WHY;
+		if (!w[0])
+			continue;
+		n++;
+		int first = 1, count = 0;
+		for (int q = 0; q < m->nranks; q++) {
+			if (strcmp(all + (size_t)q * LG_MPI_WHY, w))
+				continue;
+			first &= q >= r;
+			count++;
+		}
+		if (!first)
+			continue; /* said with an earlier rank */
+		if (!strncmp(w, "rbload", 6)) {
+			fprintf(stderr, "%s\n", w);
+			continue;
+		}
+		lines++;
+		if (count == m->nranks) {
+			fprintf(stderr, "rbload-mpi: every rank: %s\n", w);
+			continue;
+		}
+		fprintf(stderr, "rbload-mpi: rank%s", count > 1 ? "s" : "");
+		for (int q = 0, k = 0; q < m->nranks; q++) {
+			if (strcmp(all + (size_t)q * LG_MPI_WHY, w))
+				continue;
+			if (k++ == 8) {
+				fprintf(stderr, " and %d more", count - 8);
+				break;
+			}
+			fprintf(stderr, "%s %d", k > 1 ? "," : "", q);
+		}
+		fprintf(stderr, ": %s\n", w);
+	}
+	if (lines)
+		fprintf(stderr, "rbload-mpi: %d of %d rank%s could not start: no rank ran\n", n,
+			m->nranks, m->nranks == 1 ? "" : "s");
+}
+
+/* hooks->agree: every rank ready, or rank 0 says which are not and why. */
 static int lg_mpi_agree(void *arg, const char *why, lg_start *st)
 {
 	lg_mpi *m = arg;
 	const lg_config *cfg = m->cfg;
 	char mine[LG_MPI_WHY] = "";
 	double now = lg_wall_now();
+	int bad = why != NULL;
 	if (why) {
 		snprintf(mine, sizeof(mine), "%s", why);
-	} else if (m->rank == 0 && cfg->start_at > 0 && cfg->start_at < now - LG_START_LATE_S) {
+	} else if (m->rank == 0 && cfg && cfg->start_at > 0 &&
+		   cfg->start_at < now - LG_START_LATE_S) {
 		char when[64];
 		lg_fmt_epoch(cfg->start_at, when, sizeof(when));
 		snprintf(mine, sizeof(mine),
 			 "--start-at %.3f (%s) passed %.3f s ago, while the ranks opened their "
 			 "connections; give a later time",
 			 cfg->start_at, when, now - cfg->start_at);
+		bad = 1;
 	}
-	int bad = mine[0] != 0, any = 0;
+	int any = 0;
 	MPI_Request rq;
 	MPI_Iallreduce(&bad, &any, 1, MPI_INT, MPI_MAX, m->comm, &rq);
 	lg_mpi_wait(&rq);
@@ -211,21 +259,9 @@ static int lg_mpi_agree(void *arg, const char *why, lg_start *st)
 		}
 		MPI_Igather(mine, LG_MPI_WHY, MPI_CHAR, all, LG_MPI_WHY, MPI_CHAR, 0, m->comm, &rq);
 		lg_mpi_wait(&rq);
-		if (m->rank == 0) {
-			int n = 0;
-			for (int r = 0; r < m->nranks; r++) {
-				const char *w = all + (size_t)r * LG_MPI_WHY;
-				if (!w[0])
-					continue;
-				fprintf(stderr, "rbload-mpi: rank %d: %.*s\n", r, LG_MPI_WHY - 1,
-					w);
-				n++;
-			}
-			fprintf(stderr,
-				"rbload-mpi: %d of %d rank%s could not start: no rank ran\n", n,
-				m->nranks, m->nranks == 1 ? "" : "s");
-			free(all);
-		}
+		if (m->rank == 0)
+			lg_mpi_say(m, all);
+		free(all);
 		return -1;
 	}
 	MPI_Ibarrier(m->comm, &rq);

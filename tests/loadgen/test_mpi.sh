@@ -7,7 +7,8 @@
 #      per-rank logs gives rbload-mpi's own count and percentiles, and the same log;
 #   2. -R, -d: the rate shared out, Tag=uncorrected lines, the same checks for both latencies;
 #   3. a rank that cannot connect (an MPMD launch: rank 2 gets a closed port) stops every rank:
-#      rank 0 names it and why, the status is not 0, nothing hangs (each mpirun is bounded);
+#      rank 0 names it and why, the status is not 0, nothing hangs (each mpirun is bounded); so
+#      does a rank whose own command line fails (its --body-file missing);
 #   4. command-line errors said once (by rank 0), --help, the bound-CPU warning;
 #   5. rbbench's `ranks` parameter: a tiny suite of 1 and 2 ranks, recorded in the result.
 # Skipped (exit 77, one line) without rbload-mpi (no MPI at configure) or mpirun.
@@ -260,6 +261,21 @@ fi
 check_err refused "^rbload-mpi: rank 2: cannot connect to 127\\.0\\.0\\.1:$closed_port: Connection refused$"
 check_err refused "^rbload-mpi: 1 of 3 ranks could not start: no rank ran$"
 [ "$secs" -lt 30 ] && pass "refused: over in $secs s" || fail "refused: took $secs s"
+
+# A rank whose own command line fails (its --body-file is missing on its host) stops all too.
+t0=$(date +%s)
+load_rc=0
+timeout -k 5 60 mpirun --oversubscribe --bind-to none \
+	-np 2 "$RBLOAD_MPI" -q --no-progress -c 3 -d 2s "$url" : \
+	-np 1 "$RBLOAD_MPI" -q --no-progress -c 3 -d 2s --body-file "$tmp/nope" "$url" \
+	>"$tmp/nobody.out" 2>"$tmp/nobody.err" || load_rc=$?
+secs=$(($(date +%s) - t0))
+if [ "$load_rc" != 0 ] && [ "$load_rc" != 124 ] && [ "$load_rc" != 137 ] && [ "$secs" -lt 30 ]; then
+	pass "nobody: exit status $load_rc after $secs s"
+else
+	fail "nobody: exit status $load_rc after $secs s; stderr: $(head -c 400 "$tmp/nobody.err")"
+fi
+check_err nobody "^rbload: --body-file: '.*/nope': No such file or directory \\(see rbload --help\\)$"
 
 # ---- 4. command lines, --help, the CPU warning ----------------------------------------------------
 mpi few 3 -c 2 -d 1s "$url"
