@@ -3,6 +3,7 @@
 #include "ringparse.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -369,4 +370,88 @@ int tc_fault(const char *name)
 		v = end ? end + 1 : NULL;
 	}
 	return 0;
+}
+
+int tc_status_of(const char *r)
+{
+	cr_assert(strncmp(r, "HTTP/1.1 ", 9) == 0, "not a response: %.80s", r);
+	return atoi(r + 9);
+}
+
+const char *tc_hval(const char *r, const char *name)
+{
+	static char v[4][256];
+	static int k;
+	k = (k + 1) % 4;
+	const char *end = strstr(r, "\r\n\r\n");
+	char key[64];
+	snprintf(key, sizeof(key), "\r\n%s: ", name);
+	const char *p = strstr(r, key);
+	if (!p || (end && p > end))
+		return NULL;
+	p += strlen(key);
+	size_t n = strcspn(p, "\r");
+	cr_assert_lt(n, sizeof(v[k]));
+	memcpy(v[k], p, n);
+	v[k][n] = '\0';
+	return v[k];
+}
+
+size_t tc_head_len(const char *r, size_t n)
+{
+	const char *b = memmem(r, n, "\r\n\r\n", 4);
+	cr_assert(b, "no complete head: %.200s", r);
+	return (size_t)(b + 4 - r);
+}
+
+const char *tc_body_of(const char *r)
+{
+	return r + tc_head_len(r, strlen(r));
+}
+
+int srvp_fd_count(const srvp *p, int *max_fd)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
+	DIR *d = opendir(path);
+	cr_assert(d, "%s: %s", path, strerror(errno));
+	int max = -1, n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.') {
+			n++;
+			if (atoi(e->d_name) > max)
+				max = atoi(e->d_name);
+		}
+	closedir(d);
+	if (max_fd)
+		*max_fd = max;
+	return n;
+}
+
+int srvp_run(const char *const *args, char *out, size_t cap)
+{
+	int pfd[2];
+	cr_assert(pipe(pfd) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		const char *argv[16] = {RBSERVER_PATH};
+		for (int i = 0; args[i] && i < 14; i++)
+			argv[i + 1] = args[i];
+		execv(RBSERVER_PATH, (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	size_t len = 0;
+	ssize_t r;
+	while (len < cap - 1 && (r = read(pfd[0], out + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(pfd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

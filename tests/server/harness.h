@@ -97,4 +97,29 @@ char *tc_repeat(const char *s, int n);
 /* Remove the fixture directory dir (mkdtemp'd) and everything under it, and
  * empty dir; nothing when dir is already empty. */
 void tc_rm_tree(char *dir);
+
+/* The status code of response r; fails the test when r is not a response. */
+int tc_status_of(const char *r);
+
+/* The value of header name in the head of response r, or NULL.  Four
+ * static buffers in turn: four values can be held at once. */
+const char *tc_hval(const char *r, const char *name);
+
+/* The length of the head (through its blank line) of the response in
+ * r[0, n); fails the test when the head is not complete.  Bodies may hold
+ * NUL bytes: n, not strlen, bounds the search. */
+size_t tc_head_len(const char *r, size_t n);
+
+/* The body of response r (NUL-terminated). */
+const char *tc_body_of(const char *r);
+
+/* How many descriptors the server has open, from /proc/PID/fd; the highest
+ * one into *max_fd when max_fd is not NULL. */
+int srvp_fd_count(const srvp *p, int *max_fd);
+
+/* Run rbserver (not as a server: --help, bad flags) with the
+ * NULL-terminated args, at most 14, and wait for it to exit; its stdout and
+ * stderr together into out (NUL-terminated).  Returns its exit status, -1
+ * when a signal ended it. */
+int srvp_run(const char *const *args, char *out, size_t cap);
 #endif

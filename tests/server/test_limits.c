@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static srvp S;
@@ -17,25 +15,18 @@ static void fini(void)
 }
 TestSuite(limits, .fini = fini, .timeout = 60);
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 Test(limits, header_timeout_408)
 {
 	const char *args[] = {"--header-timeout", "1", NULL};
 	srvp_start(&S, args);
 	int fd = tc_connect(S.port);
-	double t0 = now_s();
+	double t0 = tc_now_s();
 	tc_send_str(fd, "GET /plaintext HTTP/1.1\r\nHost: t\r\n");
 	/* Trickle a header line every 100 ms for 2.5 s (well past the 1 s
 	 * timeout): a server that extended the deadline per byte would never
 	 * time out while this goes on.  The 408 must arrive mid-trickle. */
 	int answered = 0;
-	while (now_s() - t0 < 2.5) {
+	while (tc_now_s() - t0 < 2.5) {
 		struct pollfd pfd = {fd, POLLIN, 0};
 		if (poll(&pfd, 1, 100) == 1) {
 			answered = 1;
@@ -44,7 +35,7 @@ Test(limits, header_timeout_408)
 		if (tc_send_try(fd, "X: y\r\n", 6) != 0)
 			break; /* closed under us: the read below tells why */
 	}
-	double dt = now_s() - t0;
+	double dt = tc_now_s() - t0;
 	cr_assert(answered, "no 408 within 2.5 s of trickling (%.2f s)", dt);
 	cr_assert(dt >= 0.9, "408 after %.2f s, before the 1 s header timeout", dt);
 	char buf[4096];
@@ -77,10 +68,10 @@ Test(limits, idle_timeout_closes)
 	int fd = tc_connect(S.port);
 	tc_send_str(fd, tc_get("/plaintext"));
 	tc_expect(fd, 1, 0, TC_PLAINTEXT);
-	double t0 = now_s();
+	double t0 = tc_now_s();
 	char buf[256];
 	size_t n = tc_read_eof(fd, buf, sizeof(buf), NULL);
-	double dt = now_s() - t0;
+	double dt = tc_now_s() - t0;
 	cr_assert_eq(n, 0u);
 	/* the tick is 1 s: closed between 1 and about 2 s after the response */
 	cr_assert(dt >= 0.9 && dt < 4.0, "idle close after %.2f s", dt);
@@ -88,38 +79,10 @@ Test(limits, idle_timeout_closes)
 	cr_assert_eq(srvp_stop(&S), 0);
 }
 
-/* Run rbserver with args; capture stdout+stderr; return the exit status. */
-static int run(const char *const *args, char *out, size_t cap)
-{
-	int pfd[2];
-	cr_assert(pipe(pfd) == 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		const char *argv[16] = {RBSERVER_PATH};
-		for (int i = 0; args[i] && i < 14; i++)
-			argv[i + 1] = args[i];
-		execv(RBSERVER_PATH, (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	size_t len = 0;
-	ssize_t r;
-	while (len < cap - 1 && (r = read(pfd[0], out + len, cap - 1 - len)) > 0)
-		len += (size_t)r;
-	out[len] = '\0';
-	close(pfd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void bad(const char *const *args, const char *msg)
 {
 	char out[4096];
-	cr_assert_eq(run(args, out, sizeof(out)), 2, "%s", out);
+	cr_assert_eq(srvp_run(args, out, sizeof(out)), 2, "%s", out);
 	cr_assert_str_eq(out, msg);
 }
 
@@ -127,7 +90,7 @@ Test(limits, flags)
 {
 	char out[8192];
 	const char *help[] = {"--help", NULL};
-	cr_assert_eq(run(help, out, sizeof(out)), 0);
+	cr_assert_eq(srvp_run(help, out, sizeof(out)), 0);
 	cr_assert(strstr(out, "Usage: rbserver --port P"));
 	cr_assert(strstr(out, "--max-body N"));
 	cr_assert(strstr(out, "--write-timeout S"));
@@ -149,7 +112,7 @@ Test(limits, flags)
 	const char *a4[] = {"--port", "80", "--frobnicate", NULL};
 	bad(a4, "rbserver: unknown flag '--frobnicate' (see rbserver --help)\n");
 	const char *a5[] = {"--port", "80", "--parser", "sse9", NULL};
-	run(a5, out, sizeof(out));
+	srvp_run(a5, out, sizeof(out));
 	const char *pre = "rbserver: --parser: unknown variant 'sse9'; allowed on this CPU: ";
 	cr_assert(strncmp(out, pre, strlen(pre)) == 0, "%s", out);
 	cr_assert(strstr(out, "scalar"), "%s", out);
