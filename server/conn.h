@@ -66,7 +66,11 @@ enum srv_conn_state {
 	SRV_CS_CLOSING,   /* no new work; released once nothing is in flight */
 };
 
-enum srv_send_kind { SRV_SEND_NONE = 0, SRV_SEND_BUF, SRV_SEND_POLL };
+enum srv_send_kind {
+	SRV_SEND_NONE = 0,
+	SRV_SEND_BUF,
+	SRV_SEND_POLL
+};
 
 /* Which timeout list the connection is on (srv_timer_set). */
 enum srv_timer_kind {
@@ -114,7 +118,7 @@ typedef struct srv_exchange {
 	 * queued before it: set by the static responder, sent by the worker
 	 * (srv_send_file), which leaves zc_left 0 when it is all sent. */
 	uint64_t zc_off, zc_left;
-	uint8_t sending;   /* out[sending] is being sent; the other collects responses */
+	uint8_t sending; /* out[sending] is being sent; the other collects responses */
 
 	rb_buf in;     /* bytes carried between receives (a partial request, held input) */
 	rb_buf out[2]; /* out[sending] is being sent; the other collects responses */
@@ -148,14 +152,14 @@ typedef struct srv_conn {
 
 	/* Kernel operations in flight (not the lifecycle: what the kernel
 	 * still holds that names this slot). */
-	uint8_t recv_armed;    /* a recv (multishot, or single-shot fallback) is live */
-	uint8_t cancel_sent;   /* its cancellation is in flight */
+	uint8_t recv_armed;  /* a recv (multishot, or single-shot fallback) is live */
+	uint8_t cancel_sent; /* its cancellation is in flight */
 	/* What the kernel holds of our output: SRV_SEND_BUF, x->out[x->sending]
 	 * (a send); SRV_SEND_POLL, a wait for the socket to take more, after
 	 * which the worker sends a file run itself (srv_send_file). */
 	uint8_t send_inflight;
-	uint8_t send_cancel;   /* the send's cancellation is in flight */
-	uint8_t on_dirty;      /* on the worker's dirty list */
+	uint8_t send_cancel; /* the send's cancellation is in flight */
+	uint8_t on_dirty;    /* on the worker's dirty list */
 	uint8_t timer_kind;
 
 	uint8_t phase; /* enum srv_phase of the exchange (SRV_PH_IDLE without one) */

@@ -139,8 +139,8 @@ srv_file *srv_file_lookup(srv_file_cache *fc, const char *key, size_t key_len, t
 	return NULL;
 }
 
-srv_file *srv_file_cache_revalidated(srv_file_cache *fc, srv_file *f, int fd,
-				     const struct stat *sb, time_t now)
+srv_file *srv_file_cache_revalidated(srv_file_cache *fc, srv_file *f, int fd, const struct stat *sb,
+				     time_t now)
 {
 	srv_file_meta m;
 	if (fd >= 0)

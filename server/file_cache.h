@@ -47,8 +47,8 @@ typedef struct srv_file_meta {
 } srv_file_meta;
 
 typedef struct srv_file {
-	struct srv_file *hnext;        /* the hash chain */
-	struct srv_file *prev, *next;  /* recency: the head is the most recent */
+	struct srv_file *hnext;       /* the hash chain */
+	struct srv_file *prev, *next; /* recency: the head is the most recent */
 	uint64_t hash;
 	char *key;
 	uint32_t key_len;
@@ -104,8 +104,8 @@ srv_file *srv_file_lookup(srv_file_cache *fc, const char *key, size_t key_len, t
  * to nothing servable.  Returns f (its reference kept, the new fd closed)
  * when it is the same file, else NULL: f is dropped and its reference
  * given back; fd is still the caller's. */
-srv_file *srv_file_cache_revalidated(srv_file_cache *fc, srv_file *f, int fd,
-				     const struct stat *sb, time_t now);
+srv_file *srv_file_cache_revalidated(srv_file_cache *fc, srv_file *f, int fd, const struct stat *sb,
+				     time_t now);
 
 /* Keep the regular file fd (stat sb, media type ctype, ETag etag) under key,
  * evicting what the bounds need.  Returns the entry with a reference taken

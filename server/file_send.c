@@ -22,7 +22,8 @@ static int64_t srv_send_file_some(srv_worker *w, srv_conn *c, uint64_t max, int 
 	rb_buf *s;
 	while ((s = srv_conn_next_send(c))) {
 		size_t len = s->len - s->off < cap ? s->len - s->off : cap;
-		ssize_t n = send(c->fd, s->data + s->off, len, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE);
+		ssize_t n =
+			send(c->fd, s->data + s->off, len, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -34,7 +35,8 @@ static int64_t srv_send_file_some(srv_worker *w, srv_conn *c, uint64_t max, int 
 	}
 	while (x->zc_left && (uint64_t)total < max) {
 		off_t off = (off_t)x->zc_off;
-		uint64_t want = x->zc_left < max - (uint64_t)total ? x->zc_left : max - (uint64_t)total;
+		uint64_t want = x->zc_left < max - (uint64_t)total ? x->zc_left
+								   : max - (uint64_t)total;
 		ssize_t n = sendfile(c->fd, x->file_fd, &off, (size_t)want);
 		if (n < 0 && errno == EINTR)
 			continue;

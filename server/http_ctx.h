@@ -61,7 +61,7 @@ typedef struct srv_http {
 	char *key;     /* its open-file cache key (srv_static_find), path_cap bytes */
 	size_t path_cap;
 	srv_file_cache files;
-	int zerocopy; /* large bodies by sendfile (off under RB_FAULTS=no-zerocopy) */
+	int zerocopy;            /* large bodies by sendfile (off under RB_FAULTS=no-zerocopy) */
 	uint64_t boundary_state; /* multipart boundaries */
 
 	/* The response writer's: the counters (wr.stats), the Date, the

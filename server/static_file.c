@@ -321,8 +321,7 @@ static int srv_static_headers(srv_static *st, const srv_validators *v)
  * media type and ETag, and returns 0; or returns what srv_static_resolve
  * said (SRV_RESOLVED_DIR or -errno).  The key is the normalised path and
  * whether it named a directory, so "dir/" and "dir" are two keys. */
-static int srv_static_find(srv_http *h, srv_exchange *x, size_t rel_len, int dir,
-			   time_t *mtime)
+static int srv_static_find(srv_http *h, srv_exchange *x, size_t rel_len, int dir, time_t *mtime)
 {
 	srv_static *st = x->st;
 	time_t now = h->wr.date.sec;
@@ -442,8 +441,8 @@ static int srv_static_kept(srv_http *h, srv_static *st, srv_file *f)
 {
 	if (f->resp && f->head_sec == h->wr.date.sec)
 		return 0;
-	if (!f->resp && (f->unkept_sec == h->wr.date.sec || f->meta.size > h->files.inline_max ||
-			 !f->linked))
+	if (!f->resp &&
+	    (f->unkept_sec == h->wr.date.sec || f->meta.size > h->files.inline_max || !f->linked))
 		return 1;
 	srv_validators v = {.etag = st->etag, .etag_len = st->etag_len, .last_modified = st->lm};
 	rb_buf_reset(&st->extra);

@@ -36,8 +36,8 @@ typedef struct srv_stats {
 	uint64_t input_overflows; /* closed: held more than SRV_IN_CAP of input while paused */
 	uint64_t oom;             /* connections closed because an allocation failed */
 	/* The open-file cache (srv_file_cache). */
-	uint64_t file_cache_hits;          /* served from an entry (checked this second, or again) */
-	uint64_t file_cache_misses;        /* opened: no entry, or the entry's file changed */
+	uint64_t file_cache_hits;   /* served from an entry (checked this second, or again) */
+	uint64_t file_cache_misses; /* opened: no entry, or the entry's file changed */
 	uint64_t file_cache_revalidations; /* entries resolved again (once a second at most) */
 	uint64_t file_cache_changed;       /* of those, the file was another one, or gone */
 	uint64_t file_cache_evictions;     /* entries dropped for the bounds */

@@ -55,8 +55,8 @@ static void start(const char *every, const char *root, int nocache)
 	setenv("RBSERVER_OOM_EVERY", every, 1); /* this test's process only */
 	const char *plain[] = {"--threads", "1", NULL};
 	const char *with_root[] = {"--threads", "1", "--root", root, NULL};
-	const char *no_cache[] = {"--threads", "1", "--root", root, "--file-cache-entries", "0",
-				  NULL};
+	const char *no_cache[] = {"--threads", "1", "--root", root, "--file-cache-entries",
+				  "0",         NULL};
 	srvp_start(&S, !root ? plain : nocache ? no_cache : with_root);
 	char want[64];
 	snprintf(want, sizeof(want), "RBSERVER_OOM_EVERY=%s", every);
