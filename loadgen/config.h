@@ -50,6 +50,17 @@ typedef struct lg_config {
 	lg_sources sources;      /* --source; family 0: the kernel picks */
 	const char *source_text; /* --source as given */
 
+	/* https:// (rb_tls; docs/tls.md): the flags as given, a context made from
+	 * them once (lg_run.tls) */
+	int tls;                  /* the URLs are https:// */
+	const char *sni;          /* --sni; NULL: the URL's host */
+	int tls_min, tls_max;     /* --tls-min/--tls-max: RB_TLS_V1_2 or _V1_3; 0: OpenSSL's */
+	const char *ciphers;      /* --ciphers (TLS 1.2, OpenSSL syntax) */
+	const char *ciphersuites; /* --tls13-ciphersuites */
+	int insecure;             /* -k/--insecure: no verification */
+	const char *cafile;       /* --cacert: trust these instead of the system store */
+	int tls_resume;           /* --tls-resume: reconnects offer the saved ticket */
+
 	uint32_t connections;
 	uint32_t threads;
 	int cpus[LG_MAX_CPUS];

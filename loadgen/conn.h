@@ -43,6 +43,7 @@ typedef struct lg_conn {
 	uint8_t in_openq;               /* IDLE and queued to open (lg_conn_open_queued) */
 	uint8_t ttfb_seen;              /* the oldest request's response has begun */
 	uint8_t draining;               /* CLOSING: waiting for the server's FIN (lg_conn_close) */
+	uint8_t tls_up;                 /* https://: the handshake is done; requests may go */
 
 	/* In-flight requests: a ring of `pipeline` entries in the worker's array. */
 	lg_inflight *ring;
@@ -66,6 +67,10 @@ typedef struct lg_conn {
 	struct __kernel_timespec send_ts, recv_ts; /* the slow modes' pauses */
 
 	lg_rx rx; /* response framing */
+
+	/* https://: the session over this socket (rb_tls), from the connect's
+	 * completion to the socket's close; NULL for http:// */
+	struct rb_tls *tls;
 
 	struct lg_conn *dirty_next;
 	struct lg_conn *open_next; /* the open queue */

@@ -6,6 +6,7 @@
 
 #include "rb_log.h"
 #include "rb_loop.h"
+#include "rb_tls.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -55,6 +56,8 @@ void lg_conn_init(lg_worker *w, lg_conn *c, uint32_t idx, uint32_t global)
 void lg_conn_free(lg_conn *c)
 {
 	lg_rx_free(&c->rx);
+	rb_tls_free(c->tls);
+	c->tls = NULL;
 }
 
 /* Inside the window (an -n run's window has no end). */
@@ -274,6 +277,9 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 	 * of a response (a parse error, a reset, a timeout) must not leave
 	 * its state to the next socket's first response. */
 	lg_rx_reset(&c->rx);
+	rb_tls_free(c->tls); /* no send is in flight over its bytes now */
+	c->tls = NULL;
+	c->tls_up = 0;
 	c->send_len = c->send_off = 0;
 	c->sent_sock = c->answered_sock = 0;
 	if (c->open_at <= w->now)
@@ -312,6 +318,22 @@ static void lg_conn_abort(lg_worker *w, lg_conn *c)
 	lg_conn_finalize(w, c);
 }
 
+/* The last ciphertext of a session that ends (its close_notify, or the alert
+ * that says why it failed), sent without the ring: the socket is shut down
+ * next, which would cut a ring send short.  One non-blocking send of a few
+ * dozen bytes; what does not fit is dropped, and only when no ring send is in
+ * flight (the pending bytes may be under it). */
+static void lg_tls_send_last(lg_conn *c)
+{
+	const char *p;
+	size_t n = rb_tls_pending_out(c->tls, &p);
+	if (n && !c->send_inflight && c->fd >= 0) {
+		ssize_t k = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k > 0)
+			rb_tls_consumed_out(c->tls, (size_t)k);
+	}
+}
+
 void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by)
 {
 	if (c->state == LG_C_CLOSING || c->state == LG_C_IDLE)
@@ -327,7 +349,17 @@ void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by)
 	lg_conn_drop_inflight(w, c);
 	c->state = LG_C_CLOSING;
 	c->closing_ns = w->now;
-	c->open_at = err_kind == LG_E_CONNECT ? w->now + LG_RETRY_NS : w->now;
+	/* A refused connect or handshake is not retried at once: it would fail
+	 * again as fast as the loop turns. */
+	c->open_at = err_kind == LG_E_CONNECT || err_kind == LG_E_TLS_HANDSHAKE ||
+				     err_kind == LG_E_TLS_CERTIFICATE || err_kind == LG_E_TLS_ALERT
+			     ? w->now + LG_RETRY_NS
+			     : w->now;
+	/* rbload's own orderly close of an https:// connection says close_notify,
+	 * where that is cheap: nothing in flight on the socket. */
+	if (c->tls && c->tls_up && err_kind < 0 && by == LG_BY_RBLOAD && !c->send_inflight &&
+	    rb_tls_shutdown(c->tls) == 0)
+		lg_tls_send_last(c);
 	/* The server said it closes (Connection: close): its FIN ends a receive,
 	 * and the socket is closed then.  Cheaper than a shutdown racing the
 	 * server's own close (both sides would send a FIN first and keep a
@@ -475,6 +507,107 @@ static void lg_conn_eof(lg_worker *w, lg_conn *c)
 	lg_conn_close(w, c, c->inflight > 0 ? LG_E_CLOSED : -1, LG_BY_SERVER);
 }
 
+/* https://: a session failed.  Its kind is the error counted (rb_tls's
+ * kinds, LG_E_TLS_*), its reason the first of that kind this thread keeps for
+ * the report and logs once; the alert that says why goes to the server. */
+static void lg_tls_failed(lg_worker *w, lg_conn *c)
+{
+	const char *msg = "";
+	enum rb_tls_err k = rb_tls_error(c->tls, &msg);
+	int kind = k == RB_TLS_ERR_HANDSHAKE     ? LG_E_TLS_HANDSHAKE
+		   : k == RB_TLS_ERR_CERTIFICATE ? LG_E_TLS_CERTIFICATE
+		   : k == RB_TLS_ERR_ALERT       ? LG_E_TLS_ALERT
+						 : LG_E_TLS_IO;
+	if (k == RB_TLS_ERR_NONE)
+		msg = "out of memory";
+	char *why = w->tls_why[kind - LG_E_TLS_HANDSHAKE];
+	if (!why[0]) {
+		snprintf(why, sizeof(w->tls_why[0]), "%s", msg);
+		rb_log("%s from %s: %s (logged once)", lg_err_names[kind], w->cfg->peer, msg);
+	}
+	lg_tls_send_last(c);
+	lg_conn_close(w, c, kind, LG_BY_RBLOAD);
+}
+
+/* https://: the handshake is done; requests may go. */
+static void lg_tls_up(lg_worker *w, lg_conn *c)
+{
+	rb_tls_facts f;
+	c->tls_up = 1;
+	c->ready_ns = w->now;
+	if (rb_tls_get_facts(c->tls, &f))
+		return;
+	if (!w->tls_version) {
+		w->tls_version = f.version;
+		w->tls_cipher = f.cipher;
+	}
+	if (lg_in_window(w)) {
+		w->counts.tls_handshakes++;
+		w->counts.tls_resumed += f.resumed != 0;
+		rb_hist_record(&w->tls_hs_h, (int64_t)f.handshake_ns);
+	}
+}
+
+/* https://: ciphertext that arrived (or the server's FIN: eof) goes into the
+ * session; the handshake is driven with it, then the plaintext is drained
+ * record by record into the response framing.  What the session has to send
+ * (its next flight, the requests) goes from lg_conn_flush. */
+static void lg_tls_input(lg_worker *w, lg_conn *c, const char *p, size_t n, int eof)
+{
+	if (eof)
+		rb_tls_feed_eof(c->tls);
+	else if (rb_tls_feed(c->tls, p, n)) {
+		lg_tls_failed(w, c); /* out of memory */
+		return;
+	}
+	if (!c->tls_up) {
+		int r = rb_tls_handshake(c->tls);
+		if (r == RB_TLS_ERROR) {
+			lg_tls_failed(w, c);
+			return;
+		}
+		if (r == RB_TLS_WANT) {
+			lg_conn_mark_dirty(w, c); /* its next flight, if any */
+			return;
+		}
+		lg_tls_up(w, c);
+	}
+	while (c->state == LG_C_OPEN) {
+		int r = rb_tls_read(c->tls, w->tls_plain, LG_TLS_PLAIN);
+		if (r > 0) {
+			lg_conn_input(w, c, w->tls_plain, (size_t)r);
+			continue;
+		}
+		if (r == RB_TLS_WANT)
+			break;
+		if (r == RB_TLS_CLOSED || (eof && rb_tls_error(c->tls, NULL) == RB_TLS_ERR_IO)) {
+			/* close_notify, or a FIN without it: HTTP's framing decides
+			 * whether anything was cut short (lg_conn_eof) */
+			lg_conn_eof(w, c);
+			break;
+		}
+		lg_tls_failed(w, c);
+		break;
+	}
+	if (c->state == LG_C_OPEN)
+		lg_conn_mark_dirty(w, c);
+}
+
+/* https://: the session of a connection just established; its first flight
+ * (the ClientHello) goes from lg_conn_flush. */
+static void lg_tls_start(lg_worker *w, lg_conn *c)
+{
+	const lg_config *cfg = w->cfg;
+	c->tls = rb_tls_new(w->run->tls, cfg->sni ? cfg->sni : cfg->host_name);
+	if (!c->tls) {
+		lg_count_error(w, LG_E_TLS_IO);
+		lg_conn_close(w, c, -1, LG_BY_RBLOAD);
+		return;
+	}
+	if (rb_tls_handshake(c->tls) == RB_TLS_ERROR)
+		lg_tls_failed(w, c);
+}
+
 static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
 {
 	c->connect_inflight = 0;
@@ -534,6 +667,8 @@ static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
 		w->counts.opened++; /* the first open of each connection always counts */
 	}
 	c->opened_before = 1;
+	if (w->cfg->tls)
+		lg_tls_start(w, c);
 	lg_conn_mark_dirty(w, c); /* the receive is armed, the first requests sent */
 }
 
@@ -544,7 +679,10 @@ static void lg_conn_received(lg_worker *w, lg_conn *c, const char *p, size_t n)
 	if (lg_in_window(w))
 		w->counts.bytes_read += n;
 	c->last_io_ns = w->now;
-	lg_conn_input(w, c, p, n);
+	if (c->tls)
+		lg_tls_input(w, c, p, n, 0);
+	else
+		lg_conn_input(w, c, p, n);
 }
 
 static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
@@ -561,7 +699,9 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 		rb_loop_buf_put(&w->loop, cqe); /* draining: bytes after the last response */
 		break;
 	case RB_RES_EOF:
-		if (open)
+		if (open && c->tls)
+			lg_tls_input(w, c, NULL, 0, 1);
+		else if (open)
 			lg_conn_eof(w, c);
 		lg_conn_undrain(w, c); /* the FIN a draining connection waited for */
 		break;
@@ -685,8 +825,18 @@ static void lg_on_send(lg_worker *w, lg_conn *c, int res)
 	}
 	if (lg_in_window(w))
 		w->counts.bytes_written += (uint64_t)res;
-	c->send_off += (uint32_t)res;
 	c->last_io_ns = w->now;
+	if (c->tls) {
+		/* the rest of a short send stays first in line: lg_tls_flush */
+		const char *p;
+		rb_tls_consumed_out(c->tls, (size_t)res);
+		c->send_len = c->send_off = 0;
+		if (!rb_tls_pending_out(c->tls, &p))
+			c->ready_ns = w->now;
+		lg_conn_mark_dirty(w, c);
+		return;
+	}
+	c->send_off += (uint32_t)res;
 	if (c->send_off < c->send_len) {
 		if (w->cfg->slow_send_bps)
 			lg_conn_pause(w, c, LG_OP_SEND_TIMER, (uint32_t)res, w->cfg->slow_send_bps);
@@ -743,7 +893,8 @@ static void lg_on_cancel_fd(lg_worker *w, int res)
 static uint32_t lg_conn_sendable(const lg_worker *w, const lg_conn *c)
 {
 	const lg_config *cfg = w->cfg;
-	if (c->state != LG_C_OPEN || c->send_inflight || c->send_len || w->finishing || !w->sending)
+	if (c->state != LG_C_OPEN || c->send_inflight || c->send_len || w->finishing ||
+	    !w->sending || (c->tls && !c->tls_up))
 		return 0;
 	uint32_t n = cfg->pipeline - c->inflight;
 	if (cfg->mode == LG_MODE_OPEN && c->sched_k - c->sent_k < n)
@@ -756,15 +907,12 @@ static uint32_t lg_conn_sendable(const lg_worker *w, const lg_conn *c)
 	return n;
 }
 
-void lg_conn_flush(lg_worker *w, lg_conn *c)
+/* Take n requests to send on c: each one's schedule and counts in its
+ * in-flight slot; *len bytes of request text at *p (the worker's). */
+static void lg_conn_take(lg_worker *w, lg_conn *c, uint32_t n, const char **p, size_t *len)
 {
 	const lg_config *cfg = w->cfg;
 	const lg_run *run = w->run;
-	if (c->state == LG_C_OPEN || c->draining)
-		lg_conn_arm_input(w, c);
-	uint32_t n = lg_conn_sendable(w, c);
-	if (n == 0)
-		return;
 	/* The connection's last request (--conn-requests) says Connection:
 	 * close and goes alone, from the requests built with it. */
 	int last = cfg->conn_requests && c->sent_sock + n == cfg->conn_requests;
@@ -801,10 +949,57 @@ void lg_conn_flush(lg_worker *w, lg_conn *c)
 	}
 	c->sent_k += n;
 	c->sent_sock += n;
-	c->send_ptr = lg_requests_at(rq, c->mix_pos);
-	c->send_len = (uint32_t)lg_requests_len(rq, c->mix_pos, n);
-	c->send_off = 0;
+	*p = lg_requests_at(rq, c->mix_pos);
+	*len = lg_requests_len(rq, c->mix_pos, n);
 	c->mix_pos = (c->mix_pos + n) % rq->cycle;
+}
+
+/* https://: the requests c may send now are written into its session and
+ * sealed at once (a pipelined batch leaves as one record, or one per 16 KiB);
+ * then the session's oldest unsent ciphertext (its handshake flight, those
+ * records, the rest of a short send) goes in one send.  The bytes stay put
+ * in the session until the send completes (rb_tls_pending_out). */
+static void lg_tls_flush(lg_worker *w, lg_conn *c)
+{
+	if (c->state != LG_C_OPEN || c->send_inflight)
+		return;
+	uint32_t n = lg_conn_sendable(w, c);
+	if (n) {
+		const char *p;
+		size_t len;
+		lg_conn_take(w, c, n, &p, &len);
+		if (rb_tls_write(c->tls, p, len) || rb_tls_flush(c->tls) == RB_TLS_ERROR) {
+			lg_tls_failed(w, c);
+			return;
+		}
+	}
+	const char *out;
+	size_t len = rb_tls_pending_out(c->tls, &out);
+	if (!len)
+		return;
+	c->send_ptr = out;
+	c->send_len = (uint32_t)(len > UINT32_MAX / 2 ? UINT32_MAX / 2 : len);
+	c->send_off = 0;
+	lg_submit_send(w, c);
+}
+
+void lg_conn_flush(lg_worker *w, lg_conn *c)
+{
+	if (c->state == LG_C_OPEN || c->draining)
+		lg_conn_arm_input(w, c);
+	if (c->tls) {
+		lg_tls_flush(w, c);
+		return;
+	}
+	uint32_t n = lg_conn_sendable(w, c);
+	if (n == 0)
+		return;
+	const char *p;
+	size_t len;
+	lg_conn_take(w, c, n, &p, &len);
+	c->send_ptr = p;
+	c->send_len = (uint32_t)len;
+	c->send_off = 0;
 	lg_submit_send(w, c);
 }
 

@@ -14,6 +14,11 @@ enum lg_err {
 	LG_E_TIMEOUT,
 	LG_E_PARSE,
 	LG_E_STATUS,
+	/* https://: rb_tls's kinds (rb_tls_err_name), the reason in lg_run.tls_why */
+	LG_E_TLS_HANDSHAKE,
+	LG_E_TLS_CERTIFICATE,
+	LG_E_TLS_ALERT,
+	LG_E_TLS_IO,
 	LG_E__COUNT
 };
 
@@ -36,6 +41,8 @@ typedef struct lg_counts {
 	uint64_t closed_by_rbload; /* timeouts, protocol errors, --conn-requests the server ignored */
 	uint64_t late_sends; /* open loop: sent over an interval late while the connection was free */
 	uint64_t enobufs;    /* receives that found the receive buffers empty */
+	uint64_t tls_handshakes; /* https://: handshakes done inside the window */
+	uint64_t tls_resumed;    /* of those, resumed (a ticket taken) */
 	/* The event loop's own (rb_loop_stats), over the whole run. */
 	uint64_t cq_overflows, sq_full, stashed, faults_hit;
 	uint64_t code[LG_STATUS_CODES];        /* responses by exact status code */

@@ -17,6 +17,7 @@
 #include "rb_log.h"
 #include "rb_ring.h"
 #include "rb_signals.h"
+#include "rb_tls.h"
 #include "rb_version.h"
 
 #include <errno.h>
@@ -30,9 +31,18 @@
 #include <unistd.h>
 
 const char *const lg_err_names[LG_E__COUNT] = {
-	[LG_E_CONNECT] = "connect", [LG_E_RESET] = "reset",   [LG_E_READ] = "read",
-	[LG_E_WRITE] = "write",     [LG_E_CLOSED] = "closed", [LG_E_TIMEOUT] = "timeout",
-	[LG_E_PARSE] = "parse",     [LG_E_STATUS] = "status",
+	[LG_E_CONNECT] = "connect",
+	[LG_E_RESET] = "reset",
+	[LG_E_READ] = "read",
+	[LG_E_WRITE] = "write",
+	[LG_E_CLOSED] = "closed",
+	[LG_E_TIMEOUT] = "timeout",
+	[LG_E_PARSE] = "parse",
+	[LG_E_STATUS] = "status",
+	[LG_E_TLS_HANDSHAKE] = "tls-handshake",
+	[LG_E_TLS_CERTIFICATE] = "tls-certificate",
+	[LG_E_TLS_ALERT] = "tls-alert",
+	[LG_E_TLS_IO] = "tls-io",
 };
 
 static void lg_fmt_count(double v, char *out, size_t len)
@@ -238,6 +248,7 @@ int lg_drive(int argc, char **argv, const lg_hooks *hooks)
 	 * why (hooks->agree) before it leaves. */
 	char why[1100] = "";
 	int fail_rc = 1, run_ok = 0;
+	rb_tls_ctx *tls = NULL;
 	uint32_t T = cfg.threads, inited = 0;
 	lg_run run;
 	lg_worker *ws = NULL;
@@ -250,6 +261,34 @@ int lg_drive(int argc, char **argv, const lg_hooks *hooks)
 		fail_rc = 2;
 		snprintf(why, sizeof(why), "RB_FAULTS is refused (the message above)");
 		goto setup_failed;
+	}
+	/* https://: one client context for every worker; a flag OpenSSL refuses
+	 * (a cipher list it cannot use) is a command-line error. */
+	if (cfg.tls) {
+		rb_tls_opts o = {.min_version = cfg.tls_min,
+				 .max_version = cfg.tls_max,
+				 .ciphers = cfg.ciphers,
+				 .ciphersuites = cfg.ciphersuites,
+				 .insecure = cfg.insecure,
+				 .cafile = cfg.cafile,
+				 .no_resume = !cfg.tls_resume};
+		tls = rb_tls_client_ctx_new(&o, err, sizeof(err));
+		if (!tls) {
+			const char *flag = !strncmp(err, "TLS 1.2 cipher", 14) ? "--ciphers: "
+					   : !strncmp(err, "TLS 1.3 cipher", 14)
+						   ? "--tls13-ciphersuites: "
+					   : !strncmp(err, "CA file", 7) ? "--cacert: "
+					   : !strncmp(err, "TLS versions", 12) ||
+							   !strncmp(err, "TLS minimum", 11)
+						   ? "--tls-min/--tls-max: "
+						   : "";
+			fprintf(stderr, "rbload: %s%s%s\n", flag, err,
+				flag[0] ? " (see rbload --help)" : "");
+			snprintf(why, sizeof(why), "%s%s", flag, err);
+			fail_rc = flag[0] ? 2 : 1;
+			goto setup_failed;
+		}
+		(void)rb_tls_ktls_available(); /* logs, once, why records stay in user space */
 	}
 	/* The host name, once; then what the run needs of the host. */
 	if (lg_config_resolve(&cfg, err, sizeof(err))) {
@@ -272,6 +311,7 @@ int lg_drive(int argc, char **argv, const lg_hooks *hooks)
 	if (ws) {
 		run_ok = 1;
 		rc = lg_run_init(&run, &cfg, T);
+		run.tls = tls;
 	}
 	if (!ws || rc) {
 		fprintf(stderr, "rbload: no memory for %u workers\n", T);
@@ -417,6 +457,25 @@ join:
 	rb_hist_init(&res.uncorr, RB_HIST_HOUR_NS);
 	rb_hist_init(&res.connect, RB_HIST_HOUR_NS);
 	rb_hist_init(&res.ttfb, RB_HIST_HOUR_NS);
+	rb_hist_init(&res.tls_hs, RB_HIST_HOUR_NS);
+	if (cfg.tls) {
+		res.ktls = rb_tls_ktls_probe("/proc/sys/net/ipv4/tcp_available_ulp", rb_faults(),
+					     res.ktls_why, sizeof(res.ktls_why));
+		if (res.ktls) /* offered, but the hand-over is not built (docs/tls.md) */
+			snprintf(res.ktls_why, sizeof(res.ktls_why),
+				 "the kernel offers kTLS but rb_tls does not hand keys over yet");
+		res.ktls = 0;
+	}
+	for (uint32_t i = 0; i < T; i++) {
+		rb_hist_merge(&res.tls_hs, &ws[i].tls_hs_h);
+		if (!res.tls_version && ws[i].tls_version) {
+			res.tls_version = ws[i].tls_version;
+			res.tls_cipher = ws[i].tls_cipher;
+		}
+		for (int k = 0; k < LG_E__COUNT - LG_E_TLS_HANDSHAKE; k++)
+			if (!res.tls_why[k][0] && ws[i].tls_why[k][0])
+				memcpy(res.tls_why[k], ws[i].tls_why[k], sizeof(res.tls_why[k]));
+	}
 	for (uint32_t i = 0; i < T; i++) {
 		lg_counts_add(&res.counts, &ws[i].counts);
 		rb_hist_merge(&res.corr, &ws[i].corr);
@@ -482,8 +541,10 @@ out:
 	rb_hist_free(&res.uncorr);
 	rb_hist_free(&res.connect);
 	rb_hist_free(&res.ttfb);
+	rb_hist_free(&res.tls_hs);
 	for (uint32_t i = 0; i < T; i++)
 		lg_worker_free(&ws[i]);
+	rb_tls_ctx_free(run.tls);
 	free(ws);
 	lg_run_free(&run);
 	lg_config_free(&cfg);
@@ -498,6 +559,7 @@ setup_failed:
 		if (run_ok)
 			lg_run_free(&run);
 		free(ws);
+		rb_tls_ctx_free(tls);
 	}
 	lg_config_free(&cfg);
 	return fail_rc;

@@ -4,6 +4,7 @@
 
 #include "rb_cpu.h"
 #include "rb_num.h"
+#include "rb_tls.h"
 #include "rb_version.h"
 
 #include <errno.h>
@@ -63,10 +64,22 @@ static void lg_usage(FILE *f)
 		"  -H, --header 'N: V'   extra request header; repeatable (up to %d)\n"
 		"      --body STRING     request body (sent with Content-Length)\n"
 		"      --body-file FILE  request body from a file\n"
-		"  URL                   http://HOST[:PORT]/PATH; HOST an IPv4 or [IPv6] literal or\n"
+		"  URL                   http[s]://HOST[:PORT]/PATH; HOST an IPv4 or [IPv6] literal or\n"
 		"                        a name, resolved once at start (localhost: 127.0.0.1).\n"
 		"                        Several URLs make a mix, taken in turn on each\n"
 		"                        connection; URL@W gives one a weight W (1 to %d in all)\n"
+		"HTTPS (https:// URLs; port 443 by default):\n"
+		"      --sni NAME        server name sent (SNI) and checked in the certificate\n"
+		"                        (default: the URL's host; an IP literal sends none)\n"
+		"  -k, --insecure        do not verify the server's certificate\n"
+		"      --cacert FILE     trust the PEM certificates in FILE instead of the\n"
+		"                        system's store\n"
+		"      --tls-min V       lowest TLS version offered: 1.2 or 1.3\n"
+		"      --tls-max V       highest TLS version offered: 1.2 or 1.3\n"
+		"      --ciphers LIST    TLS 1.2 cipher list (OpenSSL syntax)\n"
+		"      --tls13-ciphersuites LIST  TLS 1.3 suites (TLS_AES_128_GCM_SHA256:...)\n"
+		"      --tls-resume      reconnects resume the last session (a ticket), with\n"
+		"                        --close or --conn-requests\n"
 		"Receiving:\n"
 		"      --recv-buffers N  receive buffers per thread, shared by its connections, a\n"
 		"                        power of two, 1 to 32768 (default 256); more when many\n"
@@ -344,7 +357,12 @@ static int lg_add_url(lg_config *cfg, char *arg)
 			   ? parts.addrlen == cfg->addrlen &&
 				     !memcmp(&parts.addr, &cfg->addr, cfg->addrlen)
 			   : parts.port == cfg->port && !strcasecmp(parts.host, cfg->host_name);
+	if (cfg->nurls > 0 && parts.tls != cfg->tls)
+		return lg_flag_error("URL '%s' is %s but '%s' is not; allowed: one scheme per run",
+				     parts.tls ? arg : cfg->urls[0].text, "https://",
+				     parts.tls ? cfg->urls[0].text : arg);
 	if (cfg->nurls == 0) {
+		cfg->tls = parts.tls;
 		snprintf(cfg->host, sizeof(cfg->host), "%s", parts.authority);
 		snprintf(cfg->host_name, sizeof(cfg->host_name), "%s", parts.host);
 		cfg->port = parts.port;
@@ -389,7 +407,44 @@ static const struct lg_flag {
 	{"--slow-recv", 0},
 	{"--recv-buffers", 0},
 	{"--recv-buffer-size", 0},
+	{"--sni", 0},
+	{"--tls-min", 0},
+	{"--tls-max", 0},
+	{"--ciphers", 0},
+	{"--tls13-ciphersuites", 0},
+	{"--cacert", 0},
 };
+
+/* --tls-min, --tls-max: 1.2 or 1.3. */
+static int lg_flag_tls_version(const char *flag, const char *val, int *out)
+{
+	if (rb_tls_version_parse(val, out))
+		return lg_flag_error("%s: '%s' is not a TLS version; allowed: 1.2 or 1.3", flag,
+				     val);
+	return 0;
+}
+
+/* The TLS flags make sense only with https:// URLs. */
+static int lg_tls_check(const lg_config *cfg, const char *const *given, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (given[k] && !cfg->tls)
+			return lg_flag_error("%s needs an https:// URL; '%s' is http://", given[k],
+					     cfg->urls[0].text);
+	if (cfg->tls_min && cfg->tls_max && cfg->tls_min > cfg->tls_max)
+		return lg_flag_error("--tls-min %s is above --tls-max %s; allowed: a minimum at "
+				     "most the maximum",
+				     cfg->tls_min == RB_TLS_V1_3 ? "1.3" : "1.2",
+				     cfg->tls_max == RB_TLS_V1_3 ? "1.3" : "1.2");
+	if (cfg->insecure && cfg->cafile)
+		return lg_flag_error("-k and --cacert: give one of them (-k trusts any "
+				     "certificate)");
+	if (cfg->tls && (cfg->slow_send_bps || cfg->slow_recv_bps))
+		return lg_flag_error("%s is not supported with https:// URLs; allowed: "
+				     "http:// URLs",
+				     cfg->slow_send_bps ? "--slow-send" : "--slow-recv");
+	return 0;
+}
 
 int lg_config_parse(lg_config *cfg, int argc, char **argv)
 {
@@ -402,6 +457,7 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 	cfg->recv_buffers = 256;
 	cfg->recv_buffer_size = 8192;
 	int duration_given = 0, threads_given = 0, pipeline_given = 0, close_mode = 0;
+	const char *tls_given[8] = {0}; /* TLS flags seen, for lg_tls_check */
 	uint64_t v = 0;
 	int rc;
 
@@ -431,6 +487,16 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 		}
 		if (!strcmp(arg, "--close")) {
 			close_mode = 1;
+			continue;
+		}
+		if (!strcmp(arg, "-k") || !strcmp(arg, "--insecure")) {
+			cfg->insecure = 1;
+			tls_given[0] = arg;
+			continue;
+		}
+		if (!strcmp(arg, "--tls-resume")) {
+			cfg->tls_resume = 1;
+			tls_given[1] = arg;
 			continue;
 		}
 
@@ -568,6 +634,33 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 			cfg->hlog_path = val;
 		} else if (!strcmp(name, "--start-at")) {
 			rc = lg_flag_start_at(val, &cfg->start_at);
+		} else if (!strcmp(name, "--sni")) {
+			if (!val[0] || strlen(val) > 253 ||
+			    val[strspn(val, "abcdefghijklmnopqrstuvwxyz"
+					    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")])
+				return lg_flag_error(
+					"--sni: '%s' is not a host name; allowed: letters, "
+					"digits, '-' and '.', up to 253",
+					val);
+			cfg->sni = val;
+			tls_given[2] = name;
+		} else if (!strcmp(name, "--tls-min")) {
+			rc = lg_flag_tls_version(name, val, &cfg->tls_min);
+			tls_given[3] = name;
+		} else if (!strcmp(name, "--tls-max")) {
+			rc = lg_flag_tls_version(name, val, &cfg->tls_max);
+			tls_given[4] = name;
+		} else if (!strcmp(name, "--ciphers")) {
+			cfg->ciphers = val;
+			tls_given[5] = name;
+		} else if (!strcmp(name, "--tls13-ciphersuites")) {
+			cfg->ciphersuites = val;
+			tls_given[6] = name;
+		} else if (!strcmp(name, "--cacert")) {
+			if (access(val, R_OK))
+				return lg_flag_error("--cacert: '%s': %s", val, strerror(errno));
+			cfg->cafile = val;
+			tls_given[7] = name;
 		}
 		if (rc)
 			return rc;
@@ -575,6 +668,8 @@ int lg_config_parse(lg_config *cfg, int argc, char **argv)
 
 	if (cfg->nurls == 0)
 		return lg_flag_error("no URL given; usage: rbload [options] http://HOST:PORT/PATH");
+	if ((rc = lg_tls_check(cfg, tls_given, sizeof(tls_given) / sizeof(tls_given[0]))))
+		return rc;
 	uint32_t mix = 0;
 	for (uint32_t k = 0; k < cfg->nurls; k++)
 		mix += cfg->urls[k].weight;

@@ -69,6 +69,23 @@ static void lg_report_ranks(const lg_result *r, FILE *f)
 	}
 }
 
+/* https://: what was agreed, the handshakes, kTLS. */
+static void lg_report_tls(const lg_result *r, FILE *f)
+{
+	const lg_counts *k = &r->counts;
+	if (!r->cfg->tls)
+		return;
+	double secs = r->duration_s > 0 ? r->duration_s : 1;
+	fprintf(f,
+		"TLS:   %s %s, %" PRIu64 " handshakes (%.1f/s): %" PRIu64 " resumed, %" PRIu64
+		" full; kTLS off: %s\n",
+		r->tls_version ? r->tls_version : "(none agreed)",
+		r->tls_cipher ? r->tls_cipher : "", k->tls_handshakes,
+		(double)k->tls_handshakes / secs, k->tls_resumed,
+		k->tls_handshakes - k->tls_resumed, r->ktls_why);
+	lg_report_phase(f, "Handshake", &r->tls_hs);
+}
+
 /* After the rates: CPU, errors, status codes, connections, warnings. */
 static void lg_report_tail(const lg_result *r, FILE *f)
 {
@@ -89,6 +106,10 @@ static void lg_report_tail(const lg_result *r, FILE *f)
 		fprintf(f, "%s; %" PRIu64 " request%s lost unanswered\n", errs ? "" : " none", lost,
 			lost == 1 ? "" : "s");
 	}
+	for (int e = LG_E_TLS_HANDSHAKE; e < LG_E__COUNT; e++)
+		if (k->errors[e] && r->tls_why[e - LG_E_TLS_HANDSHAKE][0])
+			fprintf(f, "  %s: %s\n", lg_err_names[e],
+				r->tls_why[e - LG_E_TLS_HANDSHAKE]);
 	if (k->errors[LG_E_STATUS])
 		fprintf(f, "  Non-2xx or 3xx responses: %" PRIu64 "\n", k->errors[LG_E_STATUS]);
 	/* What makes the run unlike a plain one: forced faults, a queue too small. */
@@ -152,6 +173,7 @@ void lg_report_human(const lg_result *r, FILE *f)
 	fprintf(f, "; %.2fs measured%s\n", r->duration_s, r->interrupted ? " (interrupted)" : "");
 	if (k->requests == 0) {
 		fprintf(f, "  No response in the measured window.\n");
+		lg_report_tls(r, f);
 		lg_report_tail(r, f);
 		return;
 	}
@@ -184,6 +206,7 @@ void lg_report_human(const lg_result *r, FILE *f)
 	}
 	lg_report_phase(f, "Connect", &r->connect);
 	lg_report_phase(f, "First byte", &r->ttfb);
+	lg_report_tls(r, f);
 	double secs = r->duration_s > 0 ? r->duration_s : 1;
 	fprintf(f, "  %" PRIu64 " requests in %.2fs, %s read, %s written\n", k->requests,
 		r->duration_s, lg_fmt_bytes((double)k->bytes_read, a, sizeof(a)),

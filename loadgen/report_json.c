@@ -52,6 +52,51 @@ void lg_json_latency(FILE *f, const rb_hist *h)
 
 /* How the event loop ran: its counters, the fallbacks it took, the faults
  * RB_FAULTS forced (an array of names). */
+/* "tls": null for http://; else what was agreed, the handshakes, each TLS
+ * error kind's first reason, kTLS. */
+static void lg_json_tls(const lg_result *r, FILE *f)
+{
+	const lg_counts *k = &r->counts;
+	if (!r->cfg->tls) {
+		fprintf(f, "  \"tls\": null,\n");
+		return;
+	}
+	double secs = r->duration_s;
+	fprintf(f, "  \"tls\": {\"version\": ");
+	if (r->tls_version)
+		lg_json_str(f, r->tls_version);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"cipher\": ");
+	if (r->tls_cipher)
+		lg_json_str(f, r->tls_cipher);
+	else
+		fprintf(f, "null");
+	fprintf(f, ", \"sni\": ");
+	lg_json_str(f, r->cfg->sni ? r->cfg->sni : r->cfg->host_name);
+	fprintf(f,
+		", \"verify\": %s, \"resume\": %s,\n    \"handshakes\": %" PRIu64
+		", \"handshakes_per_s\": %.3f, \"resumed\": %" PRIu64 ", \"full\": %" PRIu64
+		",\n    \"handshake_us\": ",
+		r->cfg->insecure ? "false" : "true", r->cfg->tls_resume ? "true" : "false",
+		k->tls_handshakes, secs > 0 ? (double)k->tls_handshakes / secs : 0.0,
+		k->tls_resumed, k->tls_handshakes - k->tls_resumed);
+	lg_json_latency(f, &r->tls_hs);
+	fprintf(f, ",\n    \"error_reasons\": {");
+	int any = 0;
+	for (int e = LG_E_TLS_HANDSHAKE; e < LG_E__COUNT; e++) {
+		const char *why = r->tls_why[e - LG_E_TLS_HANDSHAKE];
+		if (!k->errors[e] || !why[0])
+			continue;
+		fprintf(f, "%s\"%s\": ", any ? ", " : "", lg_err_names[e]);
+		lg_json_str(f, why);
+		any = 1;
+	}
+	fprintf(f, "},\n    \"ktls\": %s, \"ktls_why\": ", r->ktls ? "true" : "false");
+	lg_json_str(f, r->ktls_why);
+	fprintf(f, "},\n");
+}
+
 static void lg_json_ring(const lg_result *r, FILE *f)
 {
 	const lg_counts *k = &r->counts;
@@ -258,6 +303,7 @@ static void lg_json_body(const lg_result *r, FILE *f)
 		k->requests ? (r->cpu_user_s + r->cpu_sys_s) * 1e6 / (double)k->requests : 0.0);
 	fprintf(f, "  \"memory\": {\"max_rss_bytes\": %ld},\n", r->max_rss_bytes);
 	lg_json_ring(r, f);
+	lg_json_tls(r, f);
 	fprintf(f, "  \"latency_us\": {\n    \"corrected\": ");
 	lg_json_latency(f, &r->corr);
 	fprintf(f, ",\n    \"uncorrected\": ");

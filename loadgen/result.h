@@ -50,6 +50,13 @@ typedef struct lg_result {
 	lg_counts counts;
 	rb_hist corr, uncorr;
 	rb_hist connect, ttfb; /* connect time; time to a response's first byte */
+	/* https://: handshake times, the version and cipher first agreed (NULL:
+	 * none), each TLS error kind's first reason ("" if none), kTLS and why not */
+	rb_hist tls_hs;
+	const char *tls_version, *tls_cipher;
+	char tls_why[LG_E__COUNT - LG_E_TLS_HANDSHAKE][200];
+	int ktls;
+	char ktls_why[256];
 	double duration_s;
 	double cpu_user_s, cpu_sys_s;
 	double busy_max; /* the busiest thread's CPU time over the window */

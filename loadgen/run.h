@@ -26,6 +26,7 @@ typedef struct lg_series_point {
 typedef struct lg_run {
 	const lg_config *cfg;
 	uint32_t nworkers;
+	struct rb_tls_ctx *tls; /* https://: the client context every worker's sessions share */
 
 	/* Clock points (CLOCK_MONOTONIC ns), set before the workers start;
 	 * or, when the start is held (rbload-mpi: the ranks agree on it once

@@ -18,12 +18,14 @@ int lg_url_parse(const char *url, lg_url_parts *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	const char *p;
-	if (!strncasecmp(url, "http://", 7))
+	if (!strncasecmp(url, "http://", 7)) {
 		p = url + 7;
-	else if (!strncasecmp(url, "https://", 8))
-		return lg_url_fail(err, errlen, url, "https is not supported; use http://");
-	else
-		return lg_url_fail(err, errlen, url, "it must start with http://");
+	} else if (!strncasecmp(url, "https://", 8)) {
+		p = url + 8;
+		out->tls = 1;
+	} else {
+		return lg_url_fail(err, errlen, url, "it must start with http:// or https://");
+	}
 
 	const char *auth_end = p + strcspn(p, "/?#");
 	if (*auth_end == '#' || strchr(auth_end, '#'))
@@ -60,7 +62,7 @@ int lg_url_parse(const char *url, lg_url_parts *out, char *err, size_t errlen)
 		return lg_url_fail(err, errlen, url, "no host");
 	memcpy(out->host, host, hlen);
 
-	out->port = 80;
+	out->port = out->tls ? 443 : 80;
 	if (port_s) {
 		long v = 0;
 		if (port_s == auth_end)

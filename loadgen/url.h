@@ -1,4 +1,4 @@
-/* http:// URLs on the command line: host, port, path; a host name resolved once. */
+/* http:// and https:// URLs on the command line: host, port, path; a host name resolved once. */
 #ifndef LG_URL_H
 #define LG_URL_H
 
@@ -6,8 +6,9 @@
 #include <sys/socket.h>
 
 typedef struct lg_url_parts {
-	char host[256]; /* without brackets for IPv6 */
-	int port;
+	char host[256];      /* without brackets for IPv6 */
+	int port;            /* 80, or 443 for https:// */
+	int tls;             /* https:// */
 	const char *path;    /* into the URL: "/..." or "" */
 	char authority[300]; /* host[:port] as written, for the Host header */
 	struct sockaddr_storage addr;

@@ -59,9 +59,12 @@ int lg_worker_init(lg_worker *w, lg_run *run, uint32_t id, uint32_t first_conn, 
 	w->slow_recv_chunk = lg_slow_chunk(cfg->slow_recv_bps);
 	if (cfg->slow_recv_bps)
 		w->slow_bufs = malloc((size_t)nconns * w->slow_recv_chunk);
+	if (cfg->tls)
+		w->tls_plain = malloc(LG_TLS_PLAIN);
 	w->conns = calloc(nconns, sizeof(*w->conns));
 	w->inflight_mem = calloc((size_t)nconns * cfg->pipeline, sizeof(*w->inflight_mem));
 	if (!w->conns || !w->inflight_mem || (cfg->slow_recv_bps && !w->slow_bufs) ||
+	    (cfg->tls && !w->tls_plain) || rb_hist_init(&w->tls_hs_h, RB_HIST_HOUR_NS) ||
 	    rb_hist_init(&w->iv, RB_HIST_HOUR_NS) || rb_hist_init(&w->corr, RB_HIST_HOUR_NS) ||
 	    rb_hist_init(&w->uncorr, RB_HIST_HOUR_NS) ||
 	    rb_hist_init(&w->connect_h, RB_HIST_HOUR_NS) ||
@@ -92,6 +95,8 @@ void lg_worker_free(lg_worker *w)
 	free(w->conns);
 	free(w->inflight_mem);
 	free(w->slow_bufs);
+	free(w->tls_plain);
+	rb_hist_free(&w->tls_hs_h);
 	lg_requests_free(&w->req);
 	lg_requests_free(&w->req_close);
 	rb_hist_free(&w->connect_h);
@@ -191,6 +196,9 @@ static void lg_scan(lg_worker *w)
 			/* a pause of rbload's own making is not the server's delay */
 			if (c->inflight && !c->send_timer && !c->recv_timer &&
 			    w->now - since > cfg->timeout_ns)
+				lg_conn_close(w, c, LG_E_TIMEOUT, LG_BY_RBLOAD);
+			/* https://: a handshake the server never finishes */
+			else if (c->tls && !c->tls_up && w->now - c->connect_ns > cfg->timeout_ns)
 				lg_conn_close(w, c, LG_E_TIMEOUT, LG_BY_RBLOAD);
 			break;
 		}

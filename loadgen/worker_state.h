@@ -20,6 +20,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#define LG_TLS_PLAIN 16384 /* a record's plaintext at most: rb_tls_read's buffer */
+
 typedef struct lg_worker {
 	uint32_t id;
 	int cpu;
@@ -58,6 +60,13 @@ typedef struct lg_worker {
 	rb_hist *unc_rec;
 	int sending;               /* the clock has reached run->t0: requests may go */
 	rb_hist connect_h, ttfb_h; /* connect time; request sent to its response's first byte */
+	/* https://: handshake times (connect done to handshake done); the plaintext
+	 * drained from a session (lg_tls_input); the first version and cipher
+	 * agreed (static strings); the first reason of each TLS error kind */
+	rb_hist tls_hs_h;
+	char *tls_plain;
+	const char *tls_version, *tls_cipher;
+	char tls_why[LG_E__COUNT - LG_E_TLS_HANDSHAKE][200];
 	lg_counts counts;
 	uint64_t errors_rolled;                          /* errors already handed to the series */
 	uint64_t connects_rolled;                        /* connects already handed to the series */

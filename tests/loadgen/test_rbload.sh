@@ -94,9 +94,10 @@ bad_flag flag-novalue "--json needs a value" "$url" --json
 bad_flag flag-threads "-t 3 is more than -c 2" -t 3 -c 2 "$url"
 bad_flag flag-close-rate "--close and -R: choose one mode" --close -R 10 "$url"
 bad_flag url-none "no URL given" -c 1
-bad_flag url-https "https is not supported" "https://127.0.0.1:$port/"
+bad_flag url-mixed "URL 'https://127.0.0.1:$port/' is https:// but 'http://127.0.0.1:$port/' is not; allowed: one scheme per run" \
+	"http://127.0.0.1:$port/" "https://127.0.0.1:$port/"
 bad_flag url-nohost "bad URL 'http:///x': no host" "http:///x"
-bad_flag url-scheme "it must start with http://" "ftp://127.0.0.1/"
+bad_flag url-scheme "it must start with http:// or https://" "ftp://127.0.0.1/"
 bad_flag url-port "the port must be 1 to 65535" "http://127.0.0.1:70000/"
 bad_flag url-mixed "names another host or port" "$url" "http://127.0.0.1:1/"
 stop "$srv_pid"
