@@ -323,12 +323,20 @@ int rb_hist_decode_v2(rb_hist *h, const uint8_t *in, size_t n, rb_hist_settings 
 						    "a run of %" PRIu64 " empty slots (over 2^31)",
 						    (uint64_t)0 - (uint64_t)v);
 			idx += (uint64_t)(-v);
-			continue;
-		}
-		if (v == 0) {
+		} else if (v == 0) {
 			idx++;
-			continue;
 		}
+		/* No layout has more than 64 buckets of half slots (values
+		 * stop at 2^63): a payload that walks past them is forged
+		 * (empty slots compress to almost nothing), refused before it
+		 * costs a loop over megabytes of zeros. */
+		if ((idx >> l.half_mag) > 64)
+			return rb_codec_err(
+				err, errlen,
+				"empty slots run past the layout's last slot (slot %" PRIu64 ")",
+				idx);
+		if (v <= 0)
+			continue;
 		/* HdrHistogram's valueFromIndex for the header's layout. */
 		int64_t bi = (int64_t)(idx >> l.half_mag) - 1;
 		uint64_t sub = (idx & (half - 1)) + half;
@@ -414,6 +422,22 @@ int rb_hist_decode_compressed(rb_hist *h, const uint8_t *in, size_t n, rb_hist_s
 	if (payload > RB_HIST_V2_MAX_PAYLOAD) {
 		rb_codec_err(err, errlen, "a %" PRIu32 "-byte payload (over %u)", payload,
 			     RB_HIST_V2_MAX_PAYLOAD);
+		goto out;
+	}
+	/* At most 9 bytes a slot (a LEB128 count) for every slot the header's
+	 * layout can have (64 buckets of half slots): more is a forged
+	 * payload, refused before it is inflated. */
+	rb_hist_settings hs = {.norm_offset = (int32_t)rb_get32(head + 8),
+			       .digits = (int32_t)rb_get32(head + 12),
+			       .lowest = (int64_t)rb_get64(head + 16),
+			       .highest = (int64_t)rb_get64(head + 24),
+			       .ratio = 1.0};
+	rb_layout hl = {0, 0};
+	if (rb_layout_of(&hs, &hl, NULL, 0) == 0 && payload > 9ull * (65ull << hl.half_mag)) {
+		rb_codec_err(err, errlen,
+			     "a %" PRIu32
+			     "-byte payload, more than a histogram of its layout needs",
+			     payload);
 		goto out;
 	}
 	size_t total = RB_HIST_V2_HEADER_SIZE + (size_t)payload;

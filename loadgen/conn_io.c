@@ -930,7 +930,11 @@ static void lg_conn_take(lg_worker *w, lg_conn *c, uint32_t n, const char **p, s
 			e->due_ns = run->t0 + (uint64_t)(idx * w->ns_per_request);
 			e->sent_ns = w->now;
 		} else if (cfg->mode == LG_MODE_CLOSE) {
-			e->due_ns = e->sent_ns = c->connect_ns;
+			/* From the connect, or from the start for a connection
+			 * a held start (--start-at, rbload-mpi) opened early:
+			 * its first request is the window's, not before it. */
+			uint64_t t0 = run->t0;
+			e->due_ns = e->sent_ns = c->connect_ns > t0 ? c->connect_ns : t0;
 		} else {
 			e->due_ns = e->sent_ns = w->now;
 		}

@@ -197,6 +197,12 @@ static int lg_flag_duration(const char *flag, const char *val, uint64_t min_ns, 
 /* "2026-01-01T00:00:00.500Z" for messages. */
 void lg_fmt_epoch(double t, char *buf, size_t len)
 {
+	/* Beyond years 0..9999 (or not a number) no date is printed: the
+	 * conversion to time_t would be undefined. */
+	if (!(t > -62167219200.0 && t < 253402300800.0)) {
+		snprintf(buf, len, "%g (seconds since the epoch: no date)", t);
+		return;
+	}
 	time_t s = (time_t)floor(t);
 	struct tm tm;
 	char day[32];

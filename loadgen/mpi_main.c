@@ -65,7 +65,7 @@ static void lg_mpi_usage(void)
 	fflush(stdout);
 }
 
-/* hooks->configure: this rank's share of -c, -R and -n. */
+/* hooks->configure: this rank's share of -c, -R, --conn-rate and -n. */
 static int lg_mpi_share(void *arg, lg_config *cfg, char *why, size_t len)
 {
 	lg_mpi *m = arg;
@@ -93,6 +93,10 @@ static int lg_mpi_share(void *arg, lg_config *cfg, char *why, size_t len)
 		cfg->requests = cfg->requests / n + (r < cfg->requests % n);
 	if (cfg->rate > 0)
 		cfg->rate = cfg->rate * c / cfg->connections;
+	/* --conn-rate is a total too ("at most R new connections per second"),
+	 * shared as -R is. */
+	if (cfg->conn_rate > 0)
+		cfg->conn_rate = cfg->conn_rate * c / cfg->connections;
 	cfg->connections = c;
 	if (cfg->threads > c)
 		cfg->threads = c;

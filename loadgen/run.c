@@ -103,18 +103,23 @@ static void lg_run_emit_one(lg_run *r)
 	if (r->nseries == r->series_cap) {
 		uint64_t cap = r->series_cap ? r->series_cap * 2 : 64;
 		lg_series_point *s = realloc(r->series, cap * sizeof(*s));
-		if (!s)
-			return; /* the series is shorter; the totals are unaffected */
-		r->series = s;
-		r->series_cap = cap;
+		if (s) {
+			r->series = s;
+			r->series_cap = cap;
+		}
 	}
-	lg_series_point *p = &r->series[r->nseries++];
-	const rb_hist *h = &r->sec_hist[slot];
-	*p = r->sec_acc[slot];
-	p->requests = rb_hist_count(h);
-	p->p50_ns = rb_hist_value_at_percentile(h, 50.0);
-	p->p99_ns = rb_hist_value_at_percentile(h, 99.0);
-	p->max_ns = rb_hist_max(h);
+	/* Out of memory for the series: this second's point is dropped (the
+	 * totals and the log have it), and the slot still moves on, so the
+	 * second is neither emitted twice nor waited on forever. */
+	if (r->nseries < r->series_cap) {
+		lg_series_point *p = &r->series[r->nseries++];
+		const rb_hist *h = &r->sec_hist[slot];
+		*p = r->sec_acc[slot];
+		p->requests = rb_hist_count(h);
+		p->p50_ns = rb_hist_value_at_percentile(h, 50.0);
+		p->p99_ns = rb_hist_value_at_percentile(h, 99.0);
+		p->max_ns = rb_hist_max(h);
+	}
 	rb_hist_reset(&r->sec_hist[slot]);
 	memset(&r->sec_acc[slot], 0, sizeof(r->sec_acc[slot]));
 	r->sec_next++;
