@@ -35,6 +35,10 @@ typedef struct srv_config {
 	uint32_t file_cache_entries; /* 0: none */
 	uint64_t file_cache_bytes;   /* kept responses */
 	uint64_t file_cache_inline;  /* files up to this size kept whole */
+	/* HTTPS (rb_tls): both set, or neither. */
+	const char *tls_cert; /* --tls-cert FILE: PEM chain, leaf first */
+	const char *tls_key;  /* --tls-key FILE: PEM key */
+	int no_tls_tickets;   /* --no-tls-tickets: no session tickets, no resumption */
 } srv_config;
 
 /* Parse argv into cfg.  Returns 0 to run, 1 when --help or --version printed

@@ -1,5 +1,7 @@
 #include "conn.h"
 
+#include "rb_tls.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +32,8 @@ void srv_pool_free(srv_pool *p)
 			srv_conn *c = &p->slots[i];
 			if (c->in_use && c->fd >= 0)
 				close(c->fd);
+			rb_tls_free(c->tls);
+			c->tls = NULL;
 		}
 	}
 	free(p->slots);
@@ -71,6 +75,8 @@ void srv_pool_put(srv_pool *p, srv_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	rb_tls_free(c->tls);
+	c->tls = NULL;
 	c->in_use = 0;
 	c->gen++;
 	p->free[p->nfree++] = c->idx;

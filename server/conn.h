@@ -14,7 +14,8 @@
  *   STREAMING ----(its end queued, the last response)------> DRAINING
  *   OPEN, PAUSED -(the last response queued, the client
  *                  half-closed, the worker stopping)-------> DRAINING
- *   DRAINING -----(every byte sent; our FIN goes out)------> LINGERING
+ *   DRAINING -----(every byte sent (HTTPS: and our
+ *                  close_notify); our FIN goes out)--------> LINGERING
  *   any ----------(error, reset, timeout, out of memory,
  *                  the client gone, the drain over)--------> CLOSING
  *
@@ -134,6 +135,11 @@ typedef struct srv_conn {
 	struct srv_conn *t_prev, *t_next;
 	uint64_t deadline_ms;
 	srv_exchange *x; /* the exchange in progress, NULL when idle */
+	/* HTTPS: the TLS session (rb_tls), from accept to release; NULL on a
+	 * plain connection, the one thing the plain path tests.  Its
+	 * ciphertext is what a send carries (srv_tls_send), the plaintext
+	 * it gives goes to srv_http_input. */
+	struct rb_tls *tls;
 
 	int fd;
 	uint32_t idx; /* slot index in the worker's pool */
@@ -167,7 +173,9 @@ typedef struct srv_conn {
 	 * header deadline starts afresh even if the kind did not change
 	 * (srv_timer_update). */
 	uint8_t req_ended;
-	uint8_t idle; /* counted in stats conns_idle (srv_conn_idle_sync) */
+	uint8_t idle;       /* counted in stats conns_idle (srv_conn_idle_sync) */
+	uint8_t tls_ready;  /* the handshake is done (and counted) */
+	uint8_t tls_notify; /* our close_notify is queued (DRAINING) */
 } srv_conn;
 
 /* ---- transitions: the only writers of c->state ------------------------ */

@@ -114,6 +114,12 @@ static const struct {
 	F("file_cache_entries", file_cache_entries),
 	F("file_cache_bytes", file_cache_bytes),
 	F("sendfile_bytes", sendfile_bytes),
+	F("tls_handshakes", tls_handshakes),
+	F("tls_resumed", tls_resumed),
+	F("tls_errors_handshake", tls_errors_handshake),
+	F("tls_errors_certificate", tls_errors_certificate),
+	F("tls_errors_alert", tls_errors_alert),
+	F("tls_errors_io", tls_errors_io),
 #undef F
 };
 
@@ -123,7 +129,7 @@ static void srv_stats_json(srv_http *h, srv_conn *c)
 {
 	rb_buf *tmp = &c->x->body; /* free here: /stats takes no body */
 	rb_buf_reset(tmp);
-	char line[256];
+	char line[512];
 	const char *parser = rp_variant_current()->name;
 	int n = snprintf(line, sizeof(line), "{\"parser\":\"%s\",\"workers\":[", parser);
 	if (rb_buf_append(tmp, line, (size_t)n)) {
@@ -155,7 +161,9 @@ static void srv_stats_json(srv_http *h, srv_conn *c)
 			return;
 		}
 	}
-	if (rb_buf_append(tmp, "]}\n", 3)) {
+	/* Last, so readers of the older layout find "workers" where it was. */
+	n = snprintf(line, sizeof(line), "],\"tls\":\"%s\"}\n", h->tls_mode ? h->tls_mode : "off");
+	if (rb_buf_append(tmp, line, (size_t)n)) {
 		srv_resp_oom(&h->wr, c, "response");
 		return;
 	}

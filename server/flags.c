@@ -54,6 +54,10 @@ static void srv_usage(FILE *f)
 		"                         with the batch; larger ones are sent from the file\n"
 		"                         with sendfile, 0 to 16777216 (default 16384)\n"
 		"                         (cached files are checked again once a second)\n"
+		"  --tls-cert FILE        serve HTTPS: the certificate chain (PEM, leaf first);\n"
+		"                         needs --tls-key; TLS 1.2 and 1.3, ALPN http/1.1\n"
+		"  --tls-key FILE         the certificate's private key (PEM)\n"
+		"  --no-tls-tickets       no session tickets (so no resumption)\n"
 		"  -h, --help             print this text\n"
 		"  --version              print the version\n"
 		"\n"
@@ -145,6 +149,10 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			       RB_GIT_DIRTY ? ", modified" : "");
 			return 1;
 		}
+		if (!strcmp(flag, "--no-tls-tickets")) {
+			cfg->no_tls_tickets = 1;
+			continue;
+		}
 		if (strncmp(flag, "--", 2) != 0)
 			return srv_flag_error("unexpected argument '%s'%s; flags start with --",
 					      flag, "");
@@ -173,7 +181,8 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 		    !strcmp(flag, "--idle-timeout") || !strcmp(flag, "--body-timeout") ||
 		    !strcmp(flag, "--write-timeout") || !strcmp(flag, "--recv-buffers") ||
 		    !strcmp(flag, "--recv-buffer-size") || !strcmp(flag, "--file-cache-entries") ||
-		    !strcmp(flag, "--file-cache-bytes") || !strcmp(flag, "--file-cache-inline")) {
+		    !strcmp(flag, "--file-cache-bytes") || !strcmp(flag, "--file-cache-inline") ||
+		    !strcmp(flag, "--tls-cert") || !strcmp(flag, "--tls-key")) {
 			if (!val)
 				return srv_flag_error("%s needs a value%s", flag, "");
 		} else {
@@ -236,11 +245,18 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			rc = srv_flag_u64(flag, val, 0, 1ull << 40, &cfg->file_cache_bytes);
 		} else if (!strcmp(flag, "--file-cache-inline")) {
 			rc = srv_flag_u64(flag, val, 0, 16u << 20, &cfg->file_cache_inline);
+		} else if (!strcmp(flag, "--tls-cert")) {
+			cfg->tls_cert = val; /* read (and checked) at start-up: exit 1 */
+		} else if (!strcmp(flag, "--tls-key")) {
+			cfg->tls_key = val;
 		}
 		if (rc)
 			return rc;
 	}
 	if (cfg->port < 0)
 		return srv_flag_error("--port is required%s%s; allowed: 0 to 65535", "", "");
+	if (!cfg->tls_cert != !cfg->tls_key)
+		return srv_flag_error("%s needs %s too", cfg->tls_cert ? "--tls-cert" : "--tls-key",
+				      cfg->tls_cert ? "--tls-key" : "--tls-cert");
 	return 0;
 }

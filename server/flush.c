@@ -10,6 +10,7 @@
 #include "conn_ops.h"
 #include "file_send.h"
 #include "http_conn.h"
+#include "tls_conn.h"
 
 #include <sys/socket.h>
 
@@ -28,6 +29,8 @@ static enum srv_queued srv_send_queued(srv_worker *w, srv_conn *c, uint64_t *bud
 {
 	if (c->send_inflight)
 		return SRV_Q_INFLIGHT;
+	if (c->tls) /* HTTPS: no file runs (no sendfile), the output sealed */
+		return srv_tls_send(w, c) > 0 ? SRV_Q_INFLIGHT : SRV_Q_IDLE;
 	if (c->x && c->x->zc_left) {
 		if (*budget) {
 			int64_t n = srv_send_file(w, c, *budget);
@@ -84,7 +87,8 @@ static void srv_timer_update(srv_worker *w, srv_conn *c)
 		c->req_ended = 0;
 		if (c->send_inflight)
 			srv_timer_set(t, c, SRV_T_WRITE, w->now_ms, 0);
-		else if (c->phase == SRV_PH_HEAD)
+		else if (c->phase == SRV_PH_HEAD || (c->tls && !c->tls_ready))
+			/* The header timeout covers the TLS handshake. */
 			srv_timer_set(t, c, SRV_T_HEAD, w->now_ms, fresh);
 		else if (c->phase == SRV_PH_BODY)
 			srv_timer_set(t, c, SRV_T_BODY, w->now_ms, 1);
@@ -132,6 +136,9 @@ static enum srv_queued srv_flush_once(srv_worker *w, srv_conn *c, uint64_t *budg
 			srv_conn_fail(c);
 			break;
 		}
+		/* HTTPS: our close_notify goes first, then the FIN. */
+		if (c->tls && srv_tls_close_notify(w, c))
+			break;
 		/* Our FIN goes after the last response; keep reading until the
 		 * client closes too (or the linger timeout). */
 		shutdown(c->fd, SHUT_WR);

@@ -68,6 +68,9 @@ typedef struct srv_http {
 	 * fixed responses of /plaintext and /json. */
 	srv_writer wr;
 	const srv_stats_ref *workers; /* every worker's, for /stats */
+	/* /stats "tls": "off" (NULL), or the path HTTPS takes ("user space,
+	 * no kTLS: <why>"); set by the worker, JSON-safe. */
+	const char *tls_mode;
 	int nworkers;
 
 	srv_xpool xpool; /* exchanges between requests */

@@ -17,6 +17,7 @@
 #include "rb_listen.h"
 #include "rb_log.h"
 #include "rb_signals.h"
+#include "rb_tls.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,6 +29,35 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* --tls-cert: the one server context every worker's sessions come from
+ * (SSL_CTX is safe to share for creating sessions; one context, one ticket
+ * key, so a ticket resumes on any worker), and the path the records take.
+ * Returns 0, or -1 after logging the file and OpenSSL's reason. */
+static int srv_tls_setup(srv_server *s)
+{
+	if (!s->cfg.tls_cert)
+		return 0;
+	rb_tls_opts o = {.no_tickets = s->cfg.no_tls_tickets};
+	char err[512];
+	s->tls_ctx = rb_tls_server_ctx_new(s->cfg.tls_cert, s->cfg.tls_key, &o, err, sizeof(err));
+	if (!s->tls_ctx) {
+		rb_log("%s", err);
+		return -1;
+	}
+	char why[256] = "";
+	if (rb_tls_ktls_available() || rb_tls_ktls_probe("/proc/sys/net/ipv4/tcp_available_ulp",
+							 rb_faults(), why, sizeof(why)))
+		snprintf(s->tls_mode, sizeof(s->tls_mode),
+			 "user space (kTLS offered, the key hand-over is not built)");
+	else
+		snprintf(s->tls_mode, sizeof(s->tls_mode), "user space, no kTLS: %s", why);
+	/* Said in /stats' JSON as is: no quotes or backslashes. */
+	for (char *p = s->tls_mode; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			*p = '\'';
+	return 0;
+}
 
 static void srv_stop_all(srv_server *s)
 {
@@ -54,11 +84,14 @@ int main(int argc, char **argv)
 	sigset_t set;
 	rb_signals_block(&set);
 
+	if (srv_tls_setup(&s))
+		return 1;
 	s.nworkers = s.cfg.threads;
 	s.workers = calloc((size_t)s.nworkers, sizeof(*s.workers));
 	s.stats = calloc((size_t)s.nworkers, sizeof(*s.stats));
 	if (!s.workers || !s.stats) {
 		rb_log("out of memory");
+		rb_tls_ctx_free(s.tls_ctx);
 		free(s.workers);
 		free(s.stats);
 		return 1;
@@ -80,6 +113,7 @@ int main(int argc, char **argv)
 			       strerror(-w->listen_fd));
 			for (int j = 0; j < i; j++)
 				close(s.workers[j].listen_fd);
+			rb_tls_ctx_free(s.tls_ctx);
 			free(s.workers);
 			free(s.stats);
 			return 1;
@@ -119,8 +153,9 @@ int main(int argc, char **argv)
 			ok = 0;
 
 	if (ok) {
-		rb_log("listening on %s port %d: %d workers, parser %s", s.cfg.bind, port,
-		       s.nworkers, rp_variant_current()->name);
+		rb_log("listening on %s port %d: %d workers, parser %s%s%s", s.cfg.bind, port,
+		       s.nworkers, rp_variant_current()->name, s.tls_ctx ? ", tls: " : "",
+		       s.tls_ctx ? s.tls_mode : "");
 		int sig;
 		do {
 			sig = sigwaitinfo(&set, NULL);
@@ -143,6 +178,7 @@ int main(int argc, char **argv)
 	pthread_barrier_destroy(&s.ready);
 	free(s.workers);
 	free(s.stats);
+	rb_tls_ctx_free(s.tls_ctx);
 	if (status == 0)
 		rb_log("stopped");
 	return status;

@@ -44,6 +44,14 @@ typedef struct srv_stats {
 	uint64_t file_cache_entries;       /* entries now (each holds a descriptor) */
 	uint64_t file_cache_bytes;         /* bytes of kept responses now */
 	uint64_t sendfile_bytes;           /* body bytes sent without a user-space copy */
+	/* HTTPS (--tls-cert): handshakes completed, of those resumed (a
+	 * ticket), and sessions that failed, by rb_tls's kinds. */
+	uint64_t tls_handshakes;
+	uint64_t tls_resumed;
+	uint64_t tls_errors_handshake;   /* tls-handshake: no shared version or cipher, not TLS */
+	uint64_t tls_errors_certificate; /* tls-certificate (a client's check; not seen here) */
+	uint64_t tls_errors_alert;       /* tls-alert: the client sent a fatal alert */
+	uint64_t tls_errors_io;          /* tls-io: a bad record after the handshake */
 } srv_stats;
 
 /* Where /stats finds one worker's counters (every worker's are listed). */

@@ -11,11 +11,13 @@
 #include "file_send.h"
 #include "flush.h"
 #include "http_conn.h"
+#include "tls_conn.h"
 #include "worker_state.h"
 
 #include "rb_clock.h"
 #include "rb_cpu.h"
 #include "rb_log.h"
+#include "rb_tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +68,10 @@ static void srv_on_accept(srv_worker *w, const struct io_uring_cqe *cqe)
 	} else if (cqe->res >= 0) {
 		int fd = cqe->res;
 		srv_conn *c = w->http.stopping ? NULL : srv_pool_get(&w->pool, fd);
-		if (!c) {
+		if (c && w->tls_ctx && srv_tls_accept(w, c)) {
+			SRV_STAT_ADD(&w->stats, oom, 1);
+			srv_pool_put(&w->pool, c); /* closes fd */
+		} else if (!c) {
 			close(fd);
 			if (!w->http.stopping)
 				SRV_STAT_ADD(&w->stats, conns_rejected, 1);
@@ -105,7 +110,10 @@ static void srv_on_recv(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 		/* Parsed in place and answered, held, or dropped (by the
 		 * state): the buffer goes straight back; the batch's returns
 		 * are published together. */
-		srv_http_input(&w->http, c, rb_loop_buf(&w->loop, cqe), (size_t)res);
+		if (c->tls) /* HTTPS: the plaintext goes to srv_http_input */
+			srv_tls_input(w, c, rb_loop_buf(&w->loop, cqe), (size_t)res);
+		else
+			srv_http_input(&w->http, c, rb_loop_buf(&w->loop, cqe), (size_t)res);
 		rb_loop_buf_put(&w->loop, cqe);
 		break;
 	case RB_RES_EOF:
@@ -156,12 +164,18 @@ static void srv_on_send(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 	}
 	SRV_STAT_ADD(&w->stats, bytes_out, res);
 	SRV_STAT_ADD(&w->stats, sends, 1);
-	/* A send in flight keeps the exchange attached (srv_http_detach). */
-	rb_buf *s = &c->x->out[c->x->sending];
-	s->off += (size_t)res;
-	/* A short send: the flush sends the rest before anything newer. */
-	if (s->off < s->len)
-		SRV_STAT_ADD(&w->stats, short_sends, 1);
+	if (c->tls) {
+		/* HTTPS: the session's ciphertext; the rest of a short
+		 * send stays first in line there. */
+		srv_tls_sent(c, (size_t)res);
+	} else {
+		/* A send in flight keeps the exchange attached (srv_http_detach). */
+		rb_buf *s = &c->x->out[c->x->sending];
+		s->off += (size_t)res;
+		/* A short send: the flush sends the rest before anything newer. */
+		if (s->off < s->len)
+			SRV_STAT_ADD(&w->stats, short_sends, 1);
+	}
 	if (c->state == SRV_CS_CLOSING) {
 		srv_conn_abort(w, c);
 		return;
@@ -378,6 +392,16 @@ static int srv_worker_setup(srv_worker *w)
 		return rc;
 	w->http.workers = w->server->stats;
 	w->http.nworkers = w->server->nworkers;
+	if (w->server->tls_ctx) {
+		/* HTTPS: every byte is sealed in user space, so no sendfile:
+		 * large bodies take the read-and-send path. */
+		w->tls_ctx = w->server->tls_ctx;
+		w->http.tls_mode = w->server->tls_mode;
+		w->http.zerocopy = 0;
+		w->tls_plain = malloc(SRV_TLS_PLAIN);
+		if (!w->tls_plain)
+			return -ENOMEM;
+	}
 	char flags[128];
 	rb_log("worker %d: CPU %d, ring flags [%s], %u SQ / %u CQ entries, %u x %u B receive "
 	       "buffers",
@@ -431,6 +455,8 @@ static void srv_worker_teardown(srv_worker *w)
 	srv_pool_free(&w->pool);
 	free(w->dirty);
 	w->dirty = NULL;
+	free(w->tls_plain);
+	w->tls_plain = NULL;
 	srv_http_fini(&w->http);
 	if (w->listen_fd >= 0)
 		close(w->listen_fd);

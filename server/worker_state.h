@@ -51,6 +51,11 @@ typedef struct srv_worker {
 
 	srv_stats stats;
 
+	/* HTTPS: the server's context (shared: one ticket key), and where
+	 * rb_tls_read puts plaintext on its way to srv_http_input. */
+	struct rb_tls_ctx *tls_ctx;
+	char *tls_plain;
+
 	pthread_t thread;
 	int setup_rc; /* 0 once the worker is ready; -errno if it could not start */
 	int exit_rc;
@@ -60,8 +65,10 @@ typedef struct srv_server {
 	srv_config cfg;
 	int nworkers;
 	srv_worker *workers;
-	srv_stats_ref *stats;    /* nworkers entries: where /stats reads each worker */
-	pthread_barrier_t ready; /* workers + main: every ring is set up (or failed) */
+	srv_stats_ref *stats;       /* nworkers entries: where /stats reads each worker */
+	pthread_barrier_t ready;    /* workers + main: every ring is set up (or failed) */
+	struct rb_tls_ctx *tls_ctx; /* --tls-cert: every worker's sessions come from it */
+	char tls_mode[320];         /* "user space, no kTLS: <why>" (/stats, the start-up line) */
 } srv_server;
 
 #endif

@@ -1,0 +1,51 @@
+/*
+ * HTTPS on a connection (--tls-cert): the rb_tls session between the ring's
+ * receives and sends and the HTTP layer, which sees plaintext only.
+ *
+ *   recv -> srv_tls_input: rb_tls_feed, rb_tls_read until it wants more ->
+ *           srv_http_input (the handshake is driven from here)
+ *   flush -> srv_tls_send: what the batch queued in the exchange's output
+ *           goes through rb_tls_write, one rb_tls_flush seals it, and one
+ *           send carries rb_tls_pending_out (which stays put while the send
+ *           is in flight; the completion calls rb_tls_consumed_out)
+ *   DRAINING -> srv_tls_close_notify before our FIN
+ *
+ * Plaintext is moved into the session only while no send is in flight, so
+ * the output a client does not read stays in the exchange's buffers, where
+ * the pause (SRV_OUT_HIGH) sees it.  Each function applies only to a
+ * connection with a session (c->tls): the plain path never calls here.
+ */
+#ifndef SRV_TLS_CONN_H
+#define SRV_TLS_CONN_H
+
+#include "worker_state.h"
+
+#include <stddef.h>
+
+/* Plaintext read at once from a session (the worker's tls_plain). */
+#define SRV_TLS_PLAIN (16u * 1024u)
+
+/* A session for a connection just accepted.  Returns 0, or -1 when out of
+ * memory (the caller closes it). */
+int srv_tls_accept(srv_worker *w, srv_conn *c);
+
+/* Ciphertext that arrived: fed to the session, the plaintext it yields
+ * handed to srv_http_input.  A failure (counted by kind) or no memory
+ * fails the connection; the peer's close_notify is its EOF. */
+void srv_tls_input(srv_worker *w, srv_conn *c, const char *data, size_t len);
+
+/* Send what is queued (no send in flight): the output of the batch sealed
+ * into the session, then one send of its pending ciphertext.  Returns 1 when
+ * a send is in flight, 0 when nothing was left to send, -1 after failing the
+ * connection. */
+int srv_tls_send(srv_worker *w, srv_conn *c);
+
+/* A send of n bytes of ciphertext completed. */
+void srv_tls_sent(srv_conn *c, size_t n);
+
+/* DRAINING, everything sent: queue our close_notify, once.  Returns 1 when
+ * it went to a send (its completion comes back here with 0), 0 when nothing
+ * is left to send before our FIN. */
+int srv_tls_close_notify(srv_worker *w, srv_conn *c);
+
+#endif
