@@ -23,7 +23,7 @@ RB_PKGS_BUILD=(cmake make gcc libc6-dev pkg-config git jq liburing-dev libjemall
 	libssl-dev) # OpenSSL 3: rb_tls (docs/tls.md)
 # shellcheck disable=SC2034
 RB_PKGS_TEST=(libcriterion-dev iproute2 procps # ip netns and sysctl: rbload --source tests
-	openssl)                                      # certificates and s_server: common_tls
+	openssl curl)                                 # certificates, s_server/s_client, curl -k: TLS tests
 # shellcheck disable=SC2034
 RB_PKGS_MPI=(libopenmpi-dev openmpi-bin) # rbload-mpi (docs/distributed.md): the library and mpirun
 # shellcheck disable=SC2034
