@@ -91,9 +91,17 @@ def threads_for(params, cpus):
     return max(1, min(t, params["connections"]))
 
 
-def command(name, params, url, duration, cpus, build_dir, workdir, tag, body_file=None):
+# HTTPS (a tls suite): rbload trusts the run's throwaway certificate and offers only what
+# every server is set to (TLS 1.3, TLS_AES_128_GCM_SHA256): rbserver has no cipher flags, so
+# the client restricts it. wrk and h2load do not check certificates.
+RBLOAD_TLS = ["--tls-min", "1.3", "--tls13-ciphersuites", "TLS_AES_128_GCM_SHA256"]
+
+
+def command(name, params, url, duration, cpus, build_dir, workdir, tag, body_file=None,
+            cacert=None):
     """(argv, files): the pinned command line and the files it writes (json, hgrm, lua).
-    body_file: the file rbload sends as every request's body (a body_size configuration)."""
+    body_file: the file rbload sends as every request's body (a body_size configuration).
+    cacert: the certificate an https:// URL's server presents (rbload --cacert)."""
     c = params["connections"]
     p = params["pipeline"]
     t = threads_for(params, cpus)
@@ -120,6 +128,8 @@ def command(name, params, url, duration, cpus, build_dir, workdir, tag, body_fil
             argv += ["--source", params["source"]]
         if body_file:
             argv += ["--body-file", body_file]
+        if url.startswith("https://"):
+            argv += (["--cacert", cacert] if cacert else ["-k"]) + RBLOAD_TLS
         argv += headers + list(params.get("args") or []) + [url]
     elif name == "wrk":
         # wrk takes whole seconds; it needs at least one connection per thread
@@ -207,6 +217,8 @@ def _parse_rbload(m, files):
     if cpu.get("user_s") is not None:
         m["own_cpu_s"] = cpu["user_s"] + cpu.get("sys_s", 0)
     m["unanswered"] = j.get("unanswered")
+    if isinstance(j.get("tls"), dict):
+        m["tls"] = j["tls"]  # version, cipher, handshakes, resumed, ktls (docs/loadgen.md)
     conns = j.get("connections") or {}
     if conns.get("established") is not None:
         m["connections_opened"] = conns["established"]  # in the window (newer rbload)

@@ -114,6 +114,39 @@ def unexpected_responses(m, expect):
     return m["non_2xx"]
 
 
+def make_cert(rundir):
+    """A throwaway EC P-256 certificate for 127.0.0.1 (and localhost) and its key, made with
+    `openssl req` in the run directory (never kept): (cert, key) paths."""
+    cert, key = os.path.join(rundir, "cert.pem"), os.path.join(rundir, "key.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                        "-keyout", key, "-out", cert], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, check=False)
+    if r.returncode != 0:
+        raise RunError("openssl req could not make the throwaway certificate: "
+                       + " | ".join(r.stdout.strip().splitlines()[-3:]))
+    os.chmod(key, 0o644)  # nginx's master reads it; the run directory is ours
+    return cert, key
+
+
+def tls_versions(program):
+    """The TLS library a server program (or None: the openssl command) was built with, as it
+    says itself: `openssl version`, `nginx -V` (its 'built with OpenSSL' line), `h2o
+    --version`; rbserver and rbload: rb_tls over the system's libssl (`openssl version`)."""
+    cmd = {None: ["openssl", "version"], "nginx": ["nginx", "-V"], "h2o": ["h2o", "--version"]}
+    if program not in cmd:
+        return None
+    try:
+        r = subprocess.run(cmd[program], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = [l.strip() for l in r.stdout.splitlines() if "openssl" in l.lower()
+             or program is None]
+    return "; ".join(lines) or None
+
+
 def make_root(rundir, files):
     """The --root directory: each [files] entry, filled with a deterministic pattern."""
     root = os.path.join(rundir, "root")
@@ -145,6 +178,8 @@ class HttpRun:
         self.load_cpus = load_cpus
         self.build_dir = build_dir
         self.rundir = rundir
+        self.cert = None  # (certificate, key) of a tls suite's run
+        self.openssl = None
         self.artefacts = artefacts
         self.progress = progress
         self.servers = {}
@@ -163,7 +198,8 @@ class HttpRun:
             program = self.suite.server_program(p["server"])
             for kind, name, r in (
                     ("server", program, servers.available(program, self.build_dir,
-                                                          static=bool(self.suite.files))),
+                                                          static=bool(self.suite.files),
+                                                          tls=self.suite.tls)),
                     ("load generator", p["loadgen"],
                      loadgens.available(p["loadgen"], self.build_dir))):
                 if r:
@@ -241,6 +277,8 @@ class HttpRun:
     def run(self):
         s = self.settings
         root = make_root(self.rundir, self.suite.files) if self.suite.files else None
+        self.cert = make_cert(self.rundir) if self.suite.tls else None
+        self.openssl = tls_versions(None) if self.suite.tls else None
         for c in self.configs:
             n = c["params"].get("body_size")
             if n is not None and n not in self.bodies:
@@ -260,7 +298,7 @@ class HttpRun:
                     srv = servers.Server(key[0], key[1], key[2], self.server_cpus, self.build_dir,
                                          os.path.join(self.rundir, f"srv-{name}"), root,
                                          program=self.suite.server_program(key[0]),
-                                         env=self.suite.server_env(key[0]))
+                                         env=self.suite.server_env(key[0]), tls=self.cert)
                     self.progress.start(f"starting {srv.label()}", 0.5)
                     try:
                         srv.start()
@@ -277,6 +315,8 @@ class HttpRun:
                                "nofile": hostlimits.read_limits(None, srv.proc.pid)["server_nofile"]}
                 if srv.program != srv.name or srv.env:
                     c["server"].update(name=srv.name, program=srv.program, env=srv.env)
+                if self.cert:
+                    c["server"]["tls"] = self.server_tls(srv)
                 self.preflight(c, srv)
             if failed:
                 self._skip_failed(failed)
@@ -297,6 +337,30 @@ class HttpRun:
         for c in self.configs:
             summarise(c)
         return self.configs
+
+    def server_tls(self, srv):
+        """What a server's HTTPS runs on: the TLS library (its own words where it says,
+        else `openssl version`) and kTLS (rbserver: its /stats `tls` string; nginx 1.22 and
+        h2o 2.2 are not set up for kTLS here: ssl_conf_command Options KTLS is not given)."""
+        out = {"library": tls_versions(srv.program) or self.openssl, "openssl": self.openssl,
+               "ktls": False}
+        if srv.program == "rbserver":
+            import json as _json
+            import http.client
+            try:
+                c = http.client.HTTPSConnection("127.0.0.1", srv.port, timeout=3,
+                                                context=servers._tls_context())
+                c.request("GET", "/stats")
+                j = _json.loads(c.getresponse().read())
+                c.close()
+                out["path"] = j.get("tls")
+                out["ktls"] = bool(j.get("tls")) and "no ktls" not in j["tls"].lower() \
+                    and j["tls"] != "off"
+            except (OSError, ValueError, http.client.HTTPException) as e:
+                out["path"] = f"/stats unreadable: {type(e).__name__}: {e}"
+        else:
+            out["path"] = "user space (no kTLS configured)"
+        return out
 
     @staticmethod
     def _start_failure(srv):
@@ -350,7 +414,7 @@ class HttpRun:
         headers = p.get("headers", [])
         r = None
         if any("{" in h for h in headers):
-            first = servers.http_get(srv.port, p["path"])
+            first = servers.http_get(srv.port, p["path"], tls=bool(self.cert))
             try:
                 if "error" in first:
                     raise ValueError(f"GET {p['path']} for its validators failed: "
@@ -360,7 +424,7 @@ class HttpRun:
             except ValueError as e:
                 r = {"error": str(e)}
         if r is None:
-            r = servers.http_get(srv.port, p["path"], headers, body=body)
+            r = servers.http_get(srv.port, p["path"], headers, body=body, tls=bool(self.cert))
         c["preflight"] = r
         what = f"{expect}" if expect else "2xx"
         if "error" in r:
@@ -426,10 +490,11 @@ class HttpRun:
             self.progress.finish()
             return
         tag = f"{_slug(c['id'])}.rep{rep}" if rep else f"{_slug(c['id'])}.warmup"
-        url = f"http://127.0.0.1:{srv.port}{p['path']}"
+        url = f"{'https' if self.cert else 'http'}://127.0.0.1:{srv.port}{p['path']}"
         argv, files = loadgens.command(p["loadgen"], p, url, secs, self.load_cpus,
                                        self.build_dir, self.artefacts if rep else self.rundir, tag,
-                                       body_file=self.bodies.get(p.get("body_size")))
+                                       body_file=self.bodies.get(p.get("body_size")),
+                                       cacert=self.cert[0] if self.cert else None)
         if rep == 1:
             c["loadgen_command"] = argv
         u0, s0 = srv.ticks()
@@ -475,7 +540,7 @@ class HttpRun:
              "elapsed_s": elapsed, "exit_status": status, "tool_error": m["tool_error"],
              "hgrm": None}
         for k in ("latency_uncorrected_us", "unanswered", "rate_requested", "rate_achieved",
-                  "connections_opened", "status_codes"):
+                  "connections_opened", "status_codes", "tls"):
             if k in m:
                 r[k] = m[k]
         if m.get("bytes_read") is not None and n:

@@ -103,6 +103,42 @@ def side_by_side(r, baseline=BASELINE):
     return head, body
 
 
+def loadgens_side_by_side(r, a="rbload", b="wrk"):
+    """Load generators side by side: for each configuration a ran with b's twin (the same id
+    without the load generator; a case named CASE-b pairs with CASE, as the tls suite's
+    close-full-wrk with close-full), a's and b's load CPU-µs per request and req/s (medians)
+    and a÷b of each. (head, rows), or None when no pair ran."""
+    def key(c):
+        parts = c["id"].split(" ")
+        lg = c["params"].get("loadgen")
+        case = parts[0]
+        if case.endswith("-" + lg):
+            case = case[:-len(lg) - 1]
+        return " ".join([case] + [x for x in parts[1:] if x != lg])
+    groups = {}
+    for c in r["configurations"]:
+        if c.get("params", {}).get("loadgen") in (a, b):
+            groups.setdefault(key(c), {})[c["params"]["loadgen"]] = c
+
+    def med(c, k):
+        if c is None or c["status"] != "ok" or not c["summary"].get(k):
+            return None
+        return c["summary"][k]["median"]
+    body = []
+    for k, by in groups.items():
+        if a not in by or b not in by:
+            continue
+        ca, cb = med(by[a], "load_cpu_us_per_request"), med(by[b], "load_cpu_us_per_request")
+        ra, rb = med(by[a], "requests_per_s"), med(by[b], "requests_per_s")
+        body.append([k, fmt_num(ra), fmt_num(ca), fmt_num(rb), fmt_num(cb),
+                     fmt_ratio(ca / cb) if ca is not None and cb else "–",
+                     fmt_ratio(ra / rb) if ra is not None and rb else "–"])
+    if not body:
+        return None
+    return ([f"configuration", f"{a} req/s", f"{a} load CPU-µs/req", f"{b} req/s",
+             f"{b} load CPU-µs/req", f"{a}÷{b} CPU", f"{a}÷{b} req/s"], body)
+
+
 def open_loop_rows(r):
     """Requested against achieved rate, per open-loop configuration (rbload -R)."""
     head = ["configuration", "requested req/s", "achieved req/s median (min–max)",
@@ -162,6 +198,10 @@ def terminal_summary(r):
     if sbs:
         lines += ["", "servers side by side (medians; ÷: ratio of the medians):",
                   text_table(*sbs)]
+    lbs = loadgens_side_by_side(r) if r["kind"] == "http" else None
+    if lbs:
+        lines += ["", "load generators side by side (medians; ÷: ratio of the medians):",
+                  text_table(*lbs)]
     for s in r["skipped"]:
         lines.append(f"skipped {s['kind']} {s['what']}: {s['reason']}")
     bad = [c for c in r["configurations"] if c["status"] == "error"]
@@ -237,6 +277,12 @@ def render(r, made, plot_problems):
                   f"case and load generator; X÷{BASELINE}: the ratio of X's median to "
                   f"{BASELINE}'s (CPU below 1: X spends less per request; req/s above 1: X "
                   "served more). ERROR: that configuration failed (above); –: not run.", ""]
+        lbs = loadgens_side_by_side(r)
+        if lbs:
+            L += ["## Load generators side by side", "", md_table(*lbs), "",
+                  "rbload beside wrk on the same server and case: each one's median load "
+                  "CPU-µs per request (its whole process, wait4) and req/s; rbload÷wrk: the "
+                  "ratio of the medians (CPU below 1: rbload spends less per request).", ""]
         open_loop = open_loop_rows(r)
         if open_loop[1]:
             L += ["## Open loop: requested and achieved rate", "", md_table(*open_loop), "",

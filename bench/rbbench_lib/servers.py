@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
 
@@ -27,25 +28,40 @@ TEMPLATES = os.path.join(BENCH_DIR, "server")
 INSTALL_HINT = {"nginx": "apt-get install nginx-light", "h2o": "apt-get install h2o"}
 
 
-def available(name, build_dir, static=False):
+def available(name, build_dir, static=False, tls=False):
     """None when the server (a program of suite.SERVERS) can run, else the reason it cannot
-    (one line). static: it must serve a file root (the *-static.conf.in template)."""
+    (one line). static: it must serve a file root (the *-static.conf.in template); tls: over
+    HTTPS (the *-tls.conf.in template)."""
     if name in ("rbserver", "rbfloor"):
         exe = os.path.join(build_dir, "bin", name)
         return None if os.access(exe, os.X_OK) else f"{exe} not built"
     if not which(name):
         return f"{name} not installed ({INSTALL_HINT[name]})"
-    tpl = os.path.join(TEMPLATES, f"{name}{'-static' if static else ''}.conf.in")
+    if tls and static:
+        return f"{name}: no template for static files over HTTPS"
+    tpl = os.path.join(TEMPLATES, f"{name}{'-static' if static else ''}"
+                       f"{'-tls' if tls else ''}.conf.in")
     if not os.path.isfile(tpl):
         return f"{tpl} missing"
     return None
 
 
-def http_get(port, path, headers=(), timeout=3.0, body=None):
-    """One GET (a POST of body when one is given) on a fresh connection: {status, bytes,
-    content_type, etag, last_modified} or {error}."""
+def _tls_context():
+    """The pre-flight's client context for HTTPS: the throwaway certificate is not checked
+    here (the load generators check it: rbload --cacert)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def http_get(port, path, headers=(), timeout=3.0, body=None, tls=False):
+    """One GET (a POST of body when one is given) on a fresh connection (HTTPS when tls):
+    {status, bytes, content_type, etag, last_modified, body (the first 4 KiB)} or {error}."""
     try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        c = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                        context=_tls_context()) if tls else \
+            http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         hdrs = {}
         for h in headers:
             k, v = h.split(":", 1)
@@ -58,7 +74,7 @@ def http_get(port, path, headers=(), timeout=3.0, body=None):
                "last_modified": r.getheader("Last-Modified")}
         c.close()
         return out
-    except (OSError, http.client.HTTPException) as e:
+    except (OSError, http.client.HTTPException, ssl.SSLError) as e:
         return {"error": f"{type(e).__name__}: {e}"}
 
 
@@ -100,7 +116,7 @@ class Server:
     directory."""
 
     def __init__(self, name, threads, parser, cpus, build_dir, rundir, root=None, program=None,
-                 env=None):
+                 env=None, tls=None):
         self.name = name
         self.program = program or name
         self.env = dict(env or {})
@@ -110,6 +126,7 @@ class Server:
         self.build_dir = build_dir
         self.rundir = rundir
         self.root = root
+        self.tls = tls  # (certificate, key) PEM paths: HTTPS
         self.port = None
         self.proc = None
         self.argv = None
@@ -130,6 +147,8 @@ class Server:
                 argv += ["--parser", self.parser]
             if self.root:
                 argv += ["--root", self.root]
+            if self.tls:
+                argv += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
             return argv
         if self.parser != "default":
             raise RunError(f"{self.name} has no parser variants (parser = \"{self.parser}\")")
@@ -138,12 +157,17 @@ class Server:
                 raise RunError(f"rbfloor has one thread (threads = {self.threads})")
             if self.root:
                 raise RunError("rbfloor serves no files: it answers /plaintext only")
+            if self.tls:
+                raise RunError("rbfloor has no HTTPS")
             return [os.path.join(self.build_dir, "bin", "rbfloor"), "--port", p, "--bind",
                     "127.0.0.1"]
         if self.program == "nginx":
-            tpl = "nginx-static.conf.in" if self.root else "nginx.conf.in"
+            tpl = "nginx-static.conf.in" if self.root else \
+                "nginx-tls.conf.in" if self.tls else "nginx.conf.in"
             with open(os.path.join(TEMPLATES, tpl)) as f:
                 conf = f.read()
+            if self.tls:
+                conf = conf.replace("@CERT@", self.tls[0]).replace("@KEY@", self.tls[1])
             conf = (conf.replace("@PORT@", p).replace("@RUNDIR@", self.rundir)
                     .replace("@WORKER_CONNECTIONS@", "65536")
                     .replace("@ROOT@", self.root or ""))
@@ -159,9 +183,12 @@ class Server:
             os.makedirs(www, exist_ok=True)
             with open(os.path.join(www, "plaintext"), "w") as f:
                 f.write("Hello, World!")
-            tpl = "h2o-static.conf.in" if self.root else "h2o.conf.in"
+            tpl = "h2o-static.conf.in" if self.root else \
+                "h2o-tls.conf.in" if self.tls else "h2o.conf.in"
             with open(os.path.join(TEMPLATES, tpl)) as f:
                 conf = f.read()
+            if self.tls:
+                conf = conf.replace("@CERT@", self.tls[0]).replace("@KEY@", self.tls[1])
             conf = conf.replace("@HANDLER@", f"        file.file: {www}/plaintext")
             conf = conf.replace("@PORT@", p).replace("@RUNDIR@", self.rundir)
             conf = conf.replace("@ROOT@", self.root or "")
@@ -187,7 +214,7 @@ class Server:
             log.close()
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
-                r = http_get(self.port, "/plaintext", timeout=1)
+                r = http_get(self.port, "/plaintext", timeout=1, tls=bool(self.tls))
                 if r.get("status") == 200:
                     self.pins = procs.cpus_allowed(self.proc.pid)
                     return

@@ -36,7 +36,8 @@ PARAM_DEFAULTS = {"server": "rbserver", "loadgen": "rbload", "threads": "auto",
                   "args": [], "background": [], "expect": None, "ranks": 1}
 RUN_DEFAULTS = {"duration": "5s", "warmup": "2s", "reps": 3}
 PARSER_KEYS = ("samples", "min_time_ms", "variants", "corpus", "baseline")
-TOP_KEYS = ("description", "kind", "defaults", "quick", "files", "servers", "case", "parser")
+TOP_KEYS = ("description", "kind", "defaults", "quick", "files", "servers", "case", "parser",
+            "tls")
 # A [servers.NAME] table: a server variant (one of SERVERS run with its own environment).
 SERVER_VARIANT_KEYS = ("program", "env", "optional")
 # Placeholders a header value may hold: filled per server from its answer to a GET of the
@@ -61,6 +62,8 @@ class Suite:
         self.cases = data.get("case", [])
         self.parser = data.get("parser", {})
         self.servers = data.get("servers", {})
+        # tls = true: every server over HTTPS with a throwaway certificate made per run
+        self.tls = bool(data.get("tls", False))
 
     def server_program(self, name):
         """The program a server name runs: itself, or a [servers] variant's program."""
@@ -306,6 +309,10 @@ def check(path, data):
     for t in ("defaults", "quick", "files", "servers", "parser"):
         if t in data and not isinstance(data[t], dict):
             _err(path, t, "must be a table ([" + t + "])")
+    if "tls" in data and not isinstance(data["tls"], bool):
+        _err(path, "tls", f"must be true or false, not {data['tls']!r}")
+    if data.get("tls") and data.get("files"):
+        _err(path, "tls", "HTTPS serves /plaintext only; a suite with [files] cannot be tls")
     variants = _check_servers(path, data.get("servers", {}))
     defaults = data.get("defaults", {})
     _unknown(path, "[defaults]", defaults, RUN_KEYS + PARAM_KEYS)
