@@ -36,9 +36,12 @@ typedef struct srv_config {
 	uint64_t file_cache_bytes;   /* kept responses */
 	uint64_t file_cache_inline;  /* files up to this size kept whole */
 	/* HTTPS (rb_tls): both set, or neither. */
-	const char *tls_cert; /* --tls-cert FILE: PEM chain, leaf first */
-	const char *tls_key;  /* --tls-key FILE: PEM key */
-	int no_tls_tickets;   /* --no-tls-tickets: no session tickets, no resumption */
+	const char *tls_cert;    /* --tls-cert FILE: PEM chain, leaf first */
+	const char *tls_key;     /* --tls-key FILE: PEM key */
+	int no_tls_tickets;      /* --no-tls-tickets: no session tickets, no resumption */
+	int tls_min, tls_max;    /* --tls-min, --tls-max: RB_TLS_V1_2/RB_TLS_V1_3; 0: OpenSSL's */
+	const char *tls_ciphers; /* --ciphers LIST: TLS 1.2 (OpenSSL syntax), or NULL */
+	const char *tls_ciphersuites; /* --tls13-ciphersuites LIST, or NULL */
 } srv_config;
 
 /* Parse argv into cfg.  Returns 0 to run, 1 when --help or --version printed

@@ -176,6 +176,7 @@ typedef struct srv_conn {
 	uint8_t idle;       /* counted in stats conns_idle (srv_conn_idle_sync) */
 	uint8_t tls_ready;  /* the handshake is done (and counted) */
 	uint8_t tls_notify; /* our close_notify is queued (DRAINING) */
+	size_t tls_sending; /* HTTPS: ciphertext bytes of the send in flight */
 } srv_conn;
 
 /* ---- transitions: the only writers of c->state ------------------------ */

@@ -4,6 +4,7 @@
 #include "ringparse.h"
 #include "rb_cpu.h"
 #include "rb_num.h"
+#include "rb_tls.h"
 #include "rb_version.h"
 
 #include <arpa/inet.h>
@@ -58,6 +59,13 @@ static void srv_usage(FILE *f)
 		"                         needs --tls-key; TLS 1.2 and 1.3, ALPN http/1.1\n"
 		"  --tls-key FILE         the certificate's private key (PEM)\n"
 		"  --no-tls-tickets       no session tickets (so no resumption)\n"
+		"  --tls-min V            lowest TLS version accepted: 1.2 or 1.3 (default 1.2)\n"
+		"  --tls-max V            highest TLS version accepted: 1.2 or 1.3 (default 1.3)\n"
+		"  --ciphers LIST         TLS 1.2 cipher list (OpenSSL syntax, e.g.\n"
+		"                         ECDHE-RSA-AES128-GCM-SHA256); a list OpenSSL refuses is\n"
+		"                         a command-line error, with OpenSSL's reason\n"
+		"  --tls13-ciphersuites LIST  TLS 1.3 suites (TLS_AES_128_GCM_SHA256:...), the\n"
+		"                         same way; the TLS flags need --tls-cert\n"
 		"  -h, --help             print this text\n"
 		"  --version              print the version\n"
 		"\n"
@@ -137,6 +145,7 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 	cfg->file_cache_entries = 1024;
 	cfg->file_cache_bytes = 64u << 20;
 	cfg->file_cache_inline = 16384;
+	const char *tls_given = NULL; /* a TLS flag seen (the last), which needs --tls-cert */
 
 	for (int i = 1; i < argc; i++) {
 		const char *flag = argv[i];
@@ -182,7 +191,9 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 		    !strcmp(flag, "--write-timeout") || !strcmp(flag, "--recv-buffers") ||
 		    !strcmp(flag, "--recv-buffer-size") || !strcmp(flag, "--file-cache-entries") ||
 		    !strcmp(flag, "--file-cache-bytes") || !strcmp(flag, "--file-cache-inline") ||
-		    !strcmp(flag, "--tls-cert") || !strcmp(flag, "--tls-key")) {
+		    !strcmp(flag, "--tls-cert") || !strcmp(flag, "--tls-key") ||
+		    !strcmp(flag, "--tls-min") || !strcmp(flag, "--tls-max") ||
+		    !strcmp(flag, "--ciphers") || !strcmp(flag, "--tls13-ciphersuites")) {
 			if (!val)
 				return srv_flag_error("%s needs a value%s", flag, "");
 		} else {
@@ -249,6 +260,19 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 			cfg->tls_cert = val; /* read (and checked) at start-up: exit 1 */
 		} else if (!strcmp(flag, "--tls-key")) {
 			cfg->tls_key = val;
+		} else if (!strcmp(flag, "--tls-min") || !strcmp(flag, "--tls-max")) {
+			int *out = flag[7] == 'i' ? &cfg->tls_min : &cfg->tls_max;
+			if (rb_tls_version_parse(val, out))
+				return srv_flag_error("%s: '%s' is not a TLS version; allowed: 1.2 "
+						      "or 1.3",
+						      flag, val);
+			tls_given = flag[7] == 'i' ? "--tls-min" : "--tls-max";
+		} else if (!strcmp(flag, "--ciphers")) {
+			cfg->tls_ciphers = val; /* checked by OpenSSL at start-up: exit 2 */
+			tls_given = "--ciphers";
+		} else if (!strcmp(flag, "--tls13-ciphersuites")) {
+			cfg->tls_ciphersuites = val;
+			tls_given = "--tls13-ciphersuites";
 		}
 		if (rc)
 			return rc;
@@ -258,5 +282,14 @@ int srv_config_parse(srv_config *cfg, int argc, char **argv)
 	if (!cfg->tls_cert != !cfg->tls_key)
 		return srv_flag_error("%s needs %s too", cfg->tls_cert ? "--tls-cert" : "--tls-key",
 				      cfg->tls_cert ? "--tls-key" : "--tls-cert");
+	if (!cfg->tls_cert && (tls_given || cfg->no_tls_tickets))
+		return srv_flag_error("%s needs --tls-cert and --tls-key%s; allowed: TLS flags "
+				      "only when serving HTTPS",
+				      tls_given ? tls_given : "--no-tls-tickets", "");
+	if (cfg->tls_min && cfg->tls_max && cfg->tls_min > cfg->tls_max)
+		return srv_flag_error("--tls-min %s is above --tls-max %s; allowed: a minimum at "
+				      "most the maximum",
+				      cfg->tls_min == RB_TLS_V1_3 ? "1.3" : "1.2",
+				      cfg->tls_max == RB_TLS_V1_3 ? "1.3" : "1.2");
 	return 0;
 }

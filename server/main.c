@@ -33,17 +33,32 @@
 /* --tls-cert: the one server context every worker's sessions come from
  * (SSL_CTX is safe to share for creating sessions; one context, one ticket
  * key, so a ticket resumes on any worker), and the path the records take.
- * Returns 0, or -1 after logging the file and OpenSSL's reason. */
+ * Returns 0; 1 after logging the file and OpenSSL's reason; 2 when OpenSSL
+ * refuses a flag's value (a cipher list), named as rbload names it. */
 static int srv_tls_setup(srv_server *s)
 {
 	if (!s->cfg.tls_cert)
 		return 0;
-	rb_tls_opts o = {.no_tickets = s->cfg.no_tls_tickets};
+	rb_tls_opts o = {.min_version = s->cfg.tls_min,
+			 .max_version = s->cfg.tls_max,
+			 .ciphers = s->cfg.tls_ciphers,
+			 .ciphersuites = s->cfg.tls_ciphersuites,
+			 .no_tickets = s->cfg.no_tls_tickets};
 	char err[512];
 	s->tls_ctx = rb_tls_server_ctx_new(s->cfg.tls_cert, s->cfg.tls_key, &o, err, sizeof(err));
 	if (!s->tls_ctx) {
+		const char *flag = !strncmp(err, "TLS 1.2 cipher", 14)   ? "--ciphers: "
+				   : !strncmp(err, "TLS 1.3 cipher", 14) ? "--tls13-ciphersuites: "
+				   : !strncmp(err, "TLS versions", 12) ||
+						   !strncmp(err, "TLS minimum", 11)
+					   ? "--tls-min/--tls-max: "
+					   : "";
+		if (flag[0]) {
+			fprintf(stderr, "rbserver: %s%s (see rbserver --help)\n", flag, err);
+			return 2;
+		}
 		rb_log("%s", err);
-		return -1;
+		return 1;
 	}
 	char why[256] = "";
 	if (rb_tls_ktls_available() || rb_tls_ktls_probe("/proc/sys/net/ipv4/tcp_available_ulp",
@@ -84,8 +99,8 @@ int main(int argc, char **argv)
 	sigset_t set;
 	rb_signals_block(&set);
 
-	if (srv_tls_setup(&s))
-		return 1;
+	if ((rc = srv_tls_setup(&s)))
+		return rc;
 	s.nworkers = s.cfg.threads;
 	s.workers = calloc((size_t)s.nworkers, sizeof(*s.workers));
 	s.stats = calloc((size_t)s.nworkers, sizeof(*s.stats));

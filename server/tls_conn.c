@@ -98,12 +98,16 @@ int srv_tls_send(srv_worker *w, srv_conn *c)
 	if (!n)
 		return 0;
 	srv_send(w, c, p, n);
+	c->tls_sending = n;
 	return 1;
 }
 
-void srv_tls_sent(srv_conn *c, size_t n)
+int srv_tls_sent(srv_conn *c, size_t n)
 {
 	rb_tls_consumed_out(c->tls, n);
+	int short_send = n < c->tls_sending;
+	c->tls_sending = 0;
+	return short_send;
 }
 
 int srv_tls_close_notify(srv_worker *w, srv_conn *c)

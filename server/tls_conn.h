@@ -40,8 +40,9 @@ void srv_tls_input(srv_worker *w, srv_conn *c, const char *data, size_t len);
  * connection. */
 int srv_tls_send(srv_worker *w, srv_conn *c);
 
-/* A send of n bytes of ciphertext completed. */
-void srv_tls_sent(srv_conn *c, size_t n);
+/* A send of n bytes of ciphertext completed.  Returns 1 when it was short
+ * (fewer than were sent: the rest stays first in line), else 0. */
+int srv_tls_sent(srv_conn *c, size_t n);
 
 /* DRAINING, everything sent: queue our close_notify, once.  Returns 1 when
  * it went to a send (its completion comes back here with 0), 0 when nothing

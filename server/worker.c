@@ -167,7 +167,8 @@ static void srv_on_send(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 	if (c->tls) {
 		/* HTTPS: the session's ciphertext; the rest of a short
 		 * send stays first in line there. */
-		srv_tls_sent(c, (size_t)res);
+		if (srv_tls_sent(c, (size_t)res))
+			SRV_STAT_ADD(&w->stats, short_sends, 1);
 	} else {
 		/* A send in flight keeps the exchange attached (srv_http_detach). */
 		rb_buf *s = &c->x->out[c->x->sending];
@@ -268,9 +269,14 @@ static void srv_start_stopping(srv_worker *w)
 				/* Mid-request: its response (always the last)
 				 * closes it. */
 				srv_http_stop(&w->http, c);
-			} else if (!c->send_inflight && srv_conn_queued(c) == 0) {
+			} else if (!c->send_inflight && srv_conn_queued(c) == 0 && !c->tls_ready) {
 				srv_conn_abort(w, c); /* idle: nothing in flight */
 			} else {
+				/* HTTPS, idle or not: draining sends our
+				 * close_notify (srv_tls_close_notify) before
+				 * the FIN, so the client sees a clean close,
+				 * not a truncation; the drain deadline bounds
+				 * it. */
 				/* Answered requests finish sending; held ones
 				 * are dropped. */
 				srv_conn_drain(c);

@@ -399,6 +399,88 @@ def tests(tmp):
     s.close()
     check(srv.stop() == 0, "SIGTERM: exit 0")
 
+    # ---- --tls-min/--tls-max/--ciphers/--tls13-ciphersuites ------------------------
+    for args, want in (
+        (["--tls-min", "1.1"], "--tls-min: '1.1' is not a TLS version; allowed: 1.2 or 1.3"),
+        (["--tls-max=tls9"], "--tls-max: 'tls9' is not a TLS version; allowed: 1.2 or 1.3"),
+        (["--tls-min", "1.3", "--tls-max", "1.2"],
+         "--tls-min 1.3 is above --tls-max 1.2; allowed: a minimum at most the maximum"),
+        (["--ciphers"], "--ciphers needs a value"),
+    ):
+        rc, _, err = run([RBSERVER, "--port", "0", "--tls-cert", cert, "--tls-key", key, *args])
+        check(rc == 2 and want in err, "%s: exit 2 saying %r (rc %d: %s)" %
+              (" ".join(args), want, rc, err.strip()))
+    for flag in ("--tls-min", "--tls-max", "--ciphers", "--tls13-ciphersuites"):
+        rc, _, err = run([RBSERVER, "--port", "0", flag, "1.3"])
+        check(rc == 2 and flag + " needs --tls-cert" in err,
+              "%s without --tls-cert: exit 2 naming it (rc %d: %s)" % (flag, rc, err.strip()))
+    for flag, words in (("--ciphers", "TLS 1.2 cipher list 'NO-SUCH-CIPHER': "),
+                        ("--tls13-ciphersuites", "TLS 1.3 cipher suites 'NO-SUCH-CIPHER': ")):
+        rc, _, err = run([RBSERVER, "--port", "0", "--tls-cert", cert, "--tls-key", key,
+                          flag, "NO-SUCH-CIPHER"])
+        m = re.search(re.escape(flag + ": " + words) + r"(\S.*) \(see rbserver --help\)", err)
+        check(rc == 2 and m and "listening" not in err,
+              "%s OpenSSL refuses: exit 2 with its reason (rc %d: %s)" % (flag, rc, err.strip()))
+
+    srv = Server(tmp, "--threads", "1", "--tls-cert", cert, "--tls-key", key, "--tls-max", "1.2")
+    s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", srv.port), timeout=10))
+    s.sendall(b"GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+    read_response(s)
+    check(s.version() == "TLSv1.2", "--tls-max 1.2: TLS 1.2 negotiated (%s)" % s.version())
+    s.close()
+    if "short-send" in os.environ.get("RB_FAULTS", ""):
+        d, _ = stats(srv.port)
+        n = sum(w.get("short_sends", 0) for w in d["workers"])
+        check(n > 0, "RB_FAULTS=short-send: TLS sends that completed partly count in "
+              "short_sends (%d)" % n)
+    check(srv.stop() == 0, "SIGTERM: exit 0")
+
+    srv = Server(tmp, "--threads", "1", "--tls-cert", cert, "--tls-key", key, "--tls-max=1.2",
+                 "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256")
+    s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", srv.port), timeout=10))
+    check(s.cipher()[0] == "ECDHE-ECDSA-AES128-GCM-SHA256",
+          "--ciphers: that cipher negotiated (%s)" % (s.cipher(),))
+    s.close()
+    check(srv.stop() == 0, "SIGTERM: exit 0")
+
+    srv = Server(tmp, "--threads", "1", "--tls-cert", cert, "--tls-key", key, "--tls-min", "1.3",
+                 "--tls13-ciphersuites", "TLS_AES_256_GCM_SHA384")
+    try:
+        s = client_ctx(ssl.TLSVersion.TLSv1_2).wrap_socket(
+            socket.create_connection(("127.0.0.1", srv.port), timeout=10))
+        s.close()
+        refused = False
+    except (ssl.SSLError, ConnectionResetError, EOFError) as e:
+        refused = True
+        print("     (the client saw: %s)" % e)
+    check(refused, "--tls-min 1.3 refuses a TLS 1.2-only client")
+    s = client_ctx().wrap_socket(socket.create_connection(("127.0.0.1", srv.port), timeout=10))
+    check(s.version() == "TLSv1.3" and s.cipher()[0] == "TLS_AES_256_GCM_SHA384",
+          "--tls13-ciphersuites TLS_AES_256_GCM_SHA384 negotiated (%s)" % (s.cipher(),))
+    s.close()
+    _, st = stats(srv.port)
+    check(st["tls_errors_handshake"] >= 1, "/stats counts the refused client as a handshake "
+          "error (%d)" % st["tls_errors_handshake"])
+    check(srv.stop() == 0, "SIGTERM: exit 0")
+
+    # ---- SIGTERM: an idle TLS connection gets our close_notify, then the FIN ------
+    srv = Server(tmp, "--threads", "1", "--tls-cert", cert, "--tls-key", key)
+    r = Raw(srv.port)
+    r.handshake()
+    r.send_plain(b"GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
+    r.recv_plain()
+    time.sleep(0.2)  # idle now: the response is sent, nothing else in flight
+    os.kill(srv.p.pid, signal.SIGTERM)
+    rest, clean = r.recv_plain(want_close=True)
+    check(clean and rest == b"", "SIGTERM: the idle TLS connection sees close_notify, not a "
+          "ragged EOF (clean %s, %r)" % (clean, rest[:80]))
+    r.sock.close()
+    try:
+        rc = srv.p.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    check(rc == 0, "SIGTERM with an idle TLS connection: exit 0 (%s)" % rc)
+
     print("%d failed" % len(FAILS) if FAILS else "all passed")
     return 1 if FAILS else 0
 
