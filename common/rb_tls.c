@@ -467,6 +467,14 @@ void rb_tls_free(rb_tls *s)
 {
 	if (!s)
 		return;
+	/* OpenSSL marks the session of a connection freed without
+	 * close_notify as not resumable; the client cache lends one session
+	 * object to every connection, so one peer's bare FIN (rbload closes on
+	 * the server's, sending nothing) would cost every later connection a
+	 * full handshake.  A session that failed was forgotten already
+	 * (rb_tls_forget); one that did not is as good as closed. */
+	if (!s->err)
+		SSL_set_shutdown(s->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(s->ssl); /* frees the BIO */
 	rb_buf_free(&s->in);
 	rb_buf_free(&s->plain);

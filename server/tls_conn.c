@@ -76,10 +76,16 @@ void srv_tls_input(srv_worker *w, srv_conn *c, const char *data, size_t len)
 int srv_tls_send(srv_worker *w, srv_conn *c)
 {
 	rb_tls *t = c->tls;
-	int dead = rb_tls_error(t, NULL) != RB_TLS_ERR_NONE;
+	const char *p;
+	size_t n = rb_tls_pending_out(t, &p);
+	/* The rest of a short send goes first, alone: plaintext moves into the
+	 * session only once its ciphertext is all sent, so what a slow reader
+	 * leaves unread stays in the exchange's buffers, where the pause
+	 * (SRV_OUT_HIGH, srv_conn_queued) sees it. */
+	int hold = n || rb_tls_error(t, NULL) != RB_TLS_ERR_NONE;
 	rb_buf *s;
 	int wrote = 0;
-	while (!dead && (s = srv_conn_next_send(c))) {
+	while (!hold && (s = srv_conn_next_send(c))) {
 		if (rb_tls_write(t, s->data + s->off, s->len - s->off)) {
 			SRV_STAT_ADD(&w->stats, oom, 1);
 			srv_conn_fail(c);
@@ -93,8 +99,7 @@ int srv_tls_send(srv_worker *w, srv_conn *c)
 		srv_conn_fail(c);
 		return -1;
 	}
-	const char *p;
-	size_t n = rb_tls_pending_out(t, &p);
+	n = rb_tls_pending_out(t, &p);
 	if (!n)
 		return 0;
 	srv_send(w, c, p, n);
