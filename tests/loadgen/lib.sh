@@ -166,3 +166,24 @@ exact_counts()
 	check "$name" "$tmp/$name.json" ".status[\"2xx\"] == $n"
 }
 
+# merge NAME ARGS...: rbload merge ARGS (stdout NAME.out, stderr NAME.err); sets load_rc.
+merge()
+{
+	local name=$1
+	shift
+	load_rc=0
+	timeout -k 5 60 "$RBLOAD" merge "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" || load_rc=$?
+}
+
+# same NAME A.json B.json KEYS: KEYS (a jq filter) give the same in both reports.
+same()
+{
+	local name=$1 a=$2 b=$3 keys=$4 x y
+	x=$(jq -c "$keys" "$a" 2>&1)
+	y=$(jq -c "$keys" "$b" 2>&1)
+	if [ "$x" = "$y" ] && [ -n "$x" ]; then
+		pass "$name: $keys equal ($x)"
+	else
+		fail "$name: $keys differ: $x vs $y"
+	fi
+}

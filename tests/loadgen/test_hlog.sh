@@ -27,28 +27,6 @@ done
 . "$(dirname "$0")/lib.sh"
 started=$(date +%s)
 
-# merge NAME ARGS...: rbload merge ARGS (stdout NAME.out, stderr NAME.err); sets load_rc.
-merge()
-{
-	local name=$1
-	shift
-	load_rc=0
-	timeout -k 5 60 "$RBLOAD" merge "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" || load_rc=$?
-}
-
-# same NAME A.json B.json KEYS: the latency objects' KEYS (jq paths) are equal in both reports.
-same()
-{
-	local name=$1 a=$2 b=$3 keys=$4 x y
-	x=$(jq -c "$keys" "$a" 2>&1)
-	y=$(jq -c "$keys" "$b" 2>&1)
-	if [ "$x" = "$y" ] && [ -n "$x" ]; then
-		pass "$name: $keys equal ($x)"
-	else
-		fail "$name: $keys differ: $x vs $y"
-	fi
-}
-
 testsrv srv
 
 # ---- 1. the log of a closed-loop run: header, one line per second ---------------------------

@@ -76,28 +76,6 @@ mpi()
 		"$RBLOAD_MPI" -q --no-progress "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" || load_rc=$?
 }
 
-# merge NAME ARGS...: rbload merge ARGS (stdout NAME.out, stderr NAME.err); sets load_rc.
-merge()
-{
-	local name=$1
-	shift
-	load_rc=0
-	timeout -k 5 60 "$RBLOAD" merge "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" || load_rc=$?
-}
-
-# same NAME A.json B.json KEYS: KEYS (a jq filter) give the same in both reports.
-same()
-{
-	local name=$1 a=$2 b=$3 keys=$4 x y
-	x=$(jq -c "$keys" "$a" 2>&1)
-	y=$(jq -c "$keys" "$b" 2>&1)
-	if [ "$x" = "$y" ] && [ -n "$x" ]; then
-		pass "$name: $keys equal ($x)"
-	else
-		fail "$name: $keys differ: $x vs $y"
-	fi
-}
-
 # The interval logs decoded, bucket by bucket: sumcheck.py MERGED RANK_LOG... prints "ok N"
 # when, for every tag and interval start, MERGED's counts equal the sum of the ranks' (N
 # values in all), else what differs.
