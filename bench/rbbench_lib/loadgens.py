@@ -92,8 +92,9 @@ def threads_for(params, cpus):
 
 
 # HTTPS (a tls suite): rbload trusts the run's throwaway certificate and offers only what
-# every server is set to (TLS 1.3, TLS_AES_128_GCM_SHA256): rbserver has no cipher flags, so
-# the client restricts it. wrk and h2load do not check certificates.
+# rbserver and nginx are set to (TLS 1.3, TLS_AES_128_GCM_SHA256); h2o 2.2.5 has no TLS 1.3
+# suite setting, so only the client can restrict it. wrk and h2load offer OpenSSL's default
+# suites and check no certificate.
 RBLOAD_TLS = ["--tls-min", "1.3", "--tls13-ciphersuites", "TLS_AES_128_GCM_SHA256"]
 
 

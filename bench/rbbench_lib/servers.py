@@ -148,7 +148,10 @@ class Server:
             if self.root:
                 argv += ["--root", self.root]
             if self.tls:
-                argv += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
+                # what nginx-tls.conf.in pins, so wrk and h2load (which offer OpenSSL's
+                # default suites, AES-256-GCM first) get the same suite from both
+                argv += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1],
+                         "--tls-min", "1.3", "--tls13-ciphersuites", "TLS_AES_128_GCM_SHA256"]
             return argv
         if self.parser != "default":
             raise RunError(f"{self.name} has no parser variants (parser = \"{self.parser}\")")
