@@ -192,6 +192,27 @@ def closed_within(sock, seconds):
         return False
 
 
+def trickle_until_closed(sock, data, every, limit):
+    """Send data a byte per `every` seconds until the server closes sock (EOF,
+    reset, or a send refused) or `limit` seconds pass: True when it closed."""
+    end = time.time() + limit
+    i = 0
+    while time.time() < end:
+        try:
+            if i < len(data):
+                sock.send(data[i:i + 1])
+                i += 1
+            sock.settimeout(every)
+            try:
+                if not sock.recv(4096):
+                    return True
+            except socket.timeout:
+                pass
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+    return False
+
+
 def main():
     for tool in ("openssl", "curl"):
         if not shutil.which(tool):
@@ -366,6 +387,42 @@ def tests(tmp):
     check(time.time() - t0 >= 0.5, "... not at once (%.1f s)" % (time.time() - t0))
     r.sock.close()
     silent.close()
+
+    # The header deadline runs from accept to the end of the first request's head,
+    # the handshake included, and nothing moves it (--header-timeout 2 here; the
+    # tick checks once a second, so a deadline fires up to 1 s late).
+    r = Raw(port)
+    t0 = time.time()
+    try:
+        r.obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = r.out.read()
+    closed = trickle_until_closed(r.sock, hello, 0.3, 8)
+    check(closed and 1.9 <= time.time() - t0 < 4.0, "a ClientHello trickled a byte per 0.3 s: "
+          "closed by --header-timeout 2 (after %.1f s)" % (time.time() - t0))
+    r.sock.close()
+    # Each server flight used to go on the write timeout and come back to a fresh
+    # header deadline, and a finished handshake to the idle timeout (60 s): a client
+    # could hold a connection by spacing its flights.  Now: closed 2 s after accept.
+    r = Raw(port)
+    t0 = time.time()
+    try:
+        r.obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = r.out.read()
+    r.sock.sendall(hello[:-1])
+    time.sleep(1.5)
+    r.sock.sendall(hello[-1:])  # the server's flight now, 1.5 s after accept
+    try:
+        r.handshake()  # the client's Finished at once; then silence
+        closed = closed_within(r.sock, 6)
+    except (OSError, EOFError, ssl.SSLError):
+        closed = True
+    check(closed and time.time() - t0 < 4.0, "a handshake finished 1.5 s after accept, then "
+          "silence: closed by the deadline from accept (after %.1f s)" % (time.time() - t0))
+    r.sock.close()
 
     r = Raw(port)
     r.handshake()
