@@ -109,9 +109,9 @@ stage_deps()
 	rb_section "dependencies"
 	local rc=0
 	# optional: an outside parser baseline; Open MPI for rbload-mpi (the build leaves it out
-	# without, saying so in one line)
+	# without, saying so in one line); the peer servers and load generators the suites start
 	rb_deps_ensure "${RB_PKGS_BUILD[@]}" "${RB_PKGS_BENCH[@]}" -- "${RB_PKGS_BASELINES[@]}" \
-		"${RB_PKGS_MPI[@]}" || rc=$?
+		"${RB_PKGS_MPI[@]}" "${RB_PKGS_PEERS[@]}" || rc=$?
 	if ((rc)); then
 		echo "run.sh: dependencies not satisfied (see above)" >&2
 		exit "$rc"

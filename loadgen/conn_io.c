@@ -358,7 +358,7 @@ void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by)
 	/* rbload's own orderly close of an https:// connection says close_notify,
 	 * where that is cheap: nothing in flight on the socket. */
 	if (c->tls && c->tls_up && err_kind < 0 && by == LG_BY_RBLOAD && !c->send_inflight &&
-	    rb_tls_shutdown(c->tls) == 0)
+	    !c->send_timer && rb_tls_shutdown(c->tls) == 0)
 		lg_tls_send_last(c);
 	/* The server said it closes (Connection: close): its FIN ends a receive,
 	 * and the socket is closed then.  Cheaper than a shutdown racing the
@@ -775,7 +775,10 @@ static void lg_on_recv_slow(lg_worker *w, lg_conn *c, int res)
 				lg_conn_pause(w, c, LG_OP_RECV_TIMER, (uint32_t)res,
 					      w->cfg->slow_recv_bps);
 		} else if (k == RB_RES_EOF) {
-			lg_conn_eof(w, c);
+			if (c->tls) /* the session decides: close_notify first or not */
+				lg_tls_input(w, c, NULL, 0, 1);
+			else
+				lg_conn_eof(w, c);
 		} else if (k != RB_RES_CANCELED) {
 			lg_conn_failed(w, c, res, k, LG_E_READ);
 		}
@@ -831,8 +834,15 @@ static void lg_on_send(lg_worker *w, lg_conn *c, int res)
 		const char *p;
 		rb_tls_consumed_out(c->tls, (size_t)res);
 		c->send_len = c->send_off = 0;
-		if (!rb_tls_pending_out(c->tls, &p))
+		if (!rb_tls_pending_out(c->tls, &p)) {
 			c->ready_ns = w->now;
+		} else if (w->cfg->slow_send_bps) {
+			/* --slow-send paces the ciphertext (the handshake's
+			 * flights too: a slowloris over TLS); the rest goes
+			 * from lg_tls_flush after the pause. */
+			lg_conn_pause(w, c, LG_OP_SEND_TIMER, (uint32_t)res, w->cfg->slow_send_bps);
+			return;
+		}
 		lg_conn_mark_dirty(w, c);
 		return;
 	}
@@ -865,7 +875,9 @@ static void lg_on_timer(lg_worker *w, lg_conn *c, enum lg_op op)
 	}
 	if (c->state != LG_C_OPEN)
 		return;
-	if (op == LG_OP_SEND_TIMER)
+	if (op == LG_OP_SEND_TIMER && c->tls)
+		lg_conn_mark_dirty(w, c); /* lg_tls_flush: the next piece of what is pending */
+	else if (op == LG_OP_SEND_TIMER)
 		lg_submit_send(w, c);
 	else
 		lg_recv_slow(w, c);
@@ -965,7 +977,8 @@ static void lg_conn_take(lg_worker *w, lg_conn *c, uint32_t n, const char **p, s
  * in the session until the send completes (rb_tls_pending_out). */
 static void lg_tls_flush(lg_worker *w, lg_conn *c)
 {
-	if (c->state != LG_C_OPEN || c->send_inflight)
+	/* --slow-send: nothing leaves during a pause (lg_on_timer ends it) */
+	if (c->state != LG_C_OPEN || c->send_inflight || c->send_timer)
 		return;
 	uint32_t n = lg_conn_sendable(w, c);
 	if (n) {

@@ -445,10 +445,6 @@ static int lg_tls_check(const lg_config *cfg, const char *const *given, size_t n
 	if (cfg->insecure && cfg->cafile)
 		return lg_flag_error("-k and --cacert: give one of them (-k trusts any "
 				     "certificate)");
-	if (cfg->tls && (cfg->slow_send_bps || cfg->slow_recv_bps))
-		return lg_flag_error("%s is not supported with https:// URLs; allowed: "
-				     "http:// URLs",
-				     cfg->slow_send_bps ? "--slow-send" : "--slow-recv");
 	return 0;
 }
 

@@ -28,6 +28,16 @@ int lg_mpi_wait(MPI_Request *rq)
 	}
 }
 
+/* The histograms reduced over ranks (their slots summed on rank 0, their
+ * exact figures gathered with the parts): corrected, uncorrected, connect,
+ * ttfb, and https://'s handshake time, so its count matches the summed
+ * tls_handshakes. */
+#define LG_MPI_NHIST 5
+#define LG_MPI_HISTS(res)                                                                          \
+	{                                                                                          \
+		&(res)->corr, &(res)->uncorr, &(res)->connect, &(res)->ttfb, &(res)->tls_hs        \
+	}
+
 /* A histogram's exact figures, beside its slots. */
 typedef struct lg_mpi_hfig {
 	uint64_t total, min, max, below, above;
@@ -39,7 +49,10 @@ typedef struct lg_mpi_hfig {
 typedef struct lg_mpi_part {
 	lg_rank rank;
 	lg_counts counts;
-	lg_mpi_hfig h[4]; /* corrected, uncorrected, connect, ttfb */
+	lg_mpi_hfig h[LG_MPI_NHIST]; /* LG_MPI_HISTS's order */
+	/* https://: the first reason of each TLS error kind on this rank
+	 * (rank 0's may be empty where only another rank saw the kind). */
+	char tls_why[LG_E__COUNT - LG_E_TLS_HANDSHAKE][200];
 	double cpu_user_s, cpu_sys_s;
 	long max_rss_bytes;
 	int interrupted, hlog_failed;
@@ -186,14 +199,17 @@ static void lg_mpi_fill(const lg_mpi *m, lg_mpi_part *p, const lg_result *res, c
 	snprintf(k->stopped, sizeof(k->stopped), "%.*s", (int)sizeof(k->stopped) - 1, run->fatal);
 
 	p->counts = res->counts;
-	const rb_hist *hs[4] = {&res->corr, &res->uncorr, &res->connect, &res->ttfb};
-	for (int i = 0; i < 4; i++)
+	const rb_hist *hs[LG_MPI_NHIST] = LG_MPI_HISTS(res);
+	for (int i = 0; i < LG_MPI_NHIST; i++)
 		p->h[i] = (lg_mpi_hfig){.total = hs[i]->total,
 					.min = hs[i]->min,
 					.max = hs[i]->max,
 					.below = hs[i]->below,
 					.above = hs[i]->above,
 					.sum = hs[i]->sum};
+	_Static_assert(sizeof(p->tls_why) == sizeof(res->tls_why),
+		       "the reasons as lg_result has them");
+	memcpy(p->tls_why, res->tls_why, sizeof(p->tls_why));
 	p->cpu_user_s = res->cpu_user_s;
 	p->cpu_sys_s = res->cpu_sys_s;
 	p->max_rss_bytes = res->max_rss_bytes;
@@ -234,10 +250,10 @@ static void lg_mpi_series(const lg_mpi *m, lg_run *run, const uint64_t *errs, co
 /* Rank 0: every rank's part summed into res, and the report's `ranks`. */
 static void lg_mpi_sum(lg_mpi *m, lg_result *res, lg_run *run, const lg_mpi_part *all)
 {
-	rb_hist *hs[4] = {&res->corr, &res->uncorr, &res->connect, &res->ttfb};
+	rb_hist *hs[LG_MPI_NHIST] = LG_MPI_HISTS(res);
 	memset(&res->counts, 0, sizeof(res->counts));
 	res->cpu_user_s = res->cpu_sys_s = res->busy_max = res->duration_s = 0;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < LG_MPI_NHIST; i++) {
 		hs[i]->total = hs[i]->max = hs[i]->below = hs[i]->above = 0;
 		hs[i]->min = UINT64_MAX;
 		hs[i]->sum = 0;
@@ -247,7 +263,10 @@ static void lg_mpi_sum(lg_mpi *m, lg_result *res, lg_run *run, const lg_mpi_part
 		const lg_mpi_part *p = &all[r];
 		m->ranks[r] = p->rank;
 		lg_counts_add(&res->counts, &p->counts);
-		for (int i = 0; i < 4; i++) {
+		for (int k = 0; k < LG_E__COUNT - LG_E_TLS_HANDSHAKE; k++)
+			if (!res->tls_why[k][0] && p->tls_why[k][0])
+				memcpy(res->tls_why[k], p->tls_why[k], sizeof(res->tls_why[k]));
+		for (int i = 0; i < LG_MPI_NHIST; i++) {
 			const lg_mpi_hfig *f = &p->h[i];
 			hs[i]->total += f->total;
 			hs[i]->below += f->below;
@@ -315,8 +334,8 @@ int lg_mpi_finish(void *arg, lg_result *res, lg_run *run, const lg_worker *ws, u
 		   m->comm);
 
 	/* The histograms' slots, summed on rank 0. */
-	rb_hist *hs[4] = {&res->corr, &res->uncorr, &res->connect, &res->ttfb};
-	for (int i = 0; i < 4; i++)
+	rb_hist *hs[LG_MPI_NHIST] = LG_MPI_HISTS(res);
+	for (int i = 0; i < LG_MPI_NHIST; i++)
 		MPI_Reduce(root ? MPI_IN_PLACE : hs[i]->counts, hs[i]->counts,
 			   (int)hs[i]->counts_len, MPI_UINT64_T, MPI_SUM, 0, m->comm);
 

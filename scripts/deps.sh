@@ -8,6 +8,9 @@
 #                  says one line and leaves rbload-mpi out; its test skips); in the tests' list
 #   RB_PKGS_FUZZ   what the libFuzzer build needs (clang 14 on Debian 12)
 #   RB_PKGS_BASELINES  outside parsers the benchmarks time beside ours (optional)
+#   RB_PKGS_PEERS  the servers and load generators the tests and suites start beside ours
+#                  (optional: a test that needs one skips with a line without it); used by
+#                  run.sh and tests/run.sh
 #   RB_PKGS_BENCH  what the benchmark runner needs: bench/rbbench (Python 3.11 standard library)
 #                  and its plots (gnuplot-nox); used by run.sh and tests/run.sh (tests/bench)
 #   rb_deps_ensure REQUIRED... [-- OPTIONAL...]
@@ -33,6 +36,10 @@ RB_PKGS_TEST_OPTIONAL=(default-jre-headless libhdrhistogram-java # HdrHistogram'
 RB_PKGS_FUZZ=(clang libclang-rt-14-dev libfuzzer-14-dev)
 # shellcheck disable=SC2034
 RB_PKGS_BASELINES=(libhttp-parser-dev) # outside parsers timed beside ours
+# shellcheck disable=SC2034
+RB_PKGS_PEERS=(nginx # Debian 12's: the ssl module and `return`: rbload_tls, the suites' nginx
+	wrk h2o          # the suites' other load generator and server
+	nghttp2-client)  # h2load (--h1): the suites' third load generator
 # shellcheck disable=SC2034
 RB_PKGS_BENCH=(python3 gnuplot-nox) # bench/rbbench and its plots
 RB_DEPS_MISSING_OPTIONAL=()

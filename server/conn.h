@@ -176,6 +176,10 @@ typedef struct srv_conn {
 	uint8_t idle;       /* counted in stats conns_idle (srv_conn_idle_sync) */
 	uint8_t tls_ready;  /* the handshake is done (and counted) */
 	uint8_t tls_notify; /* our close_notify is queued (DRAINING) */
+	/* HTTPS: a request's head has been complete on this connection.
+	 * Until then one --header-timeout deadline, from accept, covers the
+	 * handshake and the first head (srv_timer_update). */
+	uint8_t tls_head_done;
 	size_t tls_sending; /* HTTPS: ciphertext bytes of the send in flight */
 } srv_conn;
 

@@ -85,10 +85,19 @@ static void srv_timer_update(srv_worker *w, srv_conn *c)
 		 * each event. */
 		int fresh = c->req_ended;
 		c->req_ended = 0;
-		if (c->send_inflight)
+		if (c->tls && (fresh || c->phase == SRV_PH_BODY))
+			c->tls_head_done = 1;
+		if (c->tls && !c->tls_head_done)
+			/* HTTPS: one header deadline from accept to the first
+			 * head's end, the handshake included.  Not moved by
+			 * the handshake's sends (a WRITE timer between the
+			 * flights would give each flight a fresh deadline) nor
+			 * by the pause between the handshake and the request,
+			 * so trickling the handshake gains nothing. */
+			srv_timer_set(t, c, SRV_T_HEAD, w->now_ms, 0);
+		else if (c->send_inflight)
 			srv_timer_set(t, c, SRV_T_WRITE, w->now_ms, 0);
-		else if (c->phase == SRV_PH_HEAD || (c->tls && !c->tls_ready))
-			/* The header timeout covers the TLS handshake. */
+		else if (c->phase == SRV_PH_HEAD)
 			srv_timer_set(t, c, SRV_T_HEAD, w->now_ms, fresh);
 		else if (c->phase == SRV_PH_BODY)
 			srv_timer_set(t, c, SRV_T_BODY, w->now_ms, 1);

@@ -94,10 +94,18 @@ int srv_tls_send(srv_worker *w, srv_conn *c)
 		s->off = s->len;
 		wrote = 1;
 	}
+	/* A seal that fails (out of memory for the records) fails the session
+	 * as a bad record does on the receive side: what it left pending (an
+	 * alert if OpenSSL queued one, the records sealed before the failure)
+	 * goes in one send, then the connection closes (DRAINING, peer_eof:
+	 * the flush after that send finds nothing and closes).  With nothing
+	 * pending, or from STREAMING (no draining), it closes now. */
 	if (wrote && rb_tls_flush(t) == RB_TLS_ERROR) {
 		srv_tls_failed(w, c);
-		srv_conn_fail(c);
-		return -1;
+		if (c->state == SRV_CS_CLOSING || !rb_tls_pending_out(t, &p)) {
+			srv_conn_fail(c);
+			return -1;
+		}
 	}
 	n = rb_tls_pending_out(t, &p);
 	if (!n)

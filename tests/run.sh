@@ -88,7 +88,7 @@ echo "machine: $(uname -srm), $JOBS CPUs"
 
 # ---- 1. dependencies ---------------------------------------------------------------------------
 rb_section "dependencies"
-want_optional=(-- "${RB_PKGS_TEST_OPTIONAL[@]}")
+want_optional=(-- "${RB_PKGS_TEST_OPTIONAL[@]}" "${RB_PKGS_PEERS[@]}")
 if ((DO_FUZZ)); then
 	want_optional+=("${RB_PKGS_FUZZ[@]}")
 fi

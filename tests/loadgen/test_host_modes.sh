@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # rbload's host-stress modes end to end (docs/loadgen.md): --conn-requests and --close counted
 # exactly against rbserver and rbtestsrv, --conn-rate's cap, --slow-send against the server's
-# header timeout (408s), --slow-recv's rate, host names, status codes and socket errors by
-# name, the pre-flight limits (descriptors, ports, --source addresses) and, inside a network
-# namespace whose ephemeral port range is made small, --source opening more connections than
-# one address has ports. Each bad flag value exits 2 with a message.
+# header timeout (408s), --slow-recv's rate, both over https:// too (rbserver --tls-cert: the
+# ciphertext paced), host names, status codes and socket errors by name, the pre-flight limits
+# (descriptors, ports, --source addresses) and, inside a network namespace whose ephemeral port
+# range is made small, --source opening more connections than one address has ports. Each bad flag value exits 2 with a message.
 # One "PASS: name: condition" or "FAIL: name: ..." line per check, then a count; exit 1 if any
 # check failed. Every rbload run is bounded (-n N or -d 1s..3s); about 30 s.
 #
@@ -132,6 +132,51 @@ srv_pid=$main_srv_pid
 # Small responses: answered, each in slow pieces.
 load slow-recv-ok -c 1 -t 1 -n 3 --slow-recv 10000 "$base/plaintext"
 check slow-recv-ok "$tmp/slow-recv-ok.json" '.requests == 3 and .status_codes == {"200": 3}'
+
+# ---- the slow modes over https://: the ciphertext paced ------------------------------------------
+# rbserver with a throwaway certificate (openssl req; skipped with a line without openssl).
+# --slow-send paces every byte the session sends, the handshake's flights included, and
+# --slow-recv reads the ciphertext at the rate before it is fed to the session (these runs
+# exited 2, refused, before).
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+		-subj /CN=localhost -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>"$tmp/openssl.err" ||
+		{ echo "test_host_modes.sh: openssl req failed: $(cat "$tmp/openssl.err")" >&2; exit 1; }
+	start_srv rbserver-tls "$srv_re" "$RBSERVER" --bind 127.0.0.1 --port 0 --threads 1 \
+		--header-timeout 1 --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"
+	tls=https://127.0.0.1:$port
+	# One request at 500 bytes/s: about 460 bytes of ciphertext (ClientHello, Finished, the
+	# request's record) take about 0.9 s, in 25-byte pieces; answered.
+	load tls-slow-send -c 1 -t 1 -n 1 -k --slow-send 500 "$tls/plaintext"
+	check_rc tls-slow-send 0
+	check tls-slow-send "$tmp/tls-slow-send.json" \
+		'.requests == 1 and .status_codes == {"200": 1} and .tls.handshakes == 1'
+	written=$(jq '.bytes.written' "$tmp/tls-slow-send.json")
+	if [ "$load_ms" -ge $(((written - 25) * 1000 / 500)) ]; then
+		pass "tls-slow-send: $written bytes took $load_ms ms at 500 bytes/s"
+	else
+		fail "tls-slow-send: $written bytes took $load_ms ms, want >= $(((written - 25) * 1000 / 500)) at 500 bytes/s"
+	fi
+	# A slowloris over TLS: 20 bytes/s never finishes a ClientHello in rbserver's 1 s header
+	# deadline (from accept, the handshake included): each connection is closed mid-handshake.
+	load tls-slowloris -c 2 -t 1 -d 2500ms --timeout 30s -k --slow-send 20 "$tls/plaintext"
+	check tls-slowloris "$tmp/tls-slowloris.json" \
+		'.requests == 0 and .errors["tls-handshake"] >= 2 and .tls.handshakes == 0'
+	check tls-slowloris "$tmp/tls-slowloris.json" '.bytes.written <= 2 * 20 * 3 + 2 * 2'
+	# 2,000 bytes/s on each of 2 connections for 2 s of 100 kB responses: at most what the rate
+	# allows (plus the piece in hand at the end), ciphertext counted.
+	load tls-slow-recv -c 2 -t 1 -d 2s -k --slow-recv 2000 "$tls/bytes/100000"
+	check tls-slow-recv "$tmp/tls-slow-recv.json" \
+		'.bytes.read <= 2 * 2000 * 2 + 2 * 100 and .bytes.read >= 4000 and ([.errors[]] | add) == 0'
+	load tls-slow-recv-ok -c 1 -t 1 -n 3 -k --slow-recv 10000 "$tls/plaintext"
+	check tls-slow-recv-ok "$tmp/tls-slow-recv-ok.json" \
+		'.requests == 3 and .status_codes == {"200": 3} and .config.slow_recv_bps == 10000'
+	stop "$srv_pid"
+	port=${base##*:}
+	srv_pid=$main_srv_pid
+else
+	echo "SKIP: the slow modes over https:// need openssl (apt-get install openssl)"
+fi
 
 # ---- host names ---------------------------------------------------------------------------------
 name=$(hostname)

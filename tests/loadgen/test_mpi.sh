@@ -10,7 +10,9 @@
 #      rank 0 names it and why, the status is not 0, nothing hangs (each mpirun is bounded); so
 #      does a rank whose own command line fails (its --body-file missing);
 #   4. command-line errors said once (by rank 0), --help, the bound-CPU warning;
-#   5. rbbench's `ranks` parameter: a tiny suite of 1 and 2 ranks, recorded in the result.
+#   5. rbbench's `ranks` parameter: a tiny suite of 1 and 2 ranks, recorded in the result;
+#   6. https:// (rbserver --tls-cert, -k) over two ranks: the handshakes are all ranks' (more
+#      than one rank's, at most the connections established), their histogram's count the same.
 # Skipped (exit 77, one line) without rbload-mpi (no MPI at configure) or mpirun.
 # One PASS/FAIL line per check; exit 1 if any failed. About 30 s.
 #
@@ -294,6 +296,32 @@ check bench "$res" '[.configurations[] | .status == "ok" and .repetitions[0].req
 	and .repetitions[0].errors_total == 0] | all'
 check bench "$res" '(.configurations[1].loadgen_command | index("mpirun")) != null and
 	(.configurations[1].loadgen_command | map(endswith("/rbload-mpi")) | any)'
+
+# ---- 6. https:// over two ranks: the TLS facts summed, the handshake histogram too ---------------
+# rbserver with a throwaway certificate (openssl req); -k.  Each connection asks --conn-requests
+# 5 and reconnects: each rank's 100 requests take 20 connections, so 20 handshakes at most per
+# rank (the first opens, held before the window, are not in it).  The report's handshakes must
+# be more than one rank's, at most the connections established in the window, and the
+# handshake histogram's count must be the same number (it was rank 0's alone).
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+		-subj /CN=localhost -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>"$tmp/openssl.err" ||
+		{ echo "test_mpi.sh: openssl req failed: $(cat "$tmp/openssl.err")" >&2; exit 1; }
+	start_srv rbserver-tls '.*listening on [^ ]+ port ([0-9]+):.*' \
+		"$RBSERVER" --bind 127.0.0.1 --port 0 --threads 1 \
+		--tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"
+	mpi tls 2 -t 1 -c 4 -n 200 --conn-requests 5 -k --json "$tmp/tls.json" \
+		"https://127.0.0.1:$port/plaintext"
+	check_rc tls 0
+	check tls "$tmp/tls.json" '.requests == 200 and ([.errors[]] | add) == 0 and (.ranks | length) == 2'
+	check tls "$tmp/tls.json" \
+		'.tls.handshakes > 20 and .tls.handshakes <= .connections.established'
+	check tls "$tmp/tls.json" '.tls.handshake_us.count == .tls.handshakes'
+	check tls "$tmp/tls.json" '.tls.full + .tls.resumed == .tls.handshakes'
+	stop "$srv_pid"
+else
+	echo "test_mpi.sh: SKIP (section 6): no openssl (apt-get install openssl)"
+fi
 
 echo "test_mpi.sh: $passed passed, $failed failed in $(($(date +%s) - started)) s"
 [ "$failed" -eq 0 ]

@@ -177,7 +177,6 @@ bad_flag flag-cacert "--cacert: '$tmp/none.pem': No such file or directory" --ca
 bad_flag flag-ciphers "--ciphers: TLS 1\.2 cipher list 'NOT-A-CIPHER'" --ciphers NOT-A-CIPHER "$url"
 bad_flag flag-suites "--tls13-ciphersuites: TLS 1\.3 cipher suites 'NOPE'" --tls13-ciphersuites NOPE "$url"
 bad_flag flag-k-cacert "-k and --cacert: give one of them" -k --cacert "$tmp/cert.pem" "$url"
-bad_flag flag-slow "--slow-send is not supported with https:// URLs" --slow-send 100 "$url"
 
 echo "test_tls.sh: $passed passed, $failed failed"
 [ "$failed" = 0 ]
