@@ -176,6 +176,8 @@ typedef struct srv_conn {
 	uint8_t idle;       /* counted in stats conns_idle (srv_conn_idle_sync) */
 	uint8_t tls_ready;  /* the handshake is done (and counted) */
 	uint8_t tls_notify; /* our close_notify is queued (DRAINING) */
+	uint8_t ktls_tried; /* the kTLS hand-over was decided (srv_tls_ktls_try) */
+	uint8_t ktls_tx;    /* TX is the kernel's: plaintext sends (srv_tls_send) */
 	size_t tls_sending; /* HTTPS: ciphertext bytes of the send in flight */
 } srv_conn;
 
