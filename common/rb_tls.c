@@ -981,7 +981,8 @@ static void rb_tls_ktls_decide(void)
 		rb_log("kTLS: the hand-over will be tried (RB_FAULTS=ktls-try), the kernel may "
 		       "refuse it");
 	else
-		rb_log("kTLS on: TLS 1.3 keys go to the kernel after each handshake");
+		rb_log("kTLS offered by the kernel (tls ULP): where the program hands keys over, "
+		       "TLS 1.3 records go to the kernel after the handshake");
 }
 
 int rb_tls_ktls_available(void)
