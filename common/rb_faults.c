@@ -14,6 +14,7 @@ static const struct {
 	{"enobufs", RB_FAULT_ENOBUFS},           {"short-send", RB_FAULT_SHORT_SEND},
 	{"accept-fail", RB_FAULT_ACCEPT_FAIL},   {"sq-full", RB_FAULT_SQ_FULL},
 	{"no-zerocopy", RB_FAULT_NO_ZEROCOPY},   {"no-ktls", RB_FAULT_NO_KTLS},
+	{"ktls-try", RB_FAULT_KTLS_TRY},
 };
 #define RB_NFAULTS (sizeof(rb_fault_table) / sizeof(rb_fault_table[0]))
 
@@ -23,7 +24,7 @@ static unsigned rb_faults_bits;
 const char *rb_faults_allowed(void)
 {
 	return "no-multishot, no-defer-taskrun, no-bufring, tiny-cq, enobufs, short-send, "
-	       "accept-fail, sq-full, no-zerocopy, no-ktls";
+	       "accept-fail, sq-full, no-zerocopy, no-ktls, ktls-try";
 }
 
 int rb_faults_parse(const char *list, unsigned *bits, char *err, size_t errlen)

@@ -24,6 +24,7 @@ enum rb_fault {
 	RB_FAULT_SQ_FULL = 1u << 7,          /* every 5th submission entry finds the queue full */
 	RB_FAULT_NO_ZEROCOPY = 1u << 8,      /* rbserver: file bodies read and sent, no sendfile */
 	RB_FAULT_NO_KTLS = 1u << 9,          /* TLS records stay in user space, as without kTLS */
+	RB_FAULT_KTLS_TRY = 1u << 10, /* the kTLS probe says yes: the hand-over is tried anyway */
 };
 
 /* Parse a comma list of fault names into *bits.  Returns 0, or -1 with a

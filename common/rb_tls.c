@@ -1,5 +1,6 @@
 #include "rb_tls.h"
 #include "rb_buf.h"
+#include "rb_ktls.h"
 #include "rb_clock.h"
 #include "rb_faults.h"
 #include "rb_log.h"
@@ -14,6 +15,7 @@
 #include <strings.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -22,6 +24,7 @@ struct rb_tls_ctx {
 	SSL_CTX *ssl;
 	int server;
 	int no_resume;
+	int ktls; /* opts.ktls: sessions keep what rb_tls_ktls_export needs */
 	/* Client: the last resumable session, for the next session to the same
 	 * name.  One entry: rbload talks to one server. */
 	pthread_mutex_t mu;
@@ -30,8 +33,62 @@ struct rb_tls_ctx {
 	char saved_host[256];
 };
 
+/* Record framing of one direction's ciphertext, as it passes the BIO: where
+ * the record boundaries are and how many records of outer type 23 (every
+ * encrypted TLS 1.3 record) went by. */
+typedef struct rb_tls_scan {
+	uint8_t hdr[5], hn; /* the header being read, hn bytes of it */
+	uint32_t left;      /* body bytes of the current record still to come */
+	uint64_t n23;       /* records of outer type 23 whose header passed */
+} rb_tls_scan;
+
+/* What the kernel hand-over needs, per direction (0 = TX, 1 = RX).
+ *
+ * Sequence numbers.  TLS 1.3 numbers the records under each traffic key from
+ * 0; the kernel must be told the next one.  OpenSSL 3 has no public call for
+ * it, so rb_tls counts records of outer type 23 (every encrypted TLS 1.3
+ * record) since the application key took effect in each direction:
+ *  - TX: SSL_set_msg_callback reports each record's header as OpenSSL seals
+ *    it (SSL3_RT_HEADER, write_p) and each handshake message after the
+ *    record that carried it was sealed (ssl3_do_write, before the key change
+ *    in the state machine's post_work).  Our Finished, then, is the last
+ *    record under the handshake key: tx_seal at that moment is base[0], and
+ *    the next write sequence number is tx_seal - base[0].  The count is taken
+ *    at sealing, not in our BIO, because during the handshake OpenSSL writes
+ *    through a buffering BIO of its own and flushes it later; at a TX clean
+ *    point every sealed record must also have passed our BIO (scan[0].n23
+ *    == tx_seal, at a record boundary), which checks the two counts agree.
+ *  - RX: our BIO hands OpenSSL every byte it reads; scan[1] frames that
+ *    stream (whatever the chunks: OpenSSL reads without read-ahead, header
+ *    then body, so it stops at record ends, but the scan does not rely on
+ *    it).  The peer's Finished is reported once its record was read, before
+ *    it is processed and the read key changes: scan[1].n23 then is base[1].
+ * The server's NewSessionTickets, sent after its Finished, are records under
+ * the application key and so are counted; so is everything a pipelined
+ * flush seals.  A KeyUpdate (a new key, numbering from 0 again) moves base
+ * and the secret (rb_ktls_secret_update) the same way.  A key change that
+ * does not end its record (which RFC 8446 5.1 forbids) makes that direction
+ * unusable.
+ *
+ * Secrets: from the key-log callback (public API), matched to the session by
+ * its client_random; kept only until exported or the session is done, then
+ * wiped (OPENSSL_cleanse). */
+typedef struct rb_tls_kt {
+	rb_tls_scan scan[2];
+	uint64_t tx_seal; /* records of outer type 23 OpenSSL sealed */
+	uint64_t base[2];
+	uint8_t secret[2][48];
+	uint8_t slen[2];
+	uint8_t app[2];     /* the application key is in force (Finished seen) */
+	uint8_t bad[2];     /* this direction cannot be handed over (why: badwhy) */
+	uint8_t kernel[2];  /* handed over (rb_tls_ktls_commit) */
+	uint8_t late_write; /* OpenSSL wrote a record after TX went to the kernel */
+	const char *badwhy[2];
+} rb_tls_kt;
+
 struct rb_tls {
 	SSL *ssl;
+	rb_tls_kt *kt; /* only with ctx->ktls; freed (wiped) with the session */
 	rb_tls_ctx *ctx;
 	rb_buf in;    /* ciphertext fed, not yet read by OpenSSL (from in.off) */
 	rb_buf plain; /* plaintext written since the last flush */
@@ -93,12 +150,47 @@ static const char *rb_tls_reason(void)
 
 /* ---- the BIO: both directions over the session's buffers ----------------- */
 
+static void rb_tls_scan_bytes(rb_tls_scan *sc, const uint8_t *p, size_t n)
+{
+	while (n) {
+		if (sc->left) {
+			size_t k = n < sc->left ? n : sc->left;
+			sc->left -= (uint32_t)k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		sc->hdr[sc->hn++] = *p++;
+		n--;
+		if (sc->hn == sizeof(sc->hdr)) {
+			sc->hn = 0;
+			sc->left = (uint32_t)sc->hdr[3] << 8 | sc->hdr[4];
+			if (sc->hdr[0] == 23)
+				sc->n23++;
+		}
+	}
+}
+
+static int rb_tls_scan_boundary(const rb_tls_scan *sc)
+{
+	return !sc->hn && !sc->left;
+}
+
 static int rb_tls_bio_write(BIO *b, const char *data, int len)
 {
 	rb_tls *s = BIO_get_data(b);
 	BIO_clear_retry_flags(b);
 	if (len <= 0)
 		return 0;
+	if (s->kt) {
+		/* After TX went to the kernel, a record sealed here would carry a
+		 * stale key and sequence number: refuse it, the session fails. */
+		if (s->kt->kernel[0]) {
+			s->kt->late_write = 1;
+			return -1;
+		}
+		rb_tls_scan_bytes(&s->kt->scan[0], (const uint8_t *)data, (size_t)len);
+	}
 	if (rb_buf_append(&s->out[s->w], data, (size_t)len)) {
 		s->oom = 1;
 		return -1;
@@ -119,6 +211,8 @@ static int rb_tls_bio_read(BIO *b, char *buf, int len)
 	}
 	size_t n = avail < (size_t)len ? avail : (size_t)len;
 	memcpy(buf, s->in.data + s->in.off, n);
+	if (s->kt)
+		rb_tls_scan_bytes(&s->kt->scan[1], (const uint8_t *)buf, n);
 	s->in.off += n;
 	if (s->in.off == s->in.len)
 		rb_buf_reset(&s->in);
@@ -185,6 +279,107 @@ static int rb_tls_file_ok(const char *what, const char *path, char *err, size_t 
 	return 1;
 }
 
+/* ---- what the kernel hand-over needs ---------------------------------------- */
+
+static int rb_tls_unhex(const char *h, size_t hexlen, uint8_t *out)
+{
+	for (size_t i = 0; i < hexlen / 2; i++) {
+		unsigned v = 0;
+		for (int j = 0; j < 2; j++) {
+			char ch = h[2 * i + (size_t)j];
+			unsigned d = ch >= '0' && ch <= '9'   ? (unsigned)(ch - '0')
+				     : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
+				     : ch >= 'A' && ch <= 'F' ? (unsigned)(ch - 'A' + 10)
+							      : 16u;
+			if (d > 15)
+				return -1;
+			v = v << 4 | d;
+		}
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+/* OpenSSL's key log, one NSS-format line per secret: "LABEL <client_random
+ * hex> <secret hex>".  Only the two application traffic secrets are kept, in
+ * the session whose client_random the line names (the SSL given is that
+ * session; the client_random check makes the match explicit), as TX or RX
+ * by which end we are.  OpenSSL wipes its line after the call. */
+static void rb_tls_keylog(const SSL *ssl, const char *line)
+{
+	rb_tls *s = SSL_get_app_data(ssl);
+	if (!s || !s->kt)
+		return;
+	static const char cl[] = "CLIENT_TRAFFIC_SECRET_0 ", sl[] = "SERVER_TRAFFIC_SECRET_0 ";
+	int client = !strncmp(line, cl, sizeof(cl) - 1);
+	if (!client && strncmp(line, sl, sizeof(sl) - 1))
+		return;
+	const char *p = line + sizeof(cl) - 1; /* both labels have the same length */
+	uint8_t cr[32], want[32];
+	const char *sp = strchr(p, ' ');
+	if (!sp || sp - p != 64 || rb_tls_unhex(p, 64, cr) ||
+	    SSL_get_client_random(ssl, want, sizeof(want)) != sizeof(want) ||
+	    memcmp(cr, want, sizeof(cr)))
+		return;
+	p = sp + 1;
+	size_t hl = strlen(p);
+	int d = client == !s->ctx->server ? 0 : 1; /* ours is TX, the peer's RX */
+	if ((hl != 64 && hl != 96) || rb_tls_unhex(p, hl, s->kt->secret[d])) {
+		OPENSSL_cleanse(s->kt->secret[d], sizeof(s->kt->secret[d]));
+		return;
+	}
+	s->kt->slen[d] = (uint8_t)(hl / 2);
+}
+
+static void rb_tls_kt_bad(rb_tls_kt *k, int d, const char *why)
+{
+	if (!k->bad[d])
+		k->badwhy[d] = why;
+	k->bad[d] = 1;
+	OPENSSL_cleanse(k->secret[d], sizeof(k->secret[d]));
+	k->slen[d] = 0;
+}
+
+/* Handshake messages, reported after the record that carried them was
+ * written or read (see rb_tls_kt): the key changes that follow a Finished or
+ * a KeyUpdate start a new count. */
+static void rb_tls_msg(int write_p, int version, int content_type, const void *buf, size_t len,
+		       SSL *ssl, void *arg)
+{
+	(void)version;
+	rb_tls *s = arg;
+	if (len < 1 || !s || !s->kt)
+		return;
+	rb_tls_kt *k = s->kt;
+	int type = ((const uint8_t *)buf)[0];
+	if (content_type == SSL3_RT_HEADER) {
+		if (write_p && type == 23)
+			k->tx_seal++;
+		return;
+	}
+	if (content_type != SSL3_RT_HANDSHAKE)
+		return;
+	int d = write_p ? 0 : 1;
+	uint64_t now = d ? k->scan[1].n23 : k->tx_seal;
+	/* Reading, the key change comes at a record end in the byte stream;
+	 * writing, OpenSSL seals a whole message per record (our BIO may lag
+	 * behind its buffering BIO, so it is not checked here). */
+	int boundary = d ? rb_tls_scan_boundary(&k->scan[1]) : 1;
+	if (type == SSL3_MT_FINISHED && !k->app[d]) {
+		k->app[d] = 1;
+		k->base[d] = now;
+		if (!boundary)
+			rb_tls_kt_bad(k, d, "the Finished did not end its record");
+	} else if (type == SSL3_MT_KEY_UPDATE && k->app[d] && !k->bad[d]) {
+		unsigned suite = SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(ssl));
+		k->base[d] = now;
+		if (!k->slen[d] || rb_ktls_secret_update(suite, k->secret[d], k->slen[d]))
+			rb_tls_kt_bad(k, d, "no traffic secret to update after a KeyUpdate");
+		else if (!boundary)
+			rb_tls_kt_bad(k, d, "a KeyUpdate did not end its record");
+	}
+}
+
 static int rb_tls_ctx_common(rb_tls_ctx *c, const rb_tls_opts *o, char *err, size_t errlen)
 {
 	int lo = o->min_version, hi = o->max_version;
@@ -214,6 +409,10 @@ static int rb_tls_ctx_common(rb_tls_ctx *c, const rb_tls_opts *o, char *err, siz
 	}
 	/* Renegotiation would re-enter the handshake under a running exchange. */
 	SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION);
+	if (o->ktls) {
+		c->ktls = 1;
+		SSL_CTX_set_keylog_callback(c->ssl, rb_tls_keylog);
+	}
 	return 0;
 }
 
@@ -433,6 +632,12 @@ rb_tls *rb_tls_new(rb_tls_ctx *ctx, const char *host)
 	SSL_set_bio(s->ssl, b, b); /* one reference, taken by the SSL */
 	SSL_set_app_data(s->ssl, s);
 	SSL_set_info_callback(s->ssl, rb_tls_info);
+	if (ctx->ktls) {
+		if (!(s->kt = calloc(1, sizeof(*s->kt))))
+			goto fail;
+		SSL_set_msg_callback(s->ssl, rb_tls_msg);
+		SSL_set_msg_callback_arg(s->ssl, s);
+	}
 	if (ctx->server) {
 		SSL_set_accept_state(s->ssl);
 		return s;
@@ -476,6 +681,10 @@ void rb_tls_free(rb_tls *s)
 	if (!s->err)
 		SSL_set_shutdown(s->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(s->ssl); /* frees the BIO */
+	if (s->kt) {
+		OPENSSL_cleanse(s->kt, sizeof(*s->kt));
+		free(s->kt);
+	}
 	rb_buf_free(&s->in);
 	rb_buf_free(&s->plain);
 	rb_buf_free(&s->out[0]);
@@ -534,6 +743,11 @@ static int rb_tls_result(rb_tls *s, int ret)
 	default:
 		break;
 	}
+	if (s->kt && s->kt->late_write)
+		return rb_tls_set_error(
+			s, RB_TLS_ERR_IO, "%s",
+			"kTLS: a record to seal after TX went to the kernel (a KeyUpdate "
+			"answer: rekeying under kTLS is not built)");
 	if (s->oom)
 		return rb_tls_set_error(s, s->hs_done ? RB_TLS_ERR_IO : RB_TLS_ERR_HANDSHAKE, "%s",
 					"out of memory");
@@ -602,6 +816,23 @@ int rb_tls_handshake(rb_tls *s)
 	return 1;
 }
 
+/* The peer asked for a KeyUpdate (read, all drained).  OpenSSL would send
+ * ours with the next write; a kTLS session sends it now, so that a TX
+ * hand-over never waits on it (rb_tls_ktls_refuse) -- unless TX is the
+ * kernel's already: then it cannot be sealed here, and rekeying the kernel
+ * is not built, so the session fails with the reason. */
+static int rb_tls_ktls_answer_update(rb_tls *s)
+{
+	if (s->kt->kernel[0])
+		return rb_tls_set_error(s, RB_TLS_ERR_IO, "%s",
+					"kTLS: the peer asked for a KeyUpdate after TX went to the "
+					"kernel (rekeying under kTLS is not built)");
+	ERR_clear_error();
+	if (!SSL_key_update(s->ssl, SSL_KEY_UPDATE_NOT_REQUESTED) || SSL_do_handshake(s->ssl) != 1)
+		return rb_tls_result(s, 0);
+	return RB_TLS_WANT;
+}
+
 int rb_tls_read(rb_tls *s, void *buf, size_t cap)
 {
 	if (s->err)
@@ -624,12 +855,15 @@ int rb_tls_read(rb_tls *s, void *buf, size_t cap)
 	rb_tls_err_reset();
 	if (SSL_read_ex(s->ssl, buf, cap, &n))
 		return (int)n;
-	return rb_tls_result(s, 0);
+	int r = rb_tls_result(s, 0);
+	if (r == RB_TLS_WANT && s->kt && SSL_get_key_update_type(s->ssl) != SSL_KEY_UPDATE_NONE)
+		return rb_tls_ktls_answer_update(s);
+	return r;
 }
 
 int rb_tls_write(rb_tls *s, const void *data, size_t len)
 {
-	if (s->err || s->shut)
+	if (s->err || s->shut || (s->kt && s->kt->kernel[0]))
 		return -1;
 	return rb_buf_append(&s->plain, data, len);
 }
@@ -670,6 +904,12 @@ int rb_tls_shutdown(rb_tls *s)
 		return RB_TLS_ERROR;
 	if (s->shut)
 		return 0;
+	if (s->kt && s->kt->kernel[0]) {
+		/* The kernel seals now: the owner sends the close_notify as an
+		 * alert record through it (TLS_SET_RECORD_TYPE). */
+		s->shut = 1;
+		return 0;
+	}
 	if (s->hs_done) {
 		if (rb_tls_flush(s))
 			return RB_TLS_ERROR;
@@ -717,6 +957,12 @@ int rb_tls_ktls_probe(const char *ulp_path, unsigned faults, char *why, size_t w
 		snprintf(why, whylen, "RB_FAULTS=no-ktls");
 		return 0;
 	}
+	if (faults & RB_FAULT_KTLS_TRY) {
+		/* Say yes whatever the kernel offers, so the hand-over is tried
+		 * and the kernel's own refusal (ENOENT for TCP_ULP) is reached. */
+		snprintf(why, whylen, "RB_FAULTS=ktls-try");
+		return 1;
+	}
 	FILE *f = fopen(ulp_path, "r");
 	if (!f) {
 		snprintf(why, whylen, "cannot read %s: %s", ulp_path, strerror(errno));
@@ -747,13 +993,126 @@ static void rb_tls_ktls_decide(void)
 					    why, sizeof(why));
 	if (!rb_tls_ktls_yes)
 		rb_log("kTLS off, TLS records in user space: %s", why);
+	else if (rb_faults() & RB_FAULT_KTLS_TRY)
+		rb_log("kTLS: the hand-over will be tried (RB_FAULTS=ktls-try), the kernel may "
+		       "refuse it");
 	else
-		rb_log("kTLS: the kernel offers the tls ULP, but the key hand-over is not built "
-		       "yet (docs/tls.md): TLS records in user space");
+		rb_log("kTLS offered by the kernel (tls ULP): where the program hands keys over, "
+		       "TLS 1.3 records go to the kernel after the handshake");
 }
 
 int rb_tls_ktls_available(void)
 {
 	pthread_once(&rb_tls_ktls_once, rb_tls_ktls_decide);
 	return rb_tls_ktls_yes;
+}
+
+/* ---- the hand-over ----------------------------------------------------------- */
+
+/* Why a direction cannot be handed over now, or NULL.  *later: the reason
+ * may pass (a clean point not reached yet); otherwise it is for good. */
+static const char *rb_tls_ktls_refuse(rb_tls *s, int d, int *later)
+{
+	*later = 0;
+	rb_tls_kt *k = s->kt;
+	if (!k)
+		return "kTLS: not asked for on this context (rb_tls_opts.ktls)";
+	if (s->err)
+		return "kTLS: the session failed";
+	if (k->kernel[d])
+		return "kTLS: already handed over";
+	if (!s->hs_done) {
+		*later = 1;
+		return "kTLS: the handshake is not done";
+	}
+	if (SSL_version(s->ssl) != TLS1_3_VERSION)
+		return "kTLS: TLS 1.2 stays in user space";
+	unsigned suite = SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(s->ssl));
+	if (suite != 0x1301 && suite != 0x1302 && suite != 0x1303)
+		return "kTLS: this TLS 1.3 suite stays in user space";
+	if (k->bad[d])
+		return k->badwhy[d];
+	if (!k->app[d] || !k->slen[d])
+		return "kTLS: no application traffic secret (key log) for this direction";
+	if (d == 0) {
+		if (s->shut)
+			return "kTLS: the session is shut down";
+		if (s->out[0].len > s->out[0].off || s->out[1].len > s->out[1].off ||
+		    s->plain.len || SSL_get_key_update_type(s->ssl) != SSL_KEY_UPDATE_NONE) {
+			*later = 1;
+			return "kTLS TX: records sealed in user space are not all sent";
+		}
+		if (!rb_tls_scan_boundary(&k->scan[0]) || k->scan[0].n23 != k->tx_seal) {
+			*later = 1; /* OpenSSL's own buffer holds sealed records */
+			return "kTLS TX: records sealed in user space are not all sent";
+		}
+	} else {
+		if (s->peer_closed || s->eof)
+			return "kTLS RX: the peer closed";
+		if (s->in.len > s->in.off || !rb_tls_scan_boundary(&k->scan[1]) ||
+		    SSL_has_pending(s->ssl)) {
+			*later = 1;
+			return "kTLS RX: ciphertext received is not all opened";
+		}
+	}
+	return NULL;
+}
+
+int rb_tls_ktls_export(rb_tls *s, enum rb_ktls_dir dir, rb_ktls_crypto *c, char *why, size_t whylen)
+{
+	int d = dir == RB_KTLS_TX ? 0 : 1, later;
+	memset(c, 0, sizeof(*c));
+	const char *no = rb_tls_ktls_refuse(s, d, &later);
+	if (no) {
+		snprintf(why, whylen, "%s", no);
+		return later ? RB_TLS_WANT : RB_TLS_ERROR;
+	}
+	rb_tls_kt *k = s->kt;
+	unsigned suite = SSL_CIPHER_get_protocol_id(SSL_get_current_cipher(s->ssl));
+	uint64_t seq = (d ? k->scan[1].n23 : k->tx_seal) - k->base[d];
+	if (rb_ktls_crypto_fill(c, suite, k->secret[d], k->slen[d], seq, why, whylen))
+		return RB_TLS_ERROR;
+	return 1;
+}
+
+void rb_tls_ktls_commit(rb_tls *s, enum rb_ktls_dir dir)
+{
+	int d = dir == RB_KTLS_TX ? 0 : 1;
+	if (!s->kt)
+		return;
+	s->kt->kernel[d] = 1;
+	OPENSSL_cleanse(s->kt->secret[d], sizeof(s->kt->secret[d]));
+	s->kt->slen[d] = 0;
+}
+
+void rb_tls_ktls_drop(rb_tls *s)
+{
+	if (!s->kt)
+		return;
+	for (int d = 0; d < 2; d++)
+		if (!s->kt->kernel[d])
+			rb_tls_kt_bad(s->kt, d, "kTLS: given up for this session");
+}
+
+int rb_tls_ktls_state(const rb_tls *s)
+{
+	if (!s->kt)
+		return 0;
+	return (s->kt->kernel[0] ? RB_KTLS_STATE_TX : 0) |
+	       (s->kt->kernel[1] ? RB_KTLS_STATE_RX : 0);
+}
+
+int rb_tls_key_update(rb_tls *s, int ask_peer)
+{
+	if (s->err || !s->hs_done || (s->kt && s->kt->kernel[0]))
+		return RB_TLS_ERROR;
+	ERR_clear_error();
+	if (!SSL_key_update(s->ssl,
+			    ask_peer ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED))
+		return rb_tls_set_error(s, RB_TLS_ERR_IO, "%s", "KeyUpdate refused");
+	/* OpenSSL sends it with the next write or handshake step: do that now,
+	 * so it lands in the outgoing ciphertext before anything else. */
+	if (SSL_do_handshake(s->ssl) != 1)
+		return rb_tls_result(s, 0);
+	return 0;
 }

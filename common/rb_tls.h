@@ -36,6 +36,8 @@
 #ifndef RB_TLS_H
 #define RB_TLS_H
 
+#include "rb_ktls.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +69,8 @@ typedef struct rb_tls_opts {
 	const char *ciphers;          /* TLS 1.2 cipher list (OpenSSL syntax); NULL: default */
 	const char *ciphersuites; /* TLS 1.3 suites ("TLS_AES_128_GCM_SHA256:..."); NULL: default */
 	int no_tickets;           /* server: no session tickets, so no resumption */
+	int ktls; /* sessions keep their TLS 1.3 traffic secrets and count records, for
+		   * rb_tls_ktls_export (set it to rb_tls_ktls_available()) */
 	/* client */
 	int insecure;       /* -k: no verification of the server's chain or name */
 	const char *cafile; /* --cacert: trust these PEM certificates instead of the system store */
@@ -163,13 +167,54 @@ int rb_tls_get_facts(const rb_tls *s, rb_tls_facts *f);
  * has no tls ULP (/proc/sys/net/ipv4/tcp_available_ulp) or under
  * RB_FAULTS=no-ktls.  The first call logs one line: the fallback to user
  * space and why.  Decided once per process (call after rb_faults_init).
- * The key hand-over itself is not built yet (docs/tls.md), so today every
- * session keeps its records in user space whatever this says, and the line
- * logged where the kernel offers kTLS says that too. */
+ * RB_FAULTS=ktls-try makes it say yes without the ULP, so the programs try
+ * the hand-over and meet the kernel's refusal (ENOENT). */
 int rb_tls_ktls_available(void);
 
 /* The probe behind it, for tests: the ULP list file and fault bits given.
  * Returns 1 or 0, with the reason in why when 0. */
 int rb_tls_ktls_probe(const char *ulp_path, unsigned faults, char *why, size_t whylen);
+
+/* The hand-over of one direction of a TLS 1.3 session (a context made with
+ * opts.ktls) to the kernel, in three steps the owner takes:
+ *
+ *   rb_tls_ktls_export  the keys and next sequence number, if the session is
+ *                       at a clean point for that direction;
+ *   rb_ktls_install     (rb_ktls.h) setsockopt on the socket;
+ *   rb_tls_ktls_commit  when it succeeded: from then on that direction's
+ *                       records are the kernel's; or rb_tls_ktls_drop when it
+ *                       failed: the session stays in user space for good.
+ *
+ * Clean points.  TX: every record sealed here has been sent (nothing pending
+ * out, no send in flight -- the owner knows that part -- and nothing written
+ * and not yet flushed).  RX: every byte fed has been taken by OpenSSL, at a
+ * record boundary, and OpenSSL holds no record not yet read (SSL_has_pending).
+ * Export changes nothing in the session: if the install fails, OpenSSL goes
+ * on sealing and opening with the same keys.  After a TX commit the session
+ * seals nothing more (rb_tls_write and rb_tls_flush refuse; rb_tls_shutdown
+ * only marks it shut: the owner sends close_notify through the kernel), and a
+ * record OpenSSL would still write (the answer to a peer's KeyUpdate read in
+ * user space) fails the session with RB_TLS_ERR_IO.  After an RX commit the
+ * owner reads plaintext from the socket and calls no rb_tls_feed/rb_tls_read.
+ *
+ * rb_tls_ktls_export returns 1 with *c filled (wipe it after the install:
+ * rb_ktls_crypto_wipe), RB_TLS_WANT when not at a clean point yet, or
+ * RB_TLS_ERROR when this session's direction stays in user space (why: "kTLS:
+ * TLS 1.2 stays in user space", "kTLS: this TLS 1.3 suite stays in user
+ * space", ...). */
+int rb_tls_ktls_export(rb_tls *s, enum rb_ktls_dir dir, rb_ktls_crypto *c, char *why,
+		       size_t whylen);
+void rb_tls_ktls_commit(rb_tls *s, enum rb_ktls_dir dir);
+void rb_tls_ktls_drop(rb_tls *s);
+
+#define RB_KTLS_STATE_TX 1
+#define RB_KTLS_STATE_RX 2
+/* Which directions the kernel has (RB_KTLS_STATE_TX | RB_KTLS_STATE_RX). */
+int rb_tls_ktls_state(const rb_tls *s);
+
+/* Send a TLS 1.3 KeyUpdate (asking the peer to update too when ask_peer),
+ * sealed into the outgoing ciphertext now.  Returns 0 or RB_TLS_ERROR (not
+ * TLS 1.3, the handshake not done, TX in the kernel). */
+int rb_tls_key_update(rb_tls *s, int ask_peer);
 
 #endif

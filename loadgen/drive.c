@@ -461,9 +461,11 @@ join:
 	if (cfg.tls) {
 		res.ktls = rb_tls_ktls_probe("/proc/sys/net/ipv4/tcp_available_ulp", rb_faults(),
 					     res.ktls_why, sizeof(res.ktls_why));
-		if (res.ktls) /* offered, but the hand-over is not built (docs/tls.md) */
+		if (res.ktls) /* offered (or ktls-try), but rbload does not hand over (docs/tls.md) */
 			snprintf(res.ktls_why, sizeof(res.ktls_why),
-				 "the kernel offers kTLS but rb_tls does not hand keys over yet");
+				 "kTLS offered (%s), but rbload does not hand keys over yet",
+				 (rb_faults() & RB_FAULT_KTLS_TRY) ? "RB_FAULTS=ktls-try"
+								   : "tls ULP");
 		res.ktls = 0;
 	}
 	for (uint32_t i = 0; i < T; i++) {

@@ -180,6 +180,8 @@ typedef struct srv_conn {
 	 * Until then one --header-timeout deadline, from accept, covers the
 	 * handshake and the first head (srv_timer_update). */
 	uint8_t tls_head_done;
+	uint8_t ktls_tried; /* the kTLS hand-over was decided (srv_tls_ktls_try) */
+	uint8_t ktls_tx;    /* TX is the kernel's: plaintext sends (srv_tls_send) */
 	size_t tls_sending; /* HTTPS: ciphertext bytes of the send in flight */
 } srv_conn;
 

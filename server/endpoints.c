@@ -120,6 +120,8 @@ static const struct {
 	F("tls_errors_certificate", tls_errors_certificate),
 	F("tls_errors_alert", tls_errors_alert),
 	F("tls_errors_io", tls_errors_io),
+	F("tls_ktls_tx", tls_ktls_tx),
+	F("tls_ktls_refused", tls_ktls_refused),
 #undef F
 };
 

@@ -43,7 +43,8 @@ static int srv_tls_setup(srv_server *s)
 			 .max_version = s->cfg.tls_max,
 			 .ciphers = s->cfg.tls_ciphers,
 			 .ciphersuites = s->cfg.tls_ciphersuites,
-			 .no_tickets = s->cfg.no_tls_tickets};
+			 .no_tickets = s->cfg.no_tls_tickets,
+			 .ktls = rb_tls_ktls_available()};
 	char err[512];
 	s->tls_ctx = rb_tls_server_ctx_new(s->cfg.tls_cert, s->cfg.tls_key, &o, err, sizeof(err));
 	if (!s->tls_ctx) {
@@ -61,12 +62,19 @@ static int srv_tls_setup(srv_server *s)
 		return 1;
 	}
 	char why[256] = "";
-	if (rb_tls_ktls_available() || rb_tls_ktls_probe("/proc/sys/net/ipv4/tcp_available_ulp",
-							 rb_faults(), why, sizeof(why)))
-		snprintf(s->tls_mode, sizeof(s->tls_mode),
-			 "user space (kTLS offered, the key hand-over is not built)");
-	else
+	if (!o.ktls)
+		rb_tls_ktls_probe("/proc/sys/net/ipv4/tcp_available_ulp", rb_faults(), why,
+				  sizeof(why));
+	/* Per connection, /stats counts which path each took (tls_ktls_tx,
+	 * tls_ktls_refused): the kernel may refuse a suite, or the ULP. */
+	if (!o.ktls)
 		snprintf(s->tls_mode, sizeof(s->tls_mode), "user space, no kTLS: %s", why);
+	else if (rb_faults() & RB_FAULT_KTLS_TRY)
+		snprintf(s->tls_mode, sizeof(s->tls_mode),
+			 "kTLS TX tried (RB_FAULTS=ktls-try), RX in user space");
+	else
+		snprintf(s->tls_mode, sizeof(s->tls_mode),
+			 "kTLS TX after the handshake (TLS 1.3), RX in user space");
 	/* Said in /stats' JSON as is: no quotes or backslashes. */
 	for (char *p = s->tls_mode; *p; p++)
 		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)

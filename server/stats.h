@@ -52,6 +52,10 @@ typedef struct srv_stats {
 	uint64_t tls_errors_certificate; /* tls-certificate (a client's check; not seen here) */
 	uint64_t tls_errors_alert;       /* tls-alert: the client sent a fatal alert */
 	uint64_t tls_errors_io;          /* tls-io: a bad record after the handshake */
+	/* kTLS (where the probe says yes): connections whose TX went to the
+	 * kernel, and hand-overs the kernel refused (they stay in user space). */
+	uint64_t tls_ktls_tx;
+	uint64_t tls_ktls_refused;
 } srv_stats;
 
 /* Where /stats finds one worker's counters (every worker's are listed). */

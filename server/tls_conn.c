@@ -2,7 +2,12 @@
 #include "conn_ops.h"
 #include "http_conn.h"
 
+#include "rb_log.h"
 #include "rb_tls.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
 
 /* A failed session: counted by kind.  The connection drains, so the alert
  * OpenSSL queued for the peer leaves before our FIN (srv_tls_send sends
@@ -73,11 +78,75 @@ void srv_tls_input(srv_worker *w, srv_conn *c, const char *data, size_t len)
 	}
 }
 
+/* The first refusal in this process is logged (one line: the session stays
+ * in user space and why); every one is counted. */
+static int srv_tls_ktls_logged;
+
+/* kTLS TX (docs/tls.md, "Kernel TLS"): at the first clean point after the
+ * handshake -- no send in flight (the caller's rule), every record sealed
+ * here sent, nothing moved into the session and not yet sealed -- the
+ * session's TX keys go to the kernel (rb_tls_ktls_export, rb_ktls_install).
+ * Then the connection sends the exchange's plaintext like a plain one.
+ *
+ * RX stays in user space here: the multishot receive stays armed, and a
+ * completion the kernel posts between the clean-point check and TLS_RX
+ * (task work runs on the return of any syscall, the setsockopt included,
+ * unless DEFER_TASKRUN holds it) would carry raw ciphertext into a stream
+ * the kernel now decrypts.  Handing RX over safely needs the receive
+ * cancelled and its last completion seen first; not built. */
+static void srv_tls_ktls_try(srv_worker *w, srv_conn *c)
+{
+	rb_ktls_crypto k;
+	char why[256] = "";
+	int r = rb_tls_ktls_export(c->tls, RB_KTLS_TX, &k, why, sizeof(why));
+	if (r == RB_TLS_WANT)
+		return; /* not clean yet: the next flush tries again */
+	c->ktls_tried = 1;
+	if (r == RB_TLS_ERROR) { /* not for kTLS (no probe, TLS 1.2, a suite) */
+		rb_tls_ktls_drop(c->tls);
+		return;
+	}
+	r = rb_ktls_install(c->fd, RB_KTLS_TX, &k, why, sizeof(why));
+	rb_ktls_crypto_wipe(&k);
+	if (r) {
+		/* Nothing was lost: the socket is plain TCP still (rb_ktls.h),
+		 * the session seals as before. */
+		rb_tls_ktls_drop(c->tls);
+		SRV_STAT_ADD(&w->stats, tls_ktls_refused, 1);
+		if (!__atomic_exchange_n(&srv_tls_ktls_logged, 1, __ATOMIC_RELAXED))
+			rb_log("%s: TLS records stay in user space", why);
+		return;
+	}
+	rb_tls_ktls_commit(c->tls, RB_KTLS_TX);
+	c->ktls_tx = 1;
+	SRV_STAT_ADD(&w->stats, tls_ktls_tx, 1);
+}
+
+/* Under kTLS TX: the exchange's output goes out as it is, one send at a
+ * time from where the last one ended (its completion accounts it as for a
+ * plain connection).  A session that failed (a KeyUpdate it cannot answer)
+ * has nothing to send: the connection drains to its FIN. */
+static int srv_tls_send_plain(srv_conn *c, srv_worker *w)
+{
+	rb_buf *s = rb_tls_error(c->tls, NULL) == RB_TLS_ERR_NONE ? srv_conn_next_send(c) : NULL;
+	if (!s)
+		return 0;
+	srv_send(w, c, s->data + s->off, s->len - s->off);
+	return 1;
+}
+
 int srv_tls_send(srv_worker *w, srv_conn *c)
 {
 	rb_tls *t = c->tls;
 	const char *p;
+	if (c->ktls_tx)
+		return srv_tls_send_plain(c, w);
 	size_t n = rb_tls_pending_out(t, &p);
+	if (!n && c->tls_ready && !c->ktls_tried) {
+		srv_tls_ktls_try(w, c);
+		if (c->ktls_tx)
+			return srv_tls_send_plain(c, w);
+	}
 	/* The rest of a short send goes first, alone: plaintext moves into the
 	 * session only once its ciphertext is all sent, so what a slow reader
 	 * leaves unread stays in the exchange's buffers, where the pause
@@ -123,8 +192,40 @@ int srv_tls_sent(srv_conn *c, size_t n)
 	return short_send;
 }
 
+/* close_notify through the kernel: an alert record (TLS_SET_RECORD_TYPE 21),
+ * level warning (1), description close_notify (0).  Two bytes into an empty
+ * send buffer (DRAINING comes after the last send completed), so one
+ * non-blocking sendmsg; if even that fails the FIN follows without it. */
+static void srv_tls_ktls_close_notify(srv_conn *c)
+{
+	static const unsigned char alert[2] = {1, 0};
+	union {
+		char buf[CMSG_SPACE(sizeof(unsigned char))];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct iovec iov = {.iov_base = (void *)alert, .iov_len = sizeof(alert)};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.buf,
+			   .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(sizeof(unsigned char));
+	*CMSG_DATA(cm) = RB_KTLS_ALERT;
+	if (sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+	}
+}
+
 int srv_tls_close_notify(srv_worker *w, srv_conn *c)
 {
+	if (c->ktls_tx) {
+		if (!c->tls_notify && rb_tls_error(c->tls, NULL) == RB_TLS_ERR_NONE)
+			srv_tls_ktls_close_notify(c);
+		c->tls_notify = 1;
+		return 0;
+	}
 	if (!c->tls_notify) {
 		c->tls_notify = 1;
 		if (c->tls_ready)

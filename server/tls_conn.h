@@ -10,6 +10,12 @@
  *           is in flight; the completion calls rb_tls_consumed_out)
  *   DRAINING -> srv_tls_close_notify before our FIN
  *
+ * kTLS (where the probe says yes): at the first flush after the handshake
+ * with nothing pending out, TX goes to the kernel (srv_tls_send); from then
+ * on the exchange's plaintext is sent as on a plain connection and
+ * close_notify is an alert record by control message.  RX stays in user
+ * space (docs/tls.md, "Kernel TLS").
+ *
  * Plaintext is moved into the session only while no send is in flight, so
  * the output a client does not read stays in the exchange's buffers, where
  * the pause (SRV_OUT_HIGH) sees it.  Each function applies only to a

@@ -164,9 +164,10 @@ static void srv_on_send(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 	}
 	SRV_STAT_ADD(&w->stats, bytes_out, res);
 	SRV_STAT_ADD(&w->stats, sends, 1);
-	if (c->tls) {
+	if (c->tls && !c->ktls_tx) {
 		/* HTTPS: the session's ciphertext; the rest of a short
-		 * send stays first in line there. */
+		 * send stays first in line there.  (Under kTLS TX the send
+		 * carried plaintext from the exchange, as below.) */
 		if (srv_tls_sent(c, (size_t)res))
 			SRV_STAT_ADD(&w->stats, short_sends, 1);
 	} else {

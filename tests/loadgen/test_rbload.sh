@@ -381,7 +381,7 @@ fi
 testsrv srv-faults
 RB_FAULTS=no-multishot,bogus load fault-unknown -c 1 -n 10 "$url"
 check_rc fault-unknown 2
-check_err fault-unknown "RB_FAULTS: unknown fault 'bogus' \\(allowed: no-multishot, no-defer-taskrun, no-bufring, tiny-cq, enobufs, short-send, accept-fail, sq-full, no-zerocopy, no-ktls\\)"
+check_err fault-unknown "RB_FAULTS: unknown fault 'bogus' \\(allowed: no-multishot, no-defer-taskrun, no-bufring, tiny-cq, enobufs, short-send, accept-fail, sq-full, no-zerocopy, no-ktls, ktls-try\\)"
 stop "$srv_pid"
 
 echo "test_rbload.sh: $passed passed, $failed failed in $(($(date +%s) - started)) s"

@@ -10,7 +10,7 @@ if [[ $rc -ne 2 ]]; then
 	echo "FAIL: exit status $rc, want 2"
 	exit 1
 fi
-if ! grep -qF "RB_FAULTS: unknown fault 'bogus' (allowed: no-multishot, no-defer-taskrun, no-bufring, tiny-cq, enobufs, short-send, accept-fail, sq-full, no-zerocopy, no-ktls)" <<<"$out"; then
+if ! grep -qF "RB_FAULTS: unknown fault 'bogus' (allowed: no-multishot, no-defer-taskrun, no-bufring, tiny-cq, enobufs, short-send, accept-fail, sq-full, no-zerocopy, no-ktls, ktls-try)" <<<"$out"; then
 	echo "FAIL: the message does not name the bad fault and the allowed ones"
 	exit 1
 fi
