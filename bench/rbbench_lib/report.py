@@ -106,7 +106,7 @@ def side_by_side(r, baseline=BASELINE):
 def loadgens_side_by_side(r, a="rbload", b="wrk"):
     """Load generators side by side: for each configuration a ran with b's twin (the same id
     without the load generator; a case named CASE-b pairs with CASE, as the tls suite's
-    close-full-wrk with close-full), a's and b's load CPU-µs per request and req/s (medians)
+    close-resumed-wrk with close-resumed), a's and b's load CPU-µs per request and req/s (medians)
     and a÷b of each. (head, rows), or None when no pair ran."""
     def key(c):
         parts = c["id"].split(" ")

@@ -52,13 +52,13 @@ class Plan(unittest.TestCase):
             for lg in ("rbload", "wrk", "h2load"):
                 for p in (1, 16):
                     want.add(f"keepalive {srv} {lg} c=64 p={p}")
-            want |= {f"close-full {srv} rbload c=64 p=1", f"close-full-wrk {srv} wrk c=64 p=1",
+            want |= {f"close-full {srv} rbload c=64 p=1", f"close-resumed-wrk {srv} wrk c=64 p=1",
                      f"close-resumed {srv} rbload c=64 p=1"}
         self.assertEqual(ids, want)
         by = {c["id"]: c["params"] for c in suite.expand(s)}
         self.assertEqual(by["close-resumed nginx rbload c=64 p=1"]["args"],
                          ["--close", "--tls-resume"])
-        self.assertEqual(by["close-full-wrk h2o wrk c=64 p=1"]["headers"],
+        self.assertEqual(by["close-resumed-wrk h2o wrk c=64 p=1"]["headers"],
                          ["Connection: close"])
 
     def test_dry_run_quick(self):
