@@ -133,9 +133,12 @@ int rb_ktls_secret_update(unsigned suite, uint8_t *secret, size_t secret_len)
 	size_t keylen;
 	uint16_t cipher;
 	uint8_t next[48];
-	if (!rb_ktls_suite(suite, &md, &keylen, &cipher) || secret_len > sizeof(next) ||
-	    rb_ktls_expand(md, secret, secret_len, "traffic upd", next, secret_len))
+	if (!rb_ktls_suite(suite, &md, &keylen, &cipher) || secret_len > sizeof(next))
 		return -1;
+	if (rb_ktls_expand(md, secret, secret_len, "traffic upd", next, secret_len)) {
+		OPENSSL_cleanse(next, sizeof(next)); /* a half-written secret */
+		return -1;
+	}
 	memcpy(secret, next, secret_len);
 	OPENSSL_cleanse(next, sizeof(next));
 	return 0;

@@ -743,7 +743,10 @@ static int rb_tls_result(rb_tls *s, int ret)
 	default:
 		break;
 	}
-	if (s->kt && s->kt->late_write)
+	/* A refused late record is the reason only when OpenSSL has no
+	 * protocol error of its own: a bad record from the peer also makes it
+	 * seal an alert (refused too), and "bad record mac" is what happened. */
+	if (s->kt && s->kt->late_write && (!first || ERR_GET_LIB(first) != ERR_LIB_SSL))
 		return rb_tls_set_error(
 			s, RB_TLS_ERR_IO, "%s",
 			"kTLS: a record to seal after TX went to the kernel (a KeyUpdate "
@@ -849,13 +852,16 @@ int rb_tls_read(rb_tls *s, void *buf, size_t cap)
 	/* Drained (every byte fed was taken, no record held half-read): the
 	 * SSL_read that would only say "want read" is skipped; it is the last
 	 * call of every rb_tls_read loop. */
-	if (s->in.off == s->in.len && !s->eof && !SSL_has_pending(s->ssl))
-		return RB_TLS_WANT;
-	size_t n = 0;
-	rb_tls_err_reset();
-	if (SSL_read_ex(s->ssl, buf, cap, &n))
-		return (int)n;
-	int r = rb_tls_result(s, 0);
+	int r = RB_TLS_WANT;
+	if (s->in.off != s->in.len || s->eof || SSL_has_pending(s->ssl)) {
+		size_t n = 0;
+		rb_tls_err_reset();
+		if (SSL_read_ex(s->ssl, buf, cap, &n))
+			return (int)n;
+		r = rb_tls_result(s, 0);
+	}
+	/* A KeyUpdate that came with data was taken by an earlier call, which
+	 * returned the data: its answer is owed whichever way we got here. */
 	if (r == RB_TLS_WANT && s->kt && SSL_get_key_update_type(s->ssl) != SSL_KEY_UPDATE_NONE)
 		return rb_tls_ktls_answer_update(s);
 	return r;

@@ -525,7 +525,8 @@ static void lg_tls_failed(lg_worker *w, lg_conn *c)
 		snprintf(why, sizeof(w->tls_why[0]), "%s", msg);
 		rb_log("%s from %s: %s (logged once)", lg_err_names[kind], w->cfg->peer, msg);
 	}
-	lg_tls_send_last(c);
+	if (!c->send_timer) /* a --slow-send pause: no unpaced burst (lg_conn_close) */
+		lg_tls_send_last(c);
 	lg_conn_close(w, c, kind, LG_BY_RBLOAD);
 }
 

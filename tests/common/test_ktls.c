@@ -194,6 +194,35 @@ static void crypto_iv(const rb_ktls_crypto *c, unsigned char iv[12], const unsig
 	}
 }
 
+/* One bit off in the key (part 0), the salt (1: the IV's first bytes; ChaCha
+ * has no salt, its iv's first byte) or the iv (2: its last byte), in the
+ * struct of c's suite. */
+static void crypto_flip(rb_ktls_crypto *c, int part)
+{
+	unsigned char *k, *salt, *iv;
+	size_t ivlen;
+	switch (c->u.info.cipher_type) {
+	case TLS_CIPHER_AES_GCM_128:
+		k = c->u.gcm128.key, salt = c->u.gcm128.salt, iv = c->u.gcm128.iv;
+		ivlen = sizeof(c->u.gcm128.iv);
+		break;
+	case TLS_CIPHER_AES_GCM_256:
+		k = c->u.gcm256.key, salt = c->u.gcm256.salt, iv = c->u.gcm256.iv;
+		ivlen = sizeof(c->u.gcm256.iv);
+		break;
+	default:
+		k = c->u.chacha.key, salt = c->u.chacha.iv, iv = c->u.chacha.iv;
+		ivlen = sizeof(c->u.chacha.iv);
+		break;
+	}
+	if (part == 0)
+		k[0] ^= 1;
+	else if (part == 1)
+		salt[0] ^= 1;
+	else
+		iv[ivlen - 1] ^= 1;
+}
+
 /* Open one TLS 1.3 record (header included) as record number seq under c.
  * Returns the plaintext length (content only) with its inner type in *type,
  * or -1 when it does not authenticate. */
@@ -262,12 +291,15 @@ static int check_wire(peer *a, peer *b, const rb_ktls_crypto *c, const char *wan
 			cr_assert(open_record(c, seq + 1, wire + off, rl, big, &type) < 0);
 			if (seq)
 				cr_assert(open_record(c, seq - 1, wire + off, rl, big, &type) < 0);
-			rb_ktls_crypto bad = *c;
-			bad.u.gcm128.key[0] ^= 1; /* the key comes first in every struct */
-			cr_assert(open_record(&bad, seq, wire + off, rl, big, &type) < 0);
-			bad = *c;
-			bad.u.chacha.iv[11] ^= 1; /* inside iv (or salt||iv) for every suite */
-			cr_assert(open_record(&bad, seq, wire + off, rl, big, &type) < 0);
+			for (int part = 0; part < 3; part++) {
+				rb_ktls_crypto bad = *c;
+				crypto_flip(&bad, part);
+				cr_assert(open_record(&bad, seq, wire + off, rl, big, &type) < 0,
+					  "a flipped %s still opens the record",
+					  part == 0   ? "key"
+					  : part == 1 ? "salt"
+						      : "iv");
+			}
 		}
 		got += (size_t)m;
 		off += rl;
@@ -510,8 +542,37 @@ Test(ktls, commit_stops_user_space_sealing)
 	cr_assert(rb_tls_error(p.s.t, &msg) == RB_TLS_ERR_IO);
 	cr_assert(strstr(msg, "KeyUpdate after TX went to the kernel"), "%s", msg);
 
-	/* Dropped: both directions stay in user space for good. */
+	/* The KeyUpdate and data in one receive: the read that returns the data
+	 * takes the KeyUpdate with it, and the drained read after it must still
+	 * see that an answer is owed (here: the session fails; before a commit:
+	 * the answer is sealed at once). */
 	pair_close(&p);
+	for (int committed = 0; committed < 2; committed++) {
+		pair_open(&p, "TLS_AES_128_GCM_SHA256", RB_TLS_V1_3, 0, 1);
+		pair_connect(&p, 0);
+		if (committed) {
+			export_ok(p.s.t, RB_KTLS_TX, &c);
+			rb_tls_ktls_commit(p.s.t, RB_KTLS_TX);
+		}
+		cr_assert(rb_tls_key_update(p.c.t, 1) == 0);
+		cr_assert(rb_tls_write(p.c.t, "GET", 3) == 0 && rb_tls_flush(p.c.t) == 0);
+		const char *out;
+		size_t n = rb_tls_pending_out(p.c.t, &out);
+		cr_assert(rb_tls_feed(p.s.t, out, n) == 0);
+		rb_tls_consumed_out(p.c.t, n);
+		step(&p.s);
+		cr_assert(p.s.got.len == 3, "the data came through: %zu", p.s.got.len);
+		if (committed) {
+			cr_assert(p.s.failed && rb_tls_error(p.s.t, &msg) == RB_TLS_ERR_IO);
+			cr_assert(strstr(msg, "KeyUpdate after TX went to the kernel"), "%s", msg);
+		} else {
+			cr_assert(!p.s.failed && rb_tls_pending_out(p.s.t, &out) > 0,
+				  "the KeyUpdate answer waits for the next write");
+		}
+		pair_close(&p);
+	}
+
+	/* Dropped: both directions stay in user space for good. */
 	pair_open(&p, "TLS_AES_128_GCM_SHA256", RB_TLS_V1_3, 0, 1);
 	pair_connect(&p, 0);
 	rb_tls_ktls_drop(p.c.t);
