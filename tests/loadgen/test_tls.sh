@@ -6,7 +6,8 @@
 # version and cipher agreed are reported; without --cacert the self-signed certificate is
 # refused (tls-certificate, with OpenSSL's reason, a non-zero error count); pipelined -p 16;
 # --tls-resume with --close resumes handshakes (none without it); a wrong --sni is refused
-# (hostname mismatch); --tls-max 1.2 agrees TLS 1.2; bad TLS flags exit 2 naming the flag.
+# (hostname mismatch); no shared cipher is the peer's alert by name; --tls-max 1.2 agrees TLS
+# 1.2; bad TLS flags exit 2 naming the flag.
 # Skipped (exit 77, one line) without openssl or nginx. Every run is bounded (-n N or -d 1s);
 # about 15 s.
 #
@@ -154,6 +155,14 @@ load badsni -c 1 -d 1s --sni wrong.example --cacert "$tmp/cert.pem" "$url"
 check_rc badsni 1
 check badsni "$tmp/badsni.json" '.errors["tls-certificate"] > 0 and .tls.sni == "wrong.example"'
 check badsni "$tmp/badsni.json" '.tls.error_reasons["tls-certificate"] | test("hostname mismatch")'
+
+# ---- no shared cipher: TLS 1.2 with only RSA-signed suites, the certificate is EC ---------------
+# nginx finds none and says so with a handshake_failure alert: rbload counts the alert by name.
+load nocipher -c 1 -d 1s --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 -k "$url"
+check_rc nocipher 1
+check nocipher "$tmp/nocipher.json" '.errors["tls-alert"] > 0 and .requests == 0'
+check nocipher "$tmp/nocipher.json" '.tls.error_reasons["tls-alert"] | test("handshake failure")'
+check_access nocipher 0
 
 # ---- --tls-max 1.2 ------------------------------------------------------------------------------
 load tls12 -c 2 -n 100 --tls-max 1.2 --cacert "$tmp/cert.pem" "$url"

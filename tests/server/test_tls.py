@@ -567,6 +567,21 @@ def tests(tmp):
     check(s.cipher()[0] == "ECDHE-ECDSA-AES128-GCM-SHA256",
           "--ciphers: that cipher negotiated (%s)" % (s.cipher(),))
     s.close()
+    # no shared cipher: the client offers only another TLS 1.2 suite
+    ctx = client_ctx(ssl.TLSVersion.TLSv1_2)
+    ctx.set_ciphers("ECDHE-ECDSA-AES256-GCM-SHA384")
+    try:
+        ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.port), timeout=10)).close()
+        seen = "no error"
+    except (ssl.SSLError, ConnectionResetError, EOFError) as e:
+        seen = str(e)
+    check("handshake failure" in seen.lower() or "HANDSHAKE_FAILURE" in seen,
+          "no shared cipher: the client gets a handshake_failure alert (%s)" % seen)
+    _, st = stats(srv.port)
+    check(st["tls_errors_handshake"] == 1 and st["tls_errors_alert"] == 0,
+          "no shared cipher: /stats counts one tls-handshake error (%s)" %
+          {k: v for k, v in st.items() if k.startswith("tls_errors")})
+    check(srv.alive(), "no shared cipher: the server still serves")
     check(srv.stop() == 0, "SIGTERM: exit 0")
 
     srv = Server(tmp, "--threads", "1", "--tls-cert", cert, "--tls-key", key, "--tls-min", "1.3",
