@@ -64,6 +64,12 @@ static void srv_recv_update(srv_worker *w, srv_conn *c)
 	case SRV_CS_OPEN:
 	case SRV_CS_DRAINING:
 	case SRV_CS_LINGERING:
+		/* HTTPS, kTLS: the RX hand-over ends the receive first, and
+		 * arms it again once RX is decided (srv_tls_ktls_rx).  Only
+		 * while OPEN: a draining connection reads no more requests. */
+		if (c->state == SRV_CS_OPEN && c->ktls_rx_step == SRV_KRX_CANCEL && !c->peer_eof &&
+		    srv_tls_ktls_rx(w, c))
+			break;
 		if (!c->recv_armed && !c->peer_eof)
 			srv_arm_recv(w, c);
 		break;
