@@ -370,37 +370,11 @@ int srv_tls_sent(srv_conn *c, size_t n)
 	return short_send;
 }
 
-/* close_notify through the kernel: an alert record (TLS_SET_RECORD_TYPE 21),
- * level warning (1), description close_notify (0).  Two bytes into an empty
- * send buffer (DRAINING comes after the last send completed), so one
- * non-blocking sendmsg; if even that fails the FIN follows without it. */
-static void srv_tls_ktls_close_notify(srv_conn *c)
-{
-	static const unsigned char alert[2] = {1, 0};
-	union {
-		char buf[CMSG_SPACE(sizeof(unsigned char))];
-		struct cmsghdr align;
-	} ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	struct iovec iov = {.iov_base = (void *)alert, .iov_len = sizeof(alert)};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl.buf,
-			   .msg_controllen = sizeof(ctl.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_TLS;
-	cm->cmsg_type = TLS_SET_RECORD_TYPE;
-	cm->cmsg_len = CMSG_LEN(sizeof(unsigned char));
-	*CMSG_DATA(cm) = RB_KTLS_ALERT;
-	if (sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-	}
-}
-
 int srv_tls_close_notify(srv_worker *w, srv_conn *c)
 {
 	if (c->ktls_tx) {
 		if (!c->tls_notify && rb_tls_error(c->tls, NULL) == RB_TLS_ERR_NONE)
-			srv_tls_ktls_close_notify(c);
+			(void)rb_ktls_close_notify(c->fd); /* failed: the FIN without it */
 		c->tls_notify = 1;
 		return 0;
 	}
