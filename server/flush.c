@@ -29,7 +29,9 @@ static enum srv_queued srv_send_queued(srv_worker *w, srv_conn *c, uint64_t *bud
 {
 	if (c->send_inflight)
 		return SRV_Q_INFLIGHT;
-	if (c->tls) /* HTTPS: no file runs (no sendfile), the output sealed */
+	/* HTTPS: the output sealed, no file runs -- but under kTLS TX a file
+	 * run goes by sendfile as below (srv_tls_file_run). */
+	if (c->tls && !srv_tls_file_run(c))
 		return srv_tls_send(w, c) > 0 ? SRV_Q_INFLIGHT : SRV_Q_IDLE;
 	if (c->x && c->x->zc_left) {
 		if (*budget) {

@@ -362,6 +362,11 @@ int srv_tls_send(srv_worker *w, srv_conn *c)
 	return 1;
 }
 
+int srv_tls_file_run(const srv_conn *c)
+{
+	return c->ktls_tx && c->x && c->x->zc_left && rb_tls_error(c->tls, NULL) == RB_TLS_ERR_NONE;
+}
+
 int srv_tls_sent(srv_conn *c, size_t n)
 {
 	rb_tls_consumed_out(c->tls, n);

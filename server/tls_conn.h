@@ -50,6 +50,12 @@ void srv_tls_input(srv_worker *w, srv_conn *c, const char *data, size_t len);
  * connection. */
 int srv_tls_send(srv_worker *w, srv_conn *c);
 
+/* Under kTLS TX, a file run is next (x->zc_left, set by the static
+ * responder only for such a connection): the worker's sendfile path sends
+ * it and the queued bytes before it, plaintext the kernel seals.  Not on a
+ * failed session (nothing more is sent there). */
+int srv_tls_file_run(const srv_conn *c);
+
 /* A send of n bytes of ciphertext completed.  Returns 1 when it was short
  * (fewer than were sent: the rest stays first in line), else 0. */
 int srv_tls_sent(srv_conn *c, size_t n);

@@ -414,9 +414,11 @@ static int srv_worker_setup(srv_worker *w)
 	w->http.nworkers = w->server->nworkers;
 	if (w->server->tls_ctx) {
 		/* HTTPS: every byte is sealed in user space, so no sendfile:
-		 * large bodies take the read-and-send path. */
+		 * large bodies take the read-and-send path -- except on a
+		 * connection whose TX went to the kernel (zerocopy_ktls). */
 		w->tls_ctx = w->server->tls_ctx;
 		w->http.tls_mode = w->server->tls_mode;
+		w->http.zerocopy_ktls = w->http.zerocopy;
 		w->http.zerocopy = 0;
 		w->tls_plain = malloc(SRV_TLS_PLAIN);
 		if (!w->tls_plain)
