@@ -169,3 +169,24 @@ int rb_ktls_install(int fd, enum rb_ktls_dir dir, const rb_ktls_crypto *c, char 
 	}
 	return 0;
 }
+
+int rb_ktls_close_notify(int fd)
+{
+	static const unsigned char alert[2] = {1, 0};
+	union {
+		char buf[CMSG_SPACE(sizeof(unsigned char))];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct iovec iov = {.iov_base = (void *)alert, .iov_len = sizeof(alert)};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.buf,
+			   .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(sizeof(unsigned char));
+	*CMSG_DATA(cm) = RB_KTLS_ALERT;
+	return sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+}

@@ -96,4 +96,11 @@ void rb_ktls_crypto_wipe(rb_ktls_crypto *c);
 int rb_ktls_install(int fd, enum rb_ktls_dir dir, const rb_ktls_crypto *c, char *why,
 		    size_t whylen);
 
+/* Our close_notify on a socket whose TX is the kernel's: an alert record
+ * (a TLS_SET_RECORD_TYPE 21 control message), level warning (1),
+ * description close_notify (0), by one non-blocking sendmsg (two bytes; the
+ * caller sends it when nothing else is in flight).  Returns 0 or -errno;
+ * the FIN follows either way. */
+int rb_ktls_close_notify(int fd);
+
 #endif

@@ -1100,6 +1100,13 @@ void rb_tls_ktls_drop(rb_tls *s)
 			rb_tls_kt_bad(s->kt, d, "kTLS: given up for this session");
 }
 
+void rb_tls_ktls_drop_dir(rb_tls *s, enum rb_ktls_dir dir)
+{
+	int d = dir == RB_KTLS_TX ? 0 : 1;
+	if (s->kt && !s->kt->kernel[d])
+		rb_tls_kt_bad(s->kt, d, "kTLS: given up for this direction");
+}
+
 int rb_tls_ktls_state(const rb_tls *s)
 {
 	if (!s->kt)

@@ -206,6 +206,10 @@ int rb_tls_ktls_export(rb_tls *s, enum rb_ktls_dir dir, rb_ktls_crypto *c, char 
 		       size_t whylen);
 void rb_tls_ktls_commit(rb_tls *s, enum rb_ktls_dir dir);
 void rb_tls_ktls_drop(rb_tls *s);
+/* One direction stays in user space for good (its secret wiped); the other
+ * can still be exported.  rbserver decides TX and RX at different points
+ * (RX waits for its receive to end), so a refused TX must not close RX. */
+void rb_tls_ktls_drop_dir(rb_tls *s, enum rb_ktls_dir dir);
 
 #define RB_KTLS_STATE_TX 1
 #define RB_KTLS_STATE_RX 2

@@ -44,6 +44,8 @@ typedef struct lg_conn {
 	uint8_t ttfb_seen;              /* the oldest request's response has begun */
 	uint8_t draining;               /* CLOSING: waiting for the server's FIN (lg_conn_close) */
 	uint8_t tls_up;                 /* https://: the handshake is done; requests may go */
+	uint8_t ktls_tried;             /* https://: the kTLS TX hand-over was decided */
+	uint8_t ktls_tx; /* TX is the kernel's: requests go as plaintext (lg_tls_ktls_try) */
 
 	/* In-flight requests: a ring of `pipeline` entries in the worker's array. */
 	lg_inflight *ring;

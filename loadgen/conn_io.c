@@ -280,6 +280,7 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 	rb_tls_free(c->tls); /* no send is in flight over its bytes now */
 	c->tls = NULL;
 	c->tls_up = 0;
+	c->ktls_tried = c->ktls_tx = 0;
 	c->send_len = c->send_off = 0;
 	c->sent_sock = c->answered_sock = 0;
 	if (c->open_at <= w->now)
@@ -358,8 +359,12 @@ void lg_conn_close(lg_worker *w, lg_conn *c, int err_kind, enum lg_closer by)
 	/* rbload's own orderly close of an https:// connection says close_notify,
 	 * where that is cheap: nothing in flight on the socket. */
 	if (c->tls && c->tls_up && err_kind < 0 && by == LG_BY_RBLOAD && !c->send_inflight &&
-	    !c->send_timer && rb_tls_shutdown(c->tls) == 0)
-		lg_tls_send_last(c);
+	    !c->send_timer && rb_tls_shutdown(c->tls) == 0) {
+		if (c->ktls_tx) /* the kernel seals it: an alert record by cmsg */
+			(void)rb_ktls_close_notify(c->fd);
+		else
+			lg_tls_send_last(c);
+	}
 	/* The server said it closes (Connection: close): its FIN ends a receive,
 	 * and the socket is closed then.  Cheaper than a shutdown racing the
 	 * server's own close (both sides would send a FIN first and keep a
@@ -830,7 +835,7 @@ static void lg_on_send(lg_worker *w, lg_conn *c, int res)
 	if (lg_in_window(w))
 		w->counts.bytes_written += (uint64_t)res;
 	c->last_io_ns = w->now;
-	if (c->tls) {
+	if (c->tls && !c->ktls_tx) { /* under kTLS TX the send was plaintext: below */
 		/* the rest of a short send stays first in line: lg_tls_flush */
 		const char *p;
 		rb_tls_consumed_out(c->tls, (size_t)res);
@@ -876,7 +881,7 @@ static void lg_on_timer(lg_worker *w, lg_conn *c, enum lg_op op)
 	}
 	if (c->state != LG_C_OPEN)
 		return;
-	if (op == LG_OP_SEND_TIMER && c->tls)
+	if (op == LG_OP_SEND_TIMER && c->tls && !c->ktls_tx)
 		lg_conn_mark_dirty(w, c); /* lg_tls_flush: the next piece of what is pending */
 	else if (op == LG_OP_SEND_TIMER)
 		lg_submit_send(w, c);
@@ -971,6 +976,68 @@ static void lg_conn_take(lg_worker *w, lg_conn *c, uint32_t n, const char **p, s
 	c->mix_pos = (c->mix_pos + n) % rq->cycle;
 }
 
+/* The requests c may send now, as they are, in one send (http://, and
+ * https:// once TX is the kernel's). */
+static void lg_plain_flush(lg_worker *w, lg_conn *c)
+{
+	uint32_t n = lg_conn_sendable(w, c);
+	if (n == 0)
+		return;
+	const char *p;
+	size_t len;
+	lg_conn_take(w, c, n, &p, &len);
+	c->send_ptr = p;
+	c->send_len = (uint32_t)len;
+	c->send_off = 0;
+	lg_submit_send(w, c);
+}
+
+/* kTLS TX (docs/tls.md, "Kernel TLS"), once per socket: at the first flush
+ * after the handshake with nothing pending out and no send in flight (the
+ * caller's rule) -- every record sealed here sent -- the session's TX keys
+ * go to the kernel; from then on requests are written as plaintext, as on
+ * an http:// connection, and the kernel seals them.  A refusal loses
+ * nothing (rb_ktls_install: the socket stays plain TCP), counted; the
+ * first reason is kept for the report and logged once per process.
+ *
+ * RX stays in user space in rbload: the server's NewSessionTickets arrive
+ * after the handshake, so RX could go over only after the first response
+ * was read, and only with the multishot receive ended first and its final
+ * completion seen (rbserver's srv_tls_ktls_rx); rbload's receive is shared
+ * with its draining and slow-receive modes, and that dance is not built
+ * here. */
+static int lg_tls_ktls_logged;
+
+static void lg_tls_ktls_try(lg_worker *w, lg_conn *c)
+{
+	rb_ktls_crypto k;
+	char why[256] = "";
+	int r = rb_tls_ktls_export(c->tls, RB_KTLS_TX, &k, why, sizeof(why));
+	if (r == RB_TLS_WANT)
+		return; /* not clean yet (a KeyUpdate answer waiting): the next flush */
+	c->ktls_tried = 1;
+	if (r == RB_TLS_ERROR) { /* not for kTLS: no probe, TLS 1.2, a suite */
+		rb_tls_ktls_drop(c->tls);
+		if (!w->ktls_why[0] && rb_tls_ktls_available())
+			snprintf(w->ktls_why, sizeof(w->ktls_why), "%s", why);
+		return;
+	}
+	r = rb_ktls_install(c->fd, RB_KTLS_TX, &k, why, sizeof(why));
+	rb_ktls_crypto_wipe(&k);
+	if (r) {
+		rb_tls_ktls_drop(c->tls);
+		w->counts.ktls_refused++;
+		if (!w->ktls_why[0])
+			snprintf(w->ktls_why, sizeof(w->ktls_why), "%s", why);
+		if (!__atomic_exchange_n(&lg_tls_ktls_logged, 1, __ATOMIC_RELAXED))
+			rb_log("%s: TLS records stay in user space", why);
+		return;
+	}
+	rb_tls_ktls_commit(c->tls, RB_KTLS_TX);
+	c->ktls_tx = 1;
+	w->counts.ktls_tx++;
+}
+
 /* https://: the requests c may send now are written into its session and
  * sealed at once (a pipelined batch leaves as one record, or one per 16 KiB);
  * then the session's oldest unsent ciphertext (its handshake flight, those
@@ -981,6 +1048,14 @@ static void lg_tls_flush(lg_worker *w, lg_conn *c)
 	/* --slow-send: nothing leaves during a pause (lg_on_timer ends it) */
 	if (c->state != LG_C_OPEN || c->send_inflight || c->send_timer)
 		return;
+	const char *out;
+	if (c->tls_up && !c->ktls_tried && !rb_tls_pending_out(c->tls, &out)) {
+		lg_tls_ktls_try(w, c);
+		if (c->ktls_tx) {
+			lg_plain_flush(w, c);
+			return;
+		}
+	}
 	uint32_t n = lg_conn_sendable(w, c);
 	if (n) {
 		const char *p;
@@ -991,7 +1066,6 @@ static void lg_tls_flush(lg_worker *w, lg_conn *c)
 			return;
 		}
 	}
-	const char *out;
 	size_t len = rb_tls_pending_out(c->tls, &out);
 	if (!len)
 		return;
@@ -1005,20 +1079,10 @@ void lg_conn_flush(lg_worker *w, lg_conn *c)
 {
 	if (c->state == LG_C_OPEN || c->draining)
 		lg_conn_arm_input(w, c);
-	if (c->tls) {
+	if (c->tls && !c->ktls_tx)
 		lg_tls_flush(w, c);
-		return;
-	}
-	uint32_t n = lg_conn_sendable(w, c);
-	if (n == 0)
-		return;
-	const char *p;
-	size_t len;
-	lg_conn_take(w, c, n, &p, &len);
-	c->send_ptr = p;
-	c->send_len = (uint32_t)len;
-	c->send_off = 0;
-	lg_submit_send(w, c);
+	else
+		lg_plain_flush(w, c);
 }
 
 void lg_conn_handle(lg_worker *w, const struct io_uring_cqe *cqe)

@@ -43,6 +43,10 @@ typedef struct lg_counts {
 	uint64_t enobufs;    /* receives that found the receive buffers empty */
 	uint64_t tls_handshakes; /* https://: handshakes done inside the window */
 	uint64_t tls_resumed;    /* of those, resumed (a ticket taken) */
+	/* kTLS (the probe said yes): sockets whose TX went to the kernel, and
+	 * hand-overs the kernel refused; over the whole run, not the window:
+	 * they say which path the run took. */
+	uint64_t ktls_tx, ktls_refused;
 	/* The event loop's own (rb_loop_stats), over the whole run. */
 	uint64_t cq_overflows, sq_full, stashed, faults_hit;
 	uint64_t code[LG_STATUS_CODES];        /* responses by exact status code */

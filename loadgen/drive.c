@@ -271,7 +271,9 @@ int lg_drive(int argc, char **argv, const lg_hooks *hooks)
 				 .ciphersuites = cfg.ciphersuites,
 				 .insecure = cfg.insecure,
 				 .cafile = cfg.cafile,
-				 .no_resume = !cfg.tls_resume};
+				 .no_resume = !cfg.tls_resume,
+				 /* logs, once, why records stay in user space */
+				 .ktls = rb_tls_ktls_available()};
 		tls = rb_tls_client_ctx_new(&o, err, sizeof(err));
 		if (!tls) {
 			const char *flag = !strncmp(err, "TLS 1.2 cipher", 14) ? "--ciphers: "
@@ -288,7 +290,6 @@ int lg_drive(int argc, char **argv, const lg_hooks *hooks)
 			fail_rc = flag[0] ? 2 : 1;
 			goto setup_failed;
 		}
-		(void)rb_tls_ktls_available(); /* logs, once, why records stay in user space */
 	}
 	/* The host name, once; then what the run needs of the host. */
 	if (lg_config_resolve(&cfg, err, sizeof(err))) {
@@ -458,16 +459,12 @@ join:
 	rb_hist_init(&res.connect, RB_HIST_HOUR_NS);
 	rb_hist_init(&res.ttfb, RB_HIST_HOUR_NS);
 	rb_hist_init(&res.tls_hs, RB_HIST_HOUR_NS);
-	if (cfg.tls) {
-		res.ktls = rb_tls_ktls_probe("/proc/sys/net/ipv4/tcp_available_ulp", rb_faults(),
-					     res.ktls_why, sizeof(res.ktls_why));
-		if (res.ktls) /* offered (or ktls-try), but rbload does not hand over (docs/tls.md) */
-			snprintf(res.ktls_why, sizeof(res.ktls_why),
-				 "kTLS offered (%s), but rbload does not hand keys over yet",
-				 (rb_faults() & RB_FAULT_KTLS_TRY) ? "RB_FAULTS=ktls-try"
-								   : "tls ULP");
-		res.ktls = 0;
-	}
+	/* kTLS: the probe's reason when it says no; else the first refusal
+	 * (or export's reason) a worker met, merged below.  tls.ktls says
+	 * whether any socket's TX went to the kernel. */
+	if (cfg.tls && rb_tls_ktls_probe("/proc/sys/net/ipv4/tcp_available_ulp", rb_faults(),
+					 res.ktls_why, sizeof(res.ktls_why)))
+		res.ktls_why[0] = 0;
 	for (uint32_t i = 0; i < T; i++) {
 		rb_hist_merge(&res.tls_hs, &ws[i].tls_hs_h);
 		if (!res.tls_version && ws[i].tls_version) {
@@ -477,9 +474,12 @@ join:
 		for (int k = 0; k < LG_E__COUNT - LG_E_TLS_HANDSHAKE; k++)
 			if (!res.tls_why[k][0] && ws[i].tls_why[k][0])
 				memcpy(res.tls_why[k], ws[i].tls_why[k], sizeof(res.tls_why[k]));
+		if (!res.ktls_why[0] && ws[i].ktls_why[0])
+			snprintf(res.ktls_why, sizeof(res.ktls_why), "%s", ws[i].ktls_why);
 	}
 	for (uint32_t i = 0; i < T; i++) {
 		lg_counts_add(&res.counts, &ws[i].counts);
+		res.ktls |= ws[i].counts.ktls_tx > 0;
 		rb_hist_merge(&res.corr, &ws[i].corr);
 		rb_hist_merge(&res.uncorr, &ws[i].uncorr);
 		rb_hist_merge(&res.connect, &ws[i].connect_h);

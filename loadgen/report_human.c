@@ -78,11 +78,18 @@ static void lg_report_tls(const lg_result *r, FILE *f)
 	double secs = r->duration_s > 0 ? r->duration_s : 1;
 	fprintf(f,
 		"TLS:   %s %s, %" PRIu64 " handshakes (%.1f/s): %" PRIu64 " resumed, %" PRIu64
-		" full; kTLS off: %s\n",
+		" full; ",
 		r->tls_version ? r->tls_version : "(none agreed)",
 		r->tls_cipher ? r->tls_cipher : "", k->tls_handshakes,
 		(double)k->tls_handshakes / secs, k->tls_resumed,
-		k->tls_handshakes - k->tls_resumed, r->ktls_why);
+		k->tls_handshakes - k->tls_resumed);
+	if (r->ktls)
+		fprintf(f, "kTLS TX on %" PRIu64 " sockets, RX in user space", k->ktls_tx);
+	else
+		fprintf(f, "kTLS off");
+	if (k->ktls_refused)
+		fprintf(f, ", %" PRIu64 " refused", k->ktls_refused);
+	fprintf(f, "%s%s\n", r->ktls_why[0] ? ": " : "", r->ktls_why);
 	lg_report_phase(f, "Handshake", &r->tls_hs);
 }
 

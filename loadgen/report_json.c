@@ -92,7 +92,13 @@ static void lg_json_tls(const lg_result *r, FILE *f)
 		lg_json_str(f, why);
 		any = 1;
 	}
-	fprintf(f, "},\n    \"ktls\": %s, \"ktls_why\": ", r->ktls ? "true" : "false");
+	/* ktls: some socket's TX went to the kernel; ktls_tx/_rx/_refused: how
+	 * many (RX is not handed over by rbload); ktls_why: the probe's reason,
+	 * or the first refusal, "" if none. */
+	fprintf(f,
+		"},\n    \"ktls\": %s, \"ktls_tx\": %" PRIu64
+		", \"ktls_rx\": 0, \"ktls_refused\": %" PRIu64 ", \"ktls_why\": ",
+		r->ktls ? "true" : "false", k->ktls_tx, k->ktls_refused);
 	lg_json_str(f, r->ktls_why);
 	fprintf(f, "},\n");
 }

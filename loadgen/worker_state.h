@@ -67,6 +67,7 @@ typedef struct lg_worker {
 	char *tls_plain;
 	const char *tls_version, *tls_cipher;
 	char tls_why[LG_E__COUNT - LG_E_TLS_HANDSHAKE][200];
+	char ktls_why[256]; /* the first kTLS refusal (or export's reason), "" if none */
 	lg_counts counts;
 	uint64_t errors_rolled;                          /* errors already handed to the series */
 	uint64_t connects_rolled;                        /* connects already handed to the series */

@@ -34,6 +34,8 @@ void srv_pool_free(srv_pool *p)
 				close(c->fd);
 			rb_tls_free(c->tls);
 			c->tls = NULL;
+			free(c->krec);
+			c->krec = NULL;
 		}
 	}
 	free(p->slots);
@@ -77,6 +79,8 @@ void srv_pool_put(srv_pool *p, srv_conn *c)
 	c->fd = -1;
 	rb_tls_free(c->tls);
 	c->tls = NULL;
+	free(c->krec); /* kTLS RX: no recvmsg is in flight (the slot is idle) */
+	c->krec = NULL;
 	c->in_use = 0;
 	c->gen++;
 	p->free[p->nfree++] = c->idx;

@@ -67,6 +67,14 @@ enum srv_conn_state {
 	SRV_CS_CLOSING,   /* no new work; released once nothing is in flight */
 };
 
+/* The kTLS RX hand-over (srv_tls_ktls_rx), once TX is decided. */
+enum srv_ktls_rx {
+	SRV_KRX_NONE = 0, /* not yet (TX undecided), or never (not a kTLS session) */
+	SRV_KRX_CANCEL,   /* end the receive; once it is over, export and install */
+	SRV_KRX_RETRY,    /* no record boundary then: again after the next data */
+	SRV_KRX_DONE,     /* decided: the kernel's (ktls_rx), or user space for good */
+};
+
 enum srv_send_kind {
 	SRV_SEND_NONE = 0,
 	SRV_SEND_BUF,
@@ -180,8 +188,15 @@ typedef struct srv_conn {
 	 * Until then one --header-timeout deadline, from accept, covers the
 	 * handshake and the first head (srv_timer_update). */
 	uint8_t tls_head_done;
-	uint8_t ktls_tried; /* the kTLS hand-over was decided (srv_tls_ktls_try) */
-	uint8_t ktls_tx;    /* TX is the kernel's: plaintext sends (srv_tls_send) */
+	uint8_t ktls_tried;    /* the kTLS hand-over was decided (srv_tls_ktls_try) */
+	uint8_t ktls_tx;       /* TX is the kernel's: plaintext sends (srv_tls_send) */
+	uint8_t ktls_rx_step;  /* enum srv_ktls_rx: where the RX hand-over stands */
+	uint8_t ktls_rx_tries; /* receives ended for it that found no record boundary */
+	uint8_t ktls_rx;       /* RX is the kernel's: receives carry plaintext */
+	uint8_t ktls_rec;      /* the receive in flight is a recvmsg of a non-data record */
+	/* kTLS RX: the recvmsg's buffers (srv_tls_ktls_recvmsg), allocated on
+	 * the first non-data record, freed with the slot. */
+	struct srv_ktls_rec *krec;
 	size_t tls_sending; /* HTTPS: ciphertext bytes of the send in flight */
 } srv_conn;
 

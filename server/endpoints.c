@@ -122,6 +122,11 @@ static const struct {
 	F("tls_errors_io", tls_errors_io),
 	F("tls_ktls_tx", tls_ktls_tx),
 	F("tls_ktls_refused", tls_ktls_refused),
+	F("tls_ktls_rx_tries", tls_ktls_rx_tries),
+	F("tls_ktls_rx", tls_ktls_rx),
+	F("tls_ktls_rx_refused", tls_ktls_rx_refused),
+	F("tls_ktls_rx_unclean", tls_ktls_rx_unclean),
+	F("tls_ktls_rx_handshake", tls_ktls_rx_handshake),
 #undef F
 };
 

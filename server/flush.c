@@ -29,7 +29,9 @@ static enum srv_queued srv_send_queued(srv_worker *w, srv_conn *c, uint64_t *bud
 {
 	if (c->send_inflight)
 		return SRV_Q_INFLIGHT;
-	if (c->tls) /* HTTPS: no file runs (no sendfile), the output sealed */
+	/* HTTPS: the output sealed, no file runs -- but under kTLS TX a file
+	 * run goes by sendfile as below (srv_tls_file_run). */
+	if (c->tls && !srv_tls_file_run(c))
 		return srv_tls_send(w, c) > 0 ? SRV_Q_INFLIGHT : SRV_Q_IDLE;
 	if (c->x && c->x->zc_left) {
 		if (*budget) {
@@ -64,6 +66,12 @@ static void srv_recv_update(srv_worker *w, srv_conn *c)
 	case SRV_CS_OPEN:
 	case SRV_CS_DRAINING:
 	case SRV_CS_LINGERING:
+		/* HTTPS, kTLS: the RX hand-over ends the receive first, and
+		 * arms it again once RX is decided (srv_tls_ktls_rx).  Only
+		 * while OPEN: a draining connection reads no more requests. */
+		if (c->state == SRV_CS_OPEN && c->ktls_rx_step == SRV_KRX_CANCEL && !c->peer_eof &&
+		    srv_tls_ktls_rx(w, c))
+			break;
 		if (!c->recv_armed && !c->peer_eof)
 			srv_arm_recv(w, c);
 		break;

@@ -61,7 +61,11 @@ typedef struct srv_http {
 	char *key;     /* its open-file cache key (srv_static_find), path_cap bytes */
 	size_t path_cap;
 	srv_file_cache files;
-	int zerocopy;            /* large bodies by sendfile (off under RB_FAULTS=no-zerocopy) */
+	int zerocopy; /* large bodies by sendfile (off under RB_FAULTS=no-zerocopy) */
+	/* HTTPS: zerocopy is off (user space seals every byte), but a
+	 * connection whose TX is the kernel's (c->ktls_tx) may sendfile: the
+	 * kernel seals what sendfile moves.  Off under no-zerocopy too. */
+	int zerocopy_ktls;
 	uint64_t boundary_state; /* multipart boundaries */
 
 	/* The response writer's: the counters (wr.stats), the Date, the

@@ -66,15 +66,16 @@ static int srv_tls_setup(srv_server *s)
 		rb_tls_ktls_probe("/proc/sys/net/ipv4/tcp_available_ulp", rb_faults(), why,
 				  sizeof(why));
 	/* Per connection, /stats counts which path each took (tls_ktls_tx,
-	 * tls_ktls_refused): the kernel may refuse a suite, or the ULP. */
+	 * tls_ktls_refused, tls_ktls_rx, tls_ktls_rx_refused): the kernel may
+	 * refuse a suite, or the ULP. */
 	if (!o.ktls)
 		snprintf(s->tls_mode, sizeof(s->tls_mode), "user space, no kTLS: %s", why);
 	else if (rb_faults() & RB_FAULT_KTLS_TRY)
 		snprintf(s->tls_mode, sizeof(s->tls_mode),
-			 "kTLS TX tried (RB_FAULTS=ktls-try), RX in user space");
+			 "kTLS TX tried (RB_FAULTS=ktls-try), then RX once the receive ended");
 	else
 		snprintf(s->tls_mode, sizeof(s->tls_mode),
-			 "kTLS TX after the handshake (TLS 1.3), RX in user space");
+			 "kTLS TX after the handshake (TLS 1.3), then RX once the receive ended");
 	/* Said in /stats' JSON as is: no quotes or backslashes. */
 	for (char *p = s->tls_mode; *p; p++)
 		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)

@@ -475,7 +475,8 @@ static void srv_static_body(srv_http *h, srv_conn *c, uint64_t off, uint64_t len
 	srv_static *st = x->st;
 	st->part = 0;
 	st->closed = 0;
-	st->zc = h->zerocopy && !st->multipart && len > h->cfg->file_cache_inline;
+	int zc = c->ktls_tx ? h->zerocopy_ktls : h->zerocopy; /* kTLS TX: the kernel seals */
+	st->zc = zc && !st->multipart && len > h->cfg->file_cache_inline;
 	if (st->zc) {
 		st->left = 0;
 		x->zc_off = off;

@@ -56,6 +56,16 @@ typedef struct srv_stats {
 	 * kernel, and hand-overs the kernel refused (they stay in user space). */
 	uint64_t tls_ktls_tx;
 	uint64_t tls_ktls_refused;
+	/* kTLS RX (srv_tls_ktls_rx): receives ended for the hand-over (one
+	 * per attempt), hand-overs taken, refused by the kernel, given up
+	 * (no record boundary after SRV_KTLS_RX_TRIES attempts); and
+	 * connections closed for a handshake record under kTLS RX (a
+	 * KeyUpdate: re-keying the kernel is not built). */
+	uint64_t tls_ktls_rx_tries;
+	uint64_t tls_ktls_rx;
+	uint64_t tls_ktls_rx_refused;
+	uint64_t tls_ktls_rx_unclean;
+	uint64_t tls_ktls_rx_handshake;
 } srv_stats;
 
 /* Where /stats finds one worker's counters (every worker's are listed). */

@@ -6,6 +6,7 @@
 #include "rb_tls.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -53,6 +54,10 @@ void srv_tls_input(srv_worker *w, srv_conn *c, const char *data, size_t len)
 		srv_conn_fail(c);
 		return;
 	}
+	/* kTLS RX found half a record last time: with more fed, end the
+	 * receive again and look (srv_tls_ktls_rx). */
+	if (c->ktls_rx_step == SRV_KRX_RETRY)
+		c->ktls_rx_step = SRV_KRX_CANCEL;
 	for (;;) {
 		int n = rb_tls_read(c->tls, w->tls_plain, SRV_TLS_PLAIN);
 		if (!c->tls_ready) {
@@ -82,18 +87,25 @@ void srv_tls_input(srv_worker *w, srv_conn *c, const char *data, size_t len)
  * in user space and why); every one is counted. */
 static int srv_tls_ktls_logged;
 
+/* The first refusal (TX or RX) in this process is logged, once. */
+static void srv_tls_ktls_log(const char *why)
+{
+	if (!__atomic_exchange_n(&srv_tls_ktls_logged, 1, __ATOMIC_RELAXED))
+		rb_log("%s: TLS records stay in user space", why);
+}
+
 /* kTLS TX (docs/tls.md, "Kernel TLS"): at the first clean point after the
  * handshake -- no send in flight (the caller's rule), every record sealed
  * here sent, nothing moved into the session and not yet sealed -- the
  * session's TX keys go to the kernel (rb_tls_ktls_export, rb_ktls_install).
  * Then the connection sends the exchange's plaintext like a plain one.
  *
- * RX stays in user space here: the multishot receive stays armed, and a
+ * RX is not handed over here: the multishot receive is armed, and a
  * completion the kernel posts between the clean-point check and TLS_RX
  * (task work runs on the return of any syscall, the setsockopt included,
  * unless DEFER_TASKRUN holds it) would carry raw ciphertext into a stream
- * the kernel now decrypts.  Handing RX over safely needs the receive
- * cancelled and its last completion seen first; not built. */
+ * the kernel then decrypts.  Once TX is decided (taken or refused) RX
+ * starts its own hand-over, which ends the receive first: srv_tls_ktls_rx. */
 static void srv_tls_ktls_try(srv_worker *w, srv_conn *c)
 {
 	rb_ktls_crypto k;
@@ -108,18 +120,184 @@ static void srv_tls_ktls_try(srv_worker *w, srv_conn *c)
 	}
 	r = rb_ktls_install(c->fd, RB_KTLS_TX, &k, why, sizeof(why));
 	rb_ktls_crypto_wipe(&k);
+	/* RX is tried next whatever the kernel said to TX: a refusal of one
+	 * direction (a cipher the kernel seals but does not open, say) need
+	 * not be the other's, and under RB_FAULTS=ktls-try this runs the RX
+	 * hand-over against this kernel too. */
+	c->ktls_rx_step = SRV_KRX_CANCEL;
 	if (r) {
 		/* Nothing was lost: the socket is plain TCP still (rb_ktls.h),
 		 * the session seals as before. */
-		rb_tls_ktls_drop(c->tls);
+		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_TX);
 		SRV_STAT_ADD(&w->stats, tls_ktls_refused, 1);
-		if (!__atomic_exchange_n(&srv_tls_ktls_logged, 1, __ATOMIC_RELAXED))
-			rb_log("%s: TLS records stay in user space", why);
+		srv_tls_ktls_log(why);
 		return;
 	}
 	rb_tls_ktls_commit(c->tls, RB_KTLS_TX);
 	c->ktls_tx = 1;
 	SRV_STAT_ADD(&w->stats, tls_ktls_tx, 1);
+}
+
+/* Receives ended for the RX hand-over that found the session between
+ * records, before it stays in user space (a client that always has half a
+ * record in flight: pipelining large bodies, say). */
+#define SRV_KTLS_RX_TRIES 4
+
+int srv_tls_ktls_rx(srv_worker *w, srv_conn *c)
+{
+	/* First the receive must end: a multishot receive left armed could
+	 * post ciphertext the kernel read before TLS_RX took the socket
+	 * (rb_tls_ktls_export's verdict would be stale by then).  Its final
+	 * completion (no IORING_CQE_F_MORE: srv_on_recv clears recv_armed)
+	 * marks the connection, and the flush comes back here.  What arrives
+	 * meanwhile stays in the socket, in order, for the kernel or the
+	 * next receive. */
+	if (c->recv_armed) {
+		srv_cancel_recv(w, c); /* once: a no-op while its cancel is in flight */
+		return 1;
+	}
+	/* Over: every completion it posted was fed and read (srv_tls_input
+	 * reads until RB_TLS_WANT), and nothing reaches the session until the
+	 * caller arms again, so the export below is the truth at TLS_RX. */
+	SRV_STAT_ADD(&w->stats, tls_ktls_rx_tries, 1);
+	rb_ktls_crypto k;
+	char why[256] = "";
+	int r = rb_tls_ktls_export(c->tls, RB_KTLS_RX, &k, why, sizeof(why));
+	if (r == RB_TLS_WANT) {
+		/* Half a record arrived: re-armed by the caller, and tried
+		 * again once more data came (srv_tls_input), a few times. */
+		if (++c->ktls_rx_tries < SRV_KTLS_RX_TRIES) {
+			c->ktls_rx_step = SRV_KRX_RETRY;
+			return 0;
+		}
+		SRV_STAT_ADD(&w->stats, tls_ktls_rx_unclean, 1);
+		r = RB_TLS_ERROR;
+	}
+	c->ktls_rx_step = SRV_KRX_DONE;
+	if (r == RB_TLS_ERROR) { /* the peer closed, the session failed, given up */
+		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
+		return 0;
+	}
+	r = rb_ktls_install(c->fd, RB_KTLS_RX, &k, why, sizeof(why));
+	rb_ktls_crypto_wipe(&k);
+	if (r) {
+		/* A refused TLS_RX leaves the socket's receive side TCP's
+		 * (rb_ktls_install): the ciphertext waiting there is the
+		 * session's, as before. */
+		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
+		SRV_STAT_ADD(&w->stats, tls_ktls_rx_refused, 1);
+		srv_tls_ktls_log(why);
+		return 0;
+	}
+	rb_tls_ktls_commit(c->tls, RB_KTLS_RX);
+	c->ktls_rx = 1;
+	SRV_STAT_ADD(&w->stats, tls_ktls_rx, 1);
+	return 0;
+}
+
+/* ---- kTLS RX: records that are not data ----------------------------------
+ *
+ * Under TLS_RX the kernel opens the records and a receive gets their
+ * plaintext -- application data only.  A record of another type (an alert,
+ * a post-handshake message) makes a receive without a control buffer fail
+ * with EIO; recvmsg with room for a control message returns that record
+ * alone, its type in a SOL_TLS / TLS_GET_RECORD_TYPE cmsg, and no cmsg (or
+ * type 23) means data (Linux Documentation/networking/tls.rst, "Receiving
+ * TLS control messages"; net/tls/tls_sw.c tls_record_content_type).  So on
+ * EIO one IORING_OP_RECVMSG reads that record (srv_tls_ktls_recvmsg), its
+ * completion says what it was (srv_tls_ktls_record), and the flush re-arms
+ * the ordinary receive.  Not run on this machine: its kernel has no tls
+ * ULP, so no connection here ever has ktls_rx. */
+struct srv_ktls_rec {
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		char buf[CMSG_SPACE(sizeof(unsigned char))];
+		struct cmsghdr align;
+	} ctl;
+	unsigned char data[SRV_TLS_PLAIN]; /* a record's plaintext is 2^14 at most */
+};
+
+int srv_tls_ktls_recvmsg(srv_worker *w, srv_conn *c)
+{
+	/* Allocated on the first such record only: alerts and post-handshake
+	 * messages are rare, and the buffer is a record's worth. */
+	if (!c->krec && !(c->krec = malloc(sizeof(*c->krec)))) {
+		SRV_STAT_ADD(&w->stats, oom, 1);
+		return -1;
+	}
+	struct srv_ktls_rec *k = c->krec;
+	memset(&k->msg, 0, sizeof(k->msg));
+	memset(&k->ctl, 0, sizeof(k->ctl));
+	k->iov.iov_base = k->data;
+	k->iov.iov_len = sizeof(k->data);
+	k->msg.msg_iov = &k->iov;
+	k->msg.msg_iovlen = 1;
+	k->msg.msg_control = k->ctl.buf;
+	k->msg.msg_controllen = sizeof(k->ctl.buf);
+	struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
+	io_uring_prep_recvmsg(sqe, c->fd, &k->msg, 0);
+	/* The receive's own user_data: srv_cancel_recv and the release rule
+	 * (recv_armed) cover it like the multishot receive it stands in for. */
+	io_uring_sqe_set_data64(sqe, srv_ud(SRV_OP_RECV, c));
+	c->recv_armed = 1;
+	c->ktls_rec = 1;
+	return 0;
+}
+
+void srv_tls_ktls_record(srv_worker *w, srv_conn *c, int res)
+{
+	c->ktls_rec = 0;
+	struct srv_ktls_rec *k = c->krec;
+	if (res == -ECANCELED) /* we are closing it */
+		return;
+	if (res == 0) { /* the TCP stream ended */
+		srv_conn_peer_eof(c);
+		return;
+	}
+	if (res < 0) { /* EBADMSG: a record that does not open; a reset */
+		if (rb_res_kind(res) == RB_RES_RESET) {
+			SRV_STAT_ADD(&w->stats, resets, 1);
+		} else {
+			SRV_STAT_ADD(&w->stats, tls_errors_io, 1);
+			SRV_STAT_ADD(&w->stats, errors, 1);
+		}
+		srv_conn_fail(c);
+		return;
+	}
+	int type = RB_KTLS_APPDATA; /* no cmsg: data */
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&k->msg); cm; cm = CMSG_NXTHDR(&k->msg, cm))
+		if (cm->cmsg_level == SOL_TLS && cm->cmsg_type == TLS_GET_RECORD_TYPE)
+			type = *CMSG_DATA(cm);
+	if (k->msg.msg_flags & MSG_CTRUNC)
+		type = -1; /* the type did not fit: cannot tell */
+	switch (type) {
+	case RB_KTLS_APPDATA:
+		SRV_STAT_ADD(&w->stats, bytes_in, res);
+		srv_http_input(&w->http, c, (const char *)k->data, (size_t)res);
+		return;
+	case RB_KTLS_ALERT:
+		/* close_notify (warning 1, close_notify 0) is the client's EOF;
+		 * any other alert ends a TLS 1.3 connection (RFC 8446 6). */
+		if (res >= 2 && k->data[0] == 1 && k->data[1] == 0) {
+			srv_conn_peer_eof(c);
+			return;
+		}
+		SRV_STAT_ADD(&w->stats, tls_errors_alert, 1);
+		break;
+	case RB_KTLS_HANDSHAKE:
+		/* A KeyUpdate (or any post-handshake message): the kernel's
+		 * RX key would have to change, and re-keying the kernel is
+		 * not built.  Closed, counted. */
+		SRV_STAT_ADD(&w->stats, tls_ktls_rx_handshake, 1);
+		break;
+	default:
+		SRV_STAT_ADD(&w->stats, tls_errors_io, 1);
+		break;
+	}
+	SRV_STAT_ADD(&w->stats, errors, 1);
+	c->peer_eof = 1; /* nothing more is read from it */
+	srv_conn_fail(c);
 }
 
 /* Under kTLS TX: the exchange's output goes out as it is, one send at a
@@ -184,6 +362,11 @@ int srv_tls_send(srv_worker *w, srv_conn *c)
 	return 1;
 }
 
+int srv_tls_file_run(const srv_conn *c)
+{
+	return c->ktls_tx && c->x && c->x->zc_left && rb_tls_error(c->tls, NULL) == RB_TLS_ERR_NONE;
+}
+
 int srv_tls_sent(srv_conn *c, size_t n)
 {
 	rb_tls_consumed_out(c->tls, n);
@@ -192,37 +375,11 @@ int srv_tls_sent(srv_conn *c, size_t n)
 	return short_send;
 }
 
-/* close_notify through the kernel: an alert record (TLS_SET_RECORD_TYPE 21),
- * level warning (1), description close_notify (0).  Two bytes into an empty
- * send buffer (DRAINING comes after the last send completed), so one
- * non-blocking sendmsg; if even that fails the FIN follows without it. */
-static void srv_tls_ktls_close_notify(srv_conn *c)
-{
-	static const unsigned char alert[2] = {1, 0};
-	union {
-		char buf[CMSG_SPACE(sizeof(unsigned char))];
-		struct cmsghdr align;
-	} ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	struct iovec iov = {.iov_base = (void *)alert, .iov_len = sizeof(alert)};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl.buf,
-			   .msg_controllen = sizeof(ctl.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_TLS;
-	cm->cmsg_type = TLS_SET_RECORD_TYPE;
-	cm->cmsg_len = CMSG_LEN(sizeof(unsigned char));
-	*CMSG_DATA(cm) = RB_KTLS_ALERT;
-	if (sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-	}
-}
-
 int srv_tls_close_notify(srv_worker *w, srv_conn *c)
 {
 	if (c->ktls_tx) {
 		if (!c->tls_notify && rb_tls_error(c->tls, NULL) == RB_TLS_ERR_NONE)
-			srv_tls_ktls_close_notify(c);
+			(void)rb_ktls_close_notify(c->fd); /* failed: the FIN without it */
 		c->tls_notify = 1;
 		return 0;
 	}

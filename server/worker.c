@@ -104,13 +104,19 @@ static void srv_on_recv(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 		rb_loop_note_more(&w->loop, RB_ARM_RECV, cqe);
 	}
 	int res = cqe->res;
+	if (c->ktls_rec) { /* kTLS RX: the recvmsg of a record that is not data */
+		srv_tls_ktls_record(w, c, res);
+		goto done;
+	}
 	switch (rb_res_kind(res)) {
 	case RB_RES_OK:
 		SRV_STAT_ADD(&w->stats, bytes_in, res);
 		/* Parsed in place and answered, held, or dropped (by the
 		 * state): the buffer goes straight back; the batch's returns
-		 * are published together. */
-		if (c->tls) /* HTTPS: the plaintext goes to srv_http_input */
+		 * are published together.  HTTPS: the ciphertext goes to the
+		 * session, its plaintext to srv_http_input; under kTLS RX the
+		 * kernel opened it already. */
+		if (c->tls && !c->ktls_rx)
 			srv_tls_input(w, c, rb_loop_buf(&w->loop, cqe), (size_t)res);
 		else
 			srv_http_input(&w->http, c, rb_loop_buf(&w->loop, cqe), (size_t)res);
@@ -134,6 +140,12 @@ static void srv_on_recv(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 			break;
 		/* fall through */
 	case RB_RES_ERROR:
+		/* kTLS RX: EIO is a record that is not data (an alert, a
+		 * KeyUpdate), to be read with its type (srv_tls_ktls_recvmsg);
+		 * the receive has ended (an error carries no F_MORE). */
+		if (res == -EIO && c->ktls_rx && !c->recv_armed && c->state != SRV_CS_CLOSING &&
+		    srv_tls_ktls_recvmsg(w, c) == 0)
+			break;
 		SRV_STAT_ADD(&w->stats, errors, 1);
 		srv_conn_fail(c);
 		break;
@@ -142,6 +154,7 @@ static void srv_on_recv(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 		srv_conn_fail(c);
 		break;
 	}
+done:
 	if (c->state == SRV_CS_CLOSING)
 		srv_conn_abort(w, c);
 	else
@@ -401,9 +414,11 @@ static int srv_worker_setup(srv_worker *w)
 	w->http.nworkers = w->server->nworkers;
 	if (w->server->tls_ctx) {
 		/* HTTPS: every byte is sealed in user space, so no sendfile:
-		 * large bodies take the read-and-send path. */
+		 * large bodies take the read-and-send path -- except on a
+		 * connection whose TX went to the kernel (zerocopy_ktls). */
 		w->tls_ctx = w->server->tls_ctx;
 		w->http.tls_mode = w->server->tls_mode;
+		w->http.zerocopy_ktls = w->http.zerocopy;
 		w->http.zerocopy = 0;
 		w->tls_plain = malloc(SRV_TLS_PLAIN);
 		if (!w->tls_plain)

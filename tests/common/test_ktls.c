@@ -581,6 +581,20 @@ Test(ktls, commit_stops_user_space_sealing)
 	move(&p.c, &p.s, 0);
 	cr_assert(p.s.got.len == 1);
 	pair_close(&p);
+
+	/* One direction dropped (rbserver: TX refused, RX tried later): the
+	 * other still exports, and its keys still open the peer's records. */
+	pair_open(&p, "TLS_AES_128_GCM_SHA256", RB_TLS_V1_3, 0, 1);
+	pair_connect(&p, 0);
+	rb_tls_ktls_drop_dir(p.s.t, RB_KTLS_TX);
+	export_no(p.s.t, RB_KTLS_TX, RB_TLS_ERROR, "given up for this direction");
+	rb_ktls_crypto srx, ctx;
+	export_ok(p.s.t, RB_KTLS_RX, &srx);
+	export_ok(p.c.t, RB_KTLS_TX, &ctx);
+	cr_assert(srx.len == ctx.len && !memcmp(&srx.u, &ctx.u, ctx.len));
+	rb_tls_ktls_drop_dir(p.s.t, RB_KTLS_RX);
+	export_no(p.s.t, RB_KTLS_RX, RB_TLS_ERROR, "given up for this direction");
+	pair_close(&p);
 }
 
 /* ---- the install, against this kernel ---------------------------------------- */

@@ -120,6 +120,28 @@ check insecure "$tmp/insecure.json" '.tls.handshakes == 4 and .tls.full == 4 and
 check insecure "$tmp/insecure.json" '.tls.handshake_us.count == 4 and .tls.handshake_us.p50 > 0'
 check insecure "$tmp/insecure.json" '.tls.verify == false and .tls.ktls == false and (.tls.ktls_why | length) > 0'
 
+# ---- RB_FAULTS=ktls-try: every socket tries the kTLS TX hand-over after its handshake; this ------
+# kernel (no tls ULP) refuses with ENOENT, counted per socket, one log line; every request still
+# goes (sealed in user space), pipelined too, counted exactly against nginx's log. On a kernel with
+# the ULP the same run hands TX over (ktls true, ktls_tx the sockets).
+if grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null; then
+	ktls_want='.tls.ktls == true and .tls.ktls_tx == 4 and .tls.ktls_refused == 0'
+else
+	ktls_want='.tls.ktls == false and .tls.ktls_tx == 0 and .tls.ktls_refused == 4 and .tls.ktls_rx == 0 and (.tls.ktls_why | test("TCP_ULP"))'
+fi
+for p in 1 16; do
+	RB_FAULTS=ktls-try load "ktlstry$p" -c 4 -p "$p" -n 800 -k "$url"
+	exact_counts "ktlstry$p" 800
+	check_access "ktlstry$p" 800
+	check "ktlstry$p" "$tmp/ktlstry$p.json" "$ktls_want"
+	if grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null ||
+		[ "$(grep -c 'TCP_ULP.*user space' "$tmp/ktlstry$p.err")" = 1 ]; then
+		pass "ktlstry$p: one log line says why the records stay in user space"
+	else
+		fail "ktlstry$p: want one TCP_ULP log line: $(cat "$tmp/ktlstry$p.err")"
+	fi
+done
+
 # ---- --cacert: verified against the throwaway certificate --------------------------------------
 load cacert -c 2 -n 200 --cacert "$tmp/cert.pem" "$url"
 exact_counts cacert 200
