@@ -378,8 +378,15 @@ int srv_tls_sent(srv_conn *c, size_t n)
 int srv_tls_close_notify(srv_worker *w, srv_conn *c)
 {
 	if (c->ktls_tx) {
-		if (!c->tls_notify && rb_tls_error(c->tls, NULL) == RB_TLS_ERR_NONE)
-			(void)rb_ktls_close_notify(c->fd); /* failed: the FIN without it */
+		if (!c->tls_notify && rb_tls_error(c->tls, NULL) == RB_TLS_ERR_NONE &&
+		    rb_ktls_close_notify(c->fd) == -EAGAIN) {
+			/* A completed send is queued, not gone: a slow reader
+			 * of the last response leaves no room.  The alert goes
+			 * when there is (srv_on_writable), within the drain
+			 * deadline; any other failure: the FIN without it. */
+			srv_wait_writable(w, c);
+			return 1;
+		}
 		c->tls_notify = 1;
 		return 0;
 	}

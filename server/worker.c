@@ -212,7 +212,10 @@ static void srv_on_writable(srv_worker *w, const struct io_uring_cqe *cqe, srv_c
 		srv_conn_abort(w, c);
 		return;
 	}
-	if (srv_send_file(w, c, SRV_SENDFILE_BURST) < 0) {
+	/* kTLS TX: the poll was for our close_notify (srv_tls_close_notify),
+	 * which the flush of a DRAINING connection sends again. */
+	if (!(c->ktls_tx && c->state == SRV_CS_DRAINING && !c->tls_notify) &&
+	    srv_send_file(w, c, SRV_SENDFILE_BURST) < 0) {
 		srv_conn_abort(w, c);
 		return;
 	}
