@@ -1049,7 +1049,13 @@ static void lg_tls_flush(lg_worker *w, lg_conn *c)
 	if (c->state != LG_C_OPEN || c->send_inflight || c->send_timer)
 		return;
 	const char *out;
-	if (c->tls_up && !c->ktls_tried && !rb_tls_pending_out(c->tls, &out)) {
+	/* Not under --slow-send: the kernel would seal each paced piece as a
+	 * record of its own (23 bytes a byte), so the pace is the ciphertext's
+	 * only in user space; nor on a socket whose requests are all sent. */
+	const lg_config *cfg = w->cfg;
+	if (c->tls_up && !c->ktls_tried && !cfg->slow_send_bps &&
+	    !(cfg->conn_requests && c->sent_sock >= cfg->conn_requests) &&
+	    !rb_tls_pending_out(c->tls, &out)) {
 		lg_tls_ktls_try(w, c);
 		if (c->ktls_tx) {
 			lg_plain_flush(w, c);

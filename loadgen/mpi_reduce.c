@@ -53,6 +53,7 @@ typedef struct lg_mpi_part {
 	/* https://: the first reason of each TLS error kind on this rank
 	 * (rank 0's may be empty where only another rank saw the kind). */
 	char tls_why[LG_E__COUNT - LG_E_TLS_HANDSHAKE][200];
+	char ktls_why[256]; /* lg_result.ktls_why: the probe's no or a refusal */
 	double cpu_user_s, cpu_sys_s;
 	long max_rss_bytes;
 	int interrupted, hlog_failed;
@@ -197,6 +198,7 @@ static void lg_mpi_fill(const lg_mpi *m, lg_mpi_part *p, const lg_result *res, c
 	k->clock_rtt_s = m->clock_rtt_s;
 	k->clock_corrected = (uint32_t)m->clock_corrected;
 	snprintf(k->stopped, sizeof(k->stopped), "%.*s", (int)sizeof(k->stopped) - 1, run->fatal);
+	memcpy(p->ktls_why, res->ktls_why, sizeof(p->ktls_why));
 
 	p->counts = res->counts;
 	const rb_hist *hs[LG_MPI_NHIST] = LG_MPI_HISTS(res);
@@ -266,6 +268,8 @@ static void lg_mpi_sum(lg_mpi *m, lg_result *res, lg_run *run, const lg_mpi_part
 		for (int k = 0; k < LG_E__COUNT - LG_E_TLS_HANDSHAKE; k++)
 			if (!res->tls_why[k][0] && p->tls_why[k][0])
 				memcpy(res->tls_why[k], p->tls_why[k], sizeof(res->tls_why[k]));
+		if (!res->ktls_why[0] && p->ktls_why[0]) /* rank 0's own first */
+			memcpy(res->ktls_why, p->ktls_why, sizeof(res->ktls_why));
 		for (int i = 0; i < LG_MPI_NHIST; i++) {
 			const lg_mpi_hfig *f = &p->h[i];
 			hs[i]->total += f->total;
@@ -294,6 +298,9 @@ static void lg_mpi_sum(lg_mpi *m, lg_result *res, lg_run *run, const lg_mpi_part
 		if (!p->cancel_fd)
 			res->env.cancel_fd = 0;
 	}
+	/* Some socket on some rank handed TX to the kernel (ktls_tx is summed;
+	 * rank 0's own flag would speak for its host only). */
+	res->ktls = res->counts.ktls_tx > 0;
 	res->ranks = m->ranks;
 	res->nranks = (uint32_t)m->nranks;
 	/* The report gives the run's totals. */

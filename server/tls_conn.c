@@ -249,7 +249,7 @@ void srv_tls_ktls_record(srv_worker *w, srv_conn *c, int res)
 {
 	c->ktls_rec = 0;
 	struct srv_ktls_rec *k = c->krec;
-	if (res == -ECANCELED) /* we are closing it */
+	if (res == -ECANCELED) /* we cancelled it: closing, paused or streaming */
 		return;
 	if (res == 0) { /* the TCP stream ended */
 		srv_conn_peer_eof(c);
@@ -277,10 +277,16 @@ void srv_tls_ktls_record(srv_worker *w, srv_conn *c, int res)
 		srv_http_input(&w->http, c, (const char *)k->data, (size_t)res);
 		return;
 	case RB_KTLS_ALERT:
-		/* close_notify (warning 1, close_notify 0) is the client's EOF;
-		 * any other alert ends a TLS 1.3 connection (RFC 8446 6). */
-		if (res >= 2 && k->data[0] == 1 && k->data[1] == 0) {
+		/* close_notify (0) is the client's EOF and user_canceled (90)
+		 * a warning before it, whatever their level says (RFC 8446 6:
+		 * the level is to be ignored), as OpenSSL treats them in user
+		 * space; any other alert ends a TLS 1.3 connection. */
+		if (res >= 2 && k->data[1] == 0) {
 			srv_conn_peer_eof(c);
+			return;
+		}
+		if (res >= 2 && k->data[1] == 90) {
+			srv_conn_mark_dirty(w, c); /* the flush arms the receive again */
 			return;
 		}
 		SRV_STAT_ADD(&w->stats, tls_errors_alert, 1);

@@ -131,7 +131,7 @@ static void srv_on_recv(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 		 * after this batch (buffers returned by then) re-arms. */
 		SRV_STAT_ADD(&w->stats, enobufs, 1);
 		break;
-	case RB_RES_CANCELED: /* we cancelled it (closing or paused) */
+	case RB_RES_CANCELED: /* we cancelled it (closing, paused, the kTLS RX hand-over) */
 		break;
 	case RB_RES_REFUSED:
 		/* The kernel has no multishot recv (before 6.0): the flush
@@ -146,6 +146,8 @@ static void srv_on_recv(srv_worker *w, const struct io_uring_cqe *cqe, srv_conn 
 		if (res == -EIO && c->ktls_rx && !c->recv_armed && c->state != SRV_CS_CLOSING &&
 		    srv_tls_ktls_recvmsg(w, c) == 0)
 			break;
+		if (res == -EBADMSG && c->ktls_rx) /* a record that does not open */
+			SRV_STAT_ADD(&w->stats, tls_errors_io, 1);
 		SRV_STAT_ADD(&w->stats, errors, 1);
 		srv_conn_fail(c);
 		break;

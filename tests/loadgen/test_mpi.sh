@@ -11,7 +11,8 @@
 #      does a rank whose own command line fails (its --body-file missing);
 #   4. command-line errors said once (by rank 0), --help, the bound-CPU warning;
 #   5. rbbench's `ranks` parameter: a tiny suite of 1 and 2 ranks, recorded in the result;
-#   6. https:// (rbserver --tls-cert, -k) over two ranks: the handshakes are all ranks' (more
+#   6. https:// (rbserver --tls-cert, -k) over two ranks (also under RB_FAULTS=ktls-try: the
+#      refused kTLS hand-overs summed): the handshakes are all ranks' (more
 #      than one rank's, at most the connections established), their histogram's count the same.
 # Skipped (exit 77, one line) without rbload-mpi (no MPI at configure) or mpirun.
 # One PASS/FAIL line per check; exit 1 if any failed. About 30 s.
@@ -318,6 +319,16 @@ if command -v openssl >/dev/null; then
 		'.tls.handshakes > 20 and .tls.handshakes <= .connections.established'
 	check tls "$tmp/tls.json" '.tls.handshake_us.count == .tls.handshakes'
 	check tls "$tmp/tls.json" '.tls.full + .tls.resumed == .tls.handshakes'
+	# RB_FAULTS=ktls-try (inherited by the local ranks): every socket tries the kTLS TX
+	# hand-over and this kernel refuses it; the refusals are summed over the ranks (more than
+	# one rank's 20 sockets could give) and the report says user space with a reason.
+	RB_FAULTS=ktls-try mpi tls-ktls 2 -t 1 -c 4 -n 200 --conn-requests 5 -k \
+		--json "$tmp/tls-ktls.json" "https://127.0.0.1:$port/plaintext"
+	check_rc tls-ktls 0
+	check tls-ktls "$tmp/tls-ktls.json" '.requests == 200 and ([.errors[]] | add) == 0'
+	check tls-ktls "$tmp/tls-ktls.json" \
+		'.tls.ktls == false and .tls.ktls_tx == 0 and .tls.ktls_refused > 20'
+	check tls-ktls "$tmp/tls-ktls.json" '.tls.ktls_why | test("tls")'
 	stop "$srv_pid"
 else
 	echo "test_mpi.sh: SKIP (section 6): no openssl (apt-get install openssl)"

@@ -229,10 +229,13 @@ def plain_some(r):
 
 
 def ktls_rx_dance(port, refused_here):
-    """Requests that arrive while rbserver hands RX over (under RB_FAULTS=ktls-try on a
-    kernel without the tls ULP: the receive cancelled, its final completion, the export,
-    TLS_RX refused, the receive armed again) are neither lost nor reordered; half a record
-    at the drained point is tried again after the rest arrives.  Holds on every path."""
+    """Requests sent right after the handshake, while rbserver hands RX over (under
+    RB_FAULTS=ktls-try on a kernel without the tls ULP: the receive cancelled, its final
+    completion, the export, TLS_RX refused, the receive armed again) are neither lost nor
+    reordered; half a record at the drained point is tried again after the rest arrives.
+    They wait in the socket: a data completion between the cancel and the final one was
+    never seen here (the cancel runs at submit time under DEFER_TASKRUN), so that branch
+    of srv_on_recv is not reached by this test."""
     # 1. Right after the handshake, 40 requests back to back, one record and one send
     # each (TCP_NODELAY), some pipelined 3 to a record: answered in order.
     for conn in range(4):
