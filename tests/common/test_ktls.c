@@ -16,6 +16,7 @@
 #include "rb_faults.h"
 #include "rb_ktls.h"
 #include "rb_tls.h"
+#include "tls_pair.h"
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -63,50 +64,6 @@ static void certs_remove(void)
 TestSuite(ktls, .init = certs_make, .fini = certs_remove, .timeout = 60.);
 
 /* ---- two sessions in memory ------------------------------------------------ */
-
-typedef struct peer {
-	rb_tls *t;
-	rb_buf got;
-	int failed;
-} peer;
-
-static void step(peer *p)
-{
-	char buf[4096];
-	int r;
-	while (!p->failed && (r = rb_tls_read(p->t, buf, sizeof(buf))) != RB_TLS_WANT) {
-		if (r > 0)
-			cr_assert(rb_buf_append(&p->got, buf, (size_t)r) == 0);
-		else
-			p->failed = 1;
-	}
-}
-
-/* Feed b what a has to send, chunk bytes at a time (0: at once). */
-static size_t move(peer *a, peer *b, size_t chunk)
-{
-	size_t total = 0, n;
-	const char *p;
-	while ((n = rb_tls_pending_out(a->t, &p)) > 0) {
-		for (size_t off = 0; off < n;) {
-			size_t k = chunk && n - off > chunk ? chunk : n - off;
-			cr_assert(rb_tls_feed(b->t, p + off, k) == 0);
-			off += k;
-			step(b);
-		}
-		rb_tls_consumed_out(a->t, n);
-		total += n;
-	}
-	return total;
-}
-
-static void pump(peer *c, peer *s, size_t chunk)
-{
-	for (int i = 0; i < 100; i++)
-		if (!move(c, s, chunk) && !move(s, c, chunk))
-			return;
-	cr_assert_fail("the sessions never went quiet");
-}
 
 typedef struct pair {
 	rb_tls_ctx *sctx, *cctx;

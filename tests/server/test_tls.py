@@ -147,6 +147,14 @@ class Raw:
                 raise EOFError("closed during the handshake")
             self.inc.write(d)
 
+    def client_hello(self):
+        """The ClientHello's bytes, not sent: the test sends them its own way."""
+        try:
+            self.obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        return self.out.read()
+
     def send_plain(self, data):
         self.obj.write(data)
         self.sock.sendall(self.out.read())
@@ -498,11 +506,7 @@ def tests(tmp):
 
     silent = socket.create_connection(("127.0.0.1", port), timeout=10)
     r = Raw(port)
-    try:
-        r.obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    hello = r.out.read()
+    hello = r.client_hello()
     r.sock.sendall(hello[:len(hello) // 2])  # half a ClientHello, then nothing
     t0 = time.time()
     check(closed_within(r.sock, 8), "a client stalled mid-handshake: closed by --header-timeout")
@@ -516,11 +520,7 @@ def tests(tmp):
     # tick checks once a second, so a deadline fires up to 1 s late).
     r = Raw(port)
     t0 = time.time()
-    try:
-        r.obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    hello = r.out.read()
+    hello = r.client_hello()
     closed = trickle_until_closed(r.sock, hello, 0.3, 8)
     check(closed and 1.9 <= time.time() - t0 < 4.0, "a ClientHello trickled a byte per 0.3 s: "
           "closed by --header-timeout 2 (after %.1f s)" % (time.time() - t0))
@@ -530,11 +530,7 @@ def tests(tmp):
     # could hold a connection by spacing its flights.  Now: closed 2 s after accept.
     r = Raw(port)
     t0 = time.time()
-    try:
-        r.obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    hello = r.out.read()
+    hello = r.client_hello()
     r.sock.sendall(hello[:-1])
     time.sleep(1.5)
     r.sock.sendall(hello[-1:])  # the server's flight now, 1.5 s after accept
