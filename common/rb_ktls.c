@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <openssl/ssl.h>
 
 /* Fetched once: EVP_KDF_fetch looks the algorithm up in the provider tables,
  * which is not free, and every connection's export would repeat it. */
@@ -189,4 +190,34 @@ int rb_ktls_close_notify(int fd)
 	cm->cmsg_len = CMSG_LEN(sizeof(unsigned char));
 	*CMSG_DATA(cm) = RB_KTLS_ALERT;
 	return sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+void rb_ktls_rec_prep(rb_ktls_rec *k)
+{
+	memset(&k->msg, 0, sizeof(k->msg));
+	memset(&k->ctl, 0, sizeof(k->ctl));
+	k->iov.iov_base = k->data;
+	k->iov.iov_len = sizeof(k->data);
+	k->msg.msg_iov = &k->iov;
+	k->msg.msg_iovlen = 1;
+	k->msg.msg_control = k->ctl.buf;
+	k->msg.msg_controllen = sizeof(k->ctl.buf);
+}
+
+int rb_ktls_rec_type(const rb_ktls_rec *k)
+{
+	if (k->msg.msg_flags & MSG_CTRUNC)
+		return -1;                           /* the type did not fit: cannot tell */
+	int type = RB_KTLS_APPDATA;                  /* no cmsg: data */
+	struct msghdr *m = (struct msghdr *)&k->msg; /* CMSG_NXTHDR takes it non-const */
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm))
+		if (cm->cmsg_level == SOL_TLS && cm->cmsg_type == TLS_GET_RECORD_TYPE)
+			type = *CMSG_DATA(cm);
+	return type;
+}
+
+const char *rb_ktls_alert_name(unsigned desc)
+{
+	/* OpenSSL's table (it reads the low byte only). */
+	return SSL_alert_desc_string_long((int)(desc & 0xff));
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include <linux/tls.h>
 
 /* Older uapi headers lack some names: defined once, here, with the kernel's
@@ -102,5 +104,35 @@ int rb_ktls_install(int fd, enum rb_ktls_dir dir, const rb_ktls_crypto *c, char 
  * caller sends it when nothing else is in flight).  Returns 0 or -errno;
  * the FIN follows either way. */
 int rb_ktls_close_notify(int fd);
+
+/* Under TLS_RX a record that is not application data makes a receive
+ * without a control buffer fail with EIO; recvmsg with room for a control
+ * message returns that record alone, its type in a SOL_TLS /
+ * TLS_GET_RECORD_TYPE cmsg (no cmsg: data) (Linux
+ * Documentation/networking/tls.rst, "Receiving TLS control messages";
+ * net/tls/tls_sw.c tls_record_content_type).  rb_ktls_rec is that recvmsg's
+ * storage: it must live until the operation's completion (an io_uring
+ * IORING_OP_RECVMSG reads msg, iov and ctl then, and writes data). */
+typedef struct rb_ktls_rec {
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		char buf[CMSG_SPACE(sizeof(unsigned char))];
+		struct cmsghdr align;
+	} ctl;
+	unsigned char data[16384]; /* a TLS 1.3 record's plaintext is 2^14 at most */
+} rb_ktls_rec;
+
+/* Ready k for one recvmsg of a record (msg points into k). */
+void rb_ktls_rec_prep(rb_ktls_rec *k);
+
+/* After that recvmsg returned n > 0 bytes: the record's type
+ * (RB_KTLS_ALERT, RB_KTLS_HANDSHAKE, RB_KTLS_APPDATA; no cmsg: data), or -1
+ * when the type did not fit (MSG_CTRUNC) and cannot be told. */
+int rb_ktls_rec_type(const rb_ktls_rec *k);
+
+/* An alert's description (its second byte) by RFC 8446's name
+ * ("close notify", "bad record mac", ...). */
+const char *rb_ktls_alert_name(unsigned desc);
 
 #endif

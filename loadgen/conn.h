@@ -21,6 +21,14 @@ enum lg_conn_state {
 	LG_C_CLOSING,
 };
 
+/* kTLS RX hand-over of an https:// socket (lg_tls_ktls_rx). */
+enum lg_ktls_rx {
+	LG_KRX_NONE = 0, /* not due yet: TX undecided, or no response read yet */
+	LG_KRX_CANCEL,   /* due: end the receive, then export at the next flush */
+	LG_KRX_RETRY,    /* half a record was in the session: again after more data */
+	LG_KRX_DONE,     /* decided (taken, refused, given up, or not for this socket) */
+};
+
 /* A request in flight: when it was due (the schedule; == sent in closed
  * loop) and when it was handed to the kernel. */
 typedef struct lg_inflight {
@@ -45,7 +53,12 @@ typedef struct lg_conn {
 	uint8_t draining;               /* CLOSING: waiting for the server's FIN (lg_conn_close) */
 	uint8_t tls_up;                 /* https://: the handshake is done; requests may go */
 	uint8_t ktls_tried;             /* https://: the kTLS TX hand-over was decided */
-	uint8_t ktls_tx; /* TX is the kernel's: requests go as plaintext (lg_tls_ktls_try) */
+	uint8_t ktls_tx;       /* TX is the kernel's: requests go as plaintext (lg_tls_ktls_try) */
+	uint8_t ktls_rx_step;  /* enum lg_ktls_rx: where the RX hand-over stands */
+	uint8_t ktls_rx_tries; /* receives ended for it that found no record boundary */
+	uint8_t ktls_rx;       /* RX is the kernel's: receives carry plaintext */
+	uint8_t ktls_rec;      /* the receive in flight is a recvmsg of a non-data record */
+	uint8_t recv_cancel;   /* a cancel of the receive is in flight (the RX hand-over) */
 
 	/* In-flight requests: a ring of `pipeline` entries in the worker's array. */
 	lg_inflight *ring;
@@ -73,6 +86,9 @@ typedef struct lg_conn {
 	/* https://: the session over this socket (rb_tls), from the connect's
 	 * completion to the socket's close; NULL for http:// */
 	struct rb_tls *tls;
+	/* kTLS RX: the recvmsg's storage (lg_tls_ktls_recvmsg), allocated on
+	 * the first non-data record, kept across sockets, freed with c. */
+	struct rb_ktls_rec *krec;
 
 	struct lg_conn *dirty_next;
 	struct lg_conn *open_next; /* the open queue */

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,7 +59,12 @@ void lg_conn_free(lg_conn *c)
 	lg_rx_free(&c->rx);
 	rb_tls_free(c->tls);
 	c->tls = NULL;
+	free(c->krec); /* no recvmsg is in flight: the loop has exited */
+	c->krec = NULL;
 }
+
+static void lg_tls_rx_due(lg_worker *w, lg_conn *c);
+static void lg_conn_received(lg_worker *w, lg_conn *c, const char *p, size_t n);
 
 /* Inside the window (an -n run's window has no end). */
 static int lg_counting(const lg_worker *w)
@@ -281,6 +287,8 @@ static void lg_conn_finalize(lg_worker *w, lg_conn *c)
 	c->tls = NULL;
 	c->tls_up = 0;
 	c->ktls_tried = c->ktls_tx = 0;
+	c->ktls_rx_step = c->ktls_rx_tries = c->ktls_rx = 0;
+	c->ktls_rec = c->recv_cancel = 0; /* both ended with the receive (recv_armed) */
 	c->send_len = c->send_off = 0;
 	c->sent_sock = c->answered_sock = 0;
 	if (c->open_at <= w->now)
@@ -463,6 +471,8 @@ static void lg_conn_complete(lg_worker *w, lg_conn *c, int last)
 		lg_conn_close(w, c, -1, LG_BY_RBLOAD);
 		return;
 	}
+	if (c->tls && c->ktls_rx_step == LG_KRX_NONE)
+		lg_tls_rx_due(w, c);
 	lg_conn_mark_dirty(w, c);
 }
 
@@ -515,6 +525,18 @@ static void lg_conn_eof(lg_worker *w, lg_conn *c)
 /* https://: a session failed.  Its kind is the error counted (rb_tls's
  * kinds, LG_E_TLS_*), its reason the first of that kind this thread keeps for
  * the report and logs once; the alert that says why goes to the server. */
+static void lg_tls_fail(lg_worker *w, lg_conn *c, int kind, const char *msg)
+{
+	char *why = w->tls_why[kind - LG_E_TLS_HANDSHAKE];
+	if (!why[0]) {
+		snprintf(why, sizeof(w->tls_why[0]), "%s", msg);
+		rb_log("%s from %s: %s (logged once)", lg_err_names[kind], w->cfg->peer, msg);
+	}
+	if (!c->send_timer) /* a --slow-send pause: no unpaced burst (lg_conn_close) */
+		lg_tls_send_last(c);
+	lg_conn_close(w, c, kind, LG_BY_RBLOAD);
+}
+
 static void lg_tls_failed(lg_worker *w, lg_conn *c)
 {
 	const char *msg = "";
@@ -525,14 +547,7 @@ static void lg_tls_failed(lg_worker *w, lg_conn *c)
 						 : LG_E_TLS_IO;
 	if (k == RB_TLS_ERR_NONE)
 		msg = "out of memory";
-	char *why = w->tls_why[kind - LG_E_TLS_HANDSHAKE];
-	if (!why[0]) {
-		snprintf(why, sizeof(w->tls_why[0]), "%s", msg);
-		rb_log("%s from %s: %s (logged once)", lg_err_names[kind], w->cfg->peer, msg);
-	}
-	if (!c->send_timer) /* a --slow-send pause: no unpaced burst (lg_conn_close) */
-		lg_tls_send_last(c);
-	lg_conn_close(w, c, kind, LG_BY_RBLOAD);
+	lg_tls_fail(w, c, kind, msg);
 }
 
 /* https://: the handshake is done; requests may go. */
@@ -566,6 +581,10 @@ static void lg_tls_input(lg_worker *w, lg_conn *c, const char *p, size_t n, int 
 		lg_tls_failed(w, c); /* out of memory */
 		return;
 	}
+	/* kTLS RX found half a record last time: with more fed, end the
+	 * receive again and look (lg_tls_ktls_rx). */
+	if (c->ktls_rx_step == LG_KRX_RETRY)
+		c->ktls_rx_step = LG_KRX_CANCEL;
 	if (!c->tls_up) {
 		int r = rb_tls_handshake(c->tls);
 		if (r == RB_TLS_ERROR) {
@@ -612,6 +631,203 @@ static void lg_tls_start(lg_worker *w, lg_conn *c)
 	}
 	if (rb_tls_handshake(c->tls) == RB_TLS_ERROR)
 		lg_tls_failed(w, c);
+}
+
+/* ---- kTLS RX (docs/tls.md, "Kernel TLS") ---------------------------------
+ *
+ * The first kTLS refusal (TX or RX) or export's reason is kept for the
+ * report; the first refusal in this process is logged, once. */
+static int lg_tls_ktls_logged;
+
+static void lg_tls_ktls_refused(lg_worker *w, const char *why)
+{
+	if (!w->ktls_why[0])
+		snprintf(w->ktls_why, sizeof(w->ktls_why), "%s", why);
+	if (!__atomic_exchange_n(&lg_tls_ktls_logged, 1, __ATOMIC_RELAXED))
+		rb_log("%s: TLS records stay in user space", why);
+}
+
+/* A response was read in user space on c (TX decided): RX may go to the
+ * kernel now.  Not before: the server's NewSessionTickets come after the
+ * handshake, ahead of the first response in TLS 1.3, and rb_tls must read
+ * them (a ticket read by the kernel is a handshake record: lost to
+ * resumption).  Not at all where the socket receives nothing more (its last
+ * request sent: --conn-requests, --close), nor under --slow-recv: that path
+ * reads the ciphertext a few bytes at a time through a 4 KiB receive buffer
+ * (LG_SLOW_RCVBUF), while kTLS RX opens a record only once all of it (up to
+ * 16 KiB and its overhead) is in the socket's queue, so the paced reader
+ * could stall on a record that never fits; and its one-shot receive and
+ * timer chain would need a hand-over dance of its own. */
+static void lg_tls_rx_due(lg_worker *w, lg_conn *c)
+{
+	const lg_config *cfg = w->cfg;
+	if (!c->ktls_tried || c->ktls_rx_step != LG_KRX_NONE || !c->answered_sock ||
+	    c->state != LG_C_OPEN)
+		return;
+	if (cfg->slow_recv_bps || (cfg->conn_requests && c->sent_sock >= cfg->conn_requests)) {
+		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
+		c->ktls_rx_step = LG_KRX_DONE;
+		return;
+	}
+	c->ktls_rx_step = LG_KRX_CANCEL;
+	lg_conn_mark_dirty(w, c); /* lg_conn_arm_input ends the receive */
+}
+
+/* Receives ended for the RX hand-over that found the session between
+ * records, before it stays in user space (a server that always has half a
+ * record in flight). */
+#define LG_KTLS_RX_TRIES 4
+
+/* The RX hand-over, from the flush of an OPEN connection (lg_conn_arm_input);
+ * returns 1 while the receive must end first (nothing is armed then), 0 when
+ * the caller arms it (RX decided, or tried again after more data).
+ *
+ * A receive left armed could post ciphertext the kernel read before TLS_RX
+ * took the socket, and rb_tls_ktls_export's verdict would be stale by then:
+ * so the receive (multishot, or one-shot under RB_FAULTS=no-multishot) is
+ * cancelled first, and only its final completion (no IORING_CQE_F_MORE:
+ * lg_on_recv clears recv_armed) brings the flush back here.  Every completion
+ * before it was fed to the session and read to RB_TLS_WANT (lg_tls_input);
+ * nothing reaches the session until the caller arms again, so the export is
+ * the truth at TLS_RX.  What the server sent meanwhile waits in the socket,
+ * in order, for the kernel or the next receive. */
+static int lg_tls_ktls_rx(lg_worker *w, lg_conn *c)
+{
+	if (c->recv_armed) {
+		if (!c->recv_cancel) { /* once: the cancel's own completion is the loop's */
+			rb_loop_cancel_ud(&w->loop, lg_ud(LG_OP_RECV, c));
+			c->recv_cancel = 1;
+		}
+		return 1;
+	}
+	w->counts.ktls_rx_tries++;
+	rb_ktls_crypto k;
+	char why[256] = "";
+	int r = rb_tls_ktls_export(c->tls, RB_KTLS_RX, &k, why, sizeof(why));
+	if (r == RB_TLS_WANT) {
+		/* Half a record arrived: re-armed by the caller, tried again
+		 * once more data came (lg_tls_input), a few times. */
+		if (++c->ktls_rx_tries < LG_KTLS_RX_TRIES) {
+			c->ktls_rx_step = LG_KRX_RETRY;
+			return 0;
+		}
+		w->counts.ktls_rx_unclean++;
+		r = RB_TLS_ERROR;
+	}
+	c->ktls_rx_step = LG_KRX_DONE;
+	if (r == RB_TLS_ERROR) { /* the session failed or closed, or given up */
+		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
+		return 0;
+	}
+	r = rb_ktls_install(c->fd, RB_KTLS_RX, &k, why, sizeof(why));
+	rb_ktls_crypto_wipe(&k);
+	if (r) {
+		/* A refused TLS_RX leaves the receive side TCP's
+		 * (rb_ktls_install): what waits in the socket is the session's
+		 * ciphertext, as before; nothing was lost. */
+		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
+		w->counts.ktls_rx_refused++;
+		lg_tls_ktls_refused(w, why);
+		return 0;
+	}
+	rb_tls_ktls_commit(c->tls, RB_KTLS_RX);
+	c->ktls_rx = 1;
+	w->counts.ktls_rx++;
+	return 0;
+}
+
+/* Under kTLS RX a record that is not data makes a receive fail with EIO:
+ * one IORING_OP_RECVMSG with room for its type reads it (rb_ktls_rec; the
+ * storage lives in c until the completion, which comes on the receive's own
+ * user_data, so recv_armed covers it for closing and the release rule).
+ * Returns 0, or -1 (out of memory: the caller fails the connection). */
+static int lg_tls_ktls_recvmsg(lg_worker *w, lg_conn *c)
+{
+	if (!c->krec && !(c->krec = malloc(sizeof(*c->krec))))
+		return -1;
+	rb_ktls_rec_prep(c->krec);
+	struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
+	io_uring_prep_recvmsg(sqe, c->fd, &c->krec->msg, 0);
+	io_uring_sqe_set_data64(sqe, lg_ud(LG_OP_RECV, c));
+	c->recv_armed = 1;
+	c->ktls_rec = 1;
+	return 0;
+}
+
+#define LG_TLS_NEW_SESSION_TICKET 4 /* handshake message types (RFC 8446 4) */
+#define LG_TLS_KEY_UPDATE 24
+#define LG_TLS_USER_CANCELED 90 /* alert descriptions (RFC 8446 6) */
+
+/* That recvmsg's completion: what the record was.  The caller re-arms the
+ * ordinary receive (lg_conn_flush) if the connection goes on. */
+static void lg_tls_ktls_record(lg_worker *w, lg_conn *c, int res)
+{
+	c->ktls_rec = 0;
+	const rb_ktls_rec *k = c->krec;
+	if (res == -ECANCELED) /* we are closing it */
+		return;
+	int type = res > 0 ? rb_ktls_rec_type(k) : -1;
+	if (c->state != LG_C_OPEN) {
+		/* draining: the server's FIN, its close_notify or an error ends
+		 * the wait; data and tickets do not */
+		if (res <= 0 || type == RB_KTLS_ALERT)
+			lg_conn_undrain(w, c);
+		return;
+	}
+	if (res == 0) { /* the TCP stream ended */
+		lg_conn_eof(w, c);
+		return;
+	}
+	if (res < 0) {
+		if (res == -EBADMSG)
+			lg_tls_fail(w, c, LG_E_TLS_IO,
+				    "kTLS RX: a record that does not open (EBADMSG)");
+		else
+			lg_conn_failed(w, c, res, rb_res_kind(res), LG_E_READ);
+		return;
+	}
+	char msg[128];
+	switch (type) {
+	case RB_KTLS_APPDATA:
+		lg_conn_received(w, c, (const char *)k->data, (size_t)res);
+		return;
+	case RB_KTLS_ALERT:
+		if (lg_in_window(w))
+			w->counts.bytes_read += (uint64_t)res;
+		/* close_notify (level ignored) is the server's EOF; user_canceled
+		 * comes before a close_notify and says nothing more; any other
+		 * alert ends a TLS 1.3 connection (RFC 8446 6). */
+		if (res >= 2 && k->data[1] == 0) {
+			lg_conn_eof(w, c);
+			return;
+		}
+		if (res >= 2 && k->data[1] == LG_TLS_USER_CANCELED)
+			return;
+		snprintf(msg, sizeof(msg), "kTLS RX: the server's alert: %s",
+			 res >= 2 ? rb_ktls_alert_name(k->data[1]) : "(truncated)");
+		lg_tls_fail(w, c, LG_E_TLS_ALERT, msg);
+		return;
+	case RB_KTLS_HANDSHAKE:
+		if (lg_in_window(w))
+			w->counts.bytes_read += (uint64_t)res;
+		/* A NewSessionTicket the kernel read: dropped (resumption just
+		 * loses that ticket), counted.  A KeyUpdate would change the
+		 * kernel's RX key: not built. */
+		if (k->data[0] == LG_TLS_NEW_SESSION_TICKET) {
+			w->counts.ktls_rx_tickets++;
+			return;
+		}
+		if (k->data[0] == LG_TLS_KEY_UPDATE)
+			snprintf(msg, sizeof(msg), "rekeying under kTLS is not built");
+		else
+			snprintf(msg, sizeof(msg), "kTLS RX: a handshake message of type %u",
+				 k->data[0]);
+		lg_tls_fail(w, c, LG_E_TLS_IO, msg);
+		return;
+	default:
+		lg_tls_fail(w, c, LG_E_TLS_IO, "kTLS RX: a record of an unknown type");
+		return;
+	}
 }
 
 static void lg_on_connect(lg_worker *w, lg_conn *c, int res)
@@ -685,16 +901,26 @@ static void lg_conn_received(lg_worker *w, lg_conn *c, const char *p, size_t n)
 	if (lg_in_window(w))
 		w->counts.bytes_read += n;
 	c->last_io_ns = w->now;
-	if (c->tls)
+	if (c->tls && !c->ktls_rx)
 		lg_tls_input(w, c, p, n, 0);
-	else
+	else /* http://, or kTLS RX: the kernel opened the records */
 		lg_conn_input(w, c, p, n);
 }
 
 static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 {
-	if (!(cqe->flags & IORING_CQE_F_MORE))
+	/* ours: the receive ended while the RX hand-over's cancel was in
+	 * flight (lg_tls_ktls_rx); its -ECANCELED is not a close. */
+	int ours = 0;
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		c->recv_armed = 0;
+		ours = c->recv_cancel;
+		c->recv_cancel = 0;
+	}
+	if (c->ktls_rec) { /* kTLS RX: the recvmsg of a record that is not data */
+		lg_tls_ktls_record(w, c, cqe->res);
+		goto done;
+	}
 	int refused = rb_loop_refused(&w->loop, RB_ARM_RECV, cqe);
 	int open = c->state == LG_C_OPEN;
 	enum rb_res_kind k = rb_res_kind(cqe->res);
@@ -705,7 +931,7 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 		rb_loop_buf_put(&w->loop, cqe); /* draining: bytes after the last response */
 		break;
 	case RB_RES_EOF:
-		if (open && c->tls)
+		if (open && c->tls && !c->ktls_rx)
 			lg_tls_input(w, c, NULL, 0, 1);
 		else if (open)
 			lg_conn_eof(w, c);
@@ -715,8 +941,11 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 		w->counts.enobufs++; /* the buffers ran dry, not the connection's fault */
 		break;
 	case RB_RES_CANCELED:
-		lg_conn_undrain(w, c);
-		break; /* we are closing it */
+		/* we are closing it; or the RX hand-over ended it (ours), and
+		 * a draining connection goes on waiting for the FIN */
+		if (!ours)
+			lg_conn_undrain(w, c);
+		break;
 	case RB_RES_REFUSED:
 		/* Multishot refused (each one armed before the switch to
 		 * single-shot too): re-armed single-shot below. */
@@ -725,11 +954,22 @@ static void lg_on_recv(lg_worker *w, lg_conn *c, const struct io_uring_cqe *cqe)
 		/* fall through */
 	case RB_RES_RESET:
 	case RB_RES_ERROR:
-		if (open)
+		/* kTLS RX: EIO is a record that is not data (an alert, a
+		 * post-handshake message), read with its type by one recvmsg
+		 * (lg_tls_ktls_recvmsg); the receive has ended (an error
+		 * carries no F_MORE).  EBADMSG: a record that does not open. */
+		if (c->ktls_rx && cqe->res == -EIO && !c->recv_armed && (open || c->draining) &&
+		    lg_tls_ktls_recvmsg(w, c) == 0)
+			break;
+		if (open && c->ktls_rx && cqe->res == -EBADMSG)
+			lg_tls_fail(w, c, LG_E_TLS_IO,
+				    "kTLS RX: a record that does not open (EBADMSG)");
+		else if (open)
 			lg_conn_failed(w, c, cqe->res, k, LG_E_READ);
 		lg_conn_undrain(w, c);
 		break;
 	}
+done:
 	/* Re-armed from lg_conn_flush, after the batch's buffers are back
 	 * with the kernel (rb_loop_run's contract): re-armed here, a receive
 	 * that ran dry could find the buffers still empty and run dry again. */
@@ -793,9 +1033,12 @@ static void lg_on_recv_slow(lg_worker *w, lg_conn *c, int res)
 		lg_conn_finalize(w, c);
 }
 
-/* The receive side of an open connection: armed once it has ended. */
+/* The receive side of an open connection: armed once it has ended; while
+ * the RX hand-over is due, ended first (lg_tls_ktls_rx). */
 static void lg_conn_arm_input(lg_worker *w, lg_conn *c)
 {
+	if (c->state == LG_C_OPEN && c->ktls_rx_step == LG_KRX_CANCEL && lg_tls_ktls_rx(w, c))
+		return;
 	if (c->recv_armed || c->recv_timer)
 		return;
 	if (w->cfg->slow_recv_bps)
@@ -997,17 +1240,9 @@ static void lg_plain_flush(lg_worker *w, lg_conn *c)
  * caller's rule) -- every record sealed here sent -- the session's TX keys
  * go to the kernel; from then on requests are written as plaintext, as on
  * an http:// connection, and the kernel seals them.  A refusal loses
- * nothing (rb_ktls_install: the socket stays plain TCP), counted; the
- * first reason is kept for the report and logged once per process.
- *
- * RX stays in user space in rbload: the server's NewSessionTickets arrive
- * after the handshake, so RX could go over only after the first response
- * was read, and only with the multishot receive ended first and its final
- * completion seen (rbserver's srv_tls_ktls_rx); rbload's receive is shared
- * with its draining and slow-receive modes, and that dance is not built
- * here. */
-static int lg_tls_ktls_logged;
-
+ * nothing (rb_ktls_install: the socket stays plain TCP), counted, and drops
+ * TX only: RX is tried whatever the kernel said to TX, after the first
+ * response (lg_tls_rx_due, lg_tls_ktls_rx). */
 static void lg_tls_ktls_try(lg_worker *w, lg_conn *c)
 {
 	rb_ktls_crypto k;
@@ -1018,19 +1253,18 @@ static void lg_tls_ktls_try(lg_worker *w, lg_conn *c)
 	c->ktls_tried = 1;
 	if (r == RB_TLS_ERROR) { /* not for kTLS: no probe, TLS 1.2, a suite */
 		rb_tls_ktls_drop(c->tls);
+		c->ktls_rx_step = LG_KRX_DONE; /* RX would be refused the same */
 		if (!w->ktls_why[0] && rb_tls_ktls_available())
 			snprintf(w->ktls_why, sizeof(w->ktls_why), "%s", why);
 		return;
 	}
 	r = rb_ktls_install(c->fd, RB_KTLS_TX, &k, why, sizeof(why));
 	rb_ktls_crypto_wipe(&k);
+	lg_tls_rx_due(w, c); /* a response read already (TX waited on a KeyUpdate) */
 	if (r) {
-		rb_tls_ktls_drop(c->tls);
+		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_TX);
 		w->counts.ktls_refused++;
-		if (!w->ktls_why[0])
-			snprintf(w->ktls_why, sizeof(w->ktls_why), "%s", why);
-		if (!__atomic_exchange_n(&lg_tls_ktls_logged, 1, __ATOMIC_RELAXED))
-			rb_log("%s: TLS records stay in user space", why);
+		lg_tls_ktls_refused(w, why);
 		return;
 	}
 	rb_tls_ktls_commit(c->tls, RB_KTLS_TX);

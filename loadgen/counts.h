@@ -47,6 +47,10 @@ typedef struct lg_counts {
 	 * hand-overs the kernel refused; over the whole run, not the window:
 	 * they say which path the run took. */
 	uint64_t ktls_tx, ktls_refused;
+	/* kTLS RX: sockets whose RX went to the kernel; receives ended for the
+	 * hand-over (tries), refusals, give-ups at no record boundary
+	 * (unclean), and NewSessionTickets dropped under kTLS RX (tickets). */
+	uint64_t ktls_rx, ktls_rx_tries, ktls_rx_refused, ktls_rx_unclean, ktls_rx_tickets;
 	/* The event loop's own (rb_loop_stats), over the whole run. */
 	uint64_t cq_overflows, sq_full, stashed, faults_hit;
 	uint64_t code[LG_STATUS_CODES];        /* responses by exact status code */

@@ -479,7 +479,7 @@ join:
 	}
 	for (uint32_t i = 0; i < T; i++) {
 		lg_counts_add(&res.counts, &ws[i].counts);
-		res.ktls |= ws[i].counts.ktls_tx > 0;
+		res.ktls |= ws[i].counts.ktls_tx > 0 || ws[i].counts.ktls_rx > 0;
 		rb_hist_merge(&res.corr, &ws[i].corr);
 		rb_hist_merge(&res.uncorr, &ws[i].uncorr);
 		rb_hist_merge(&res.connect, &ws[i].connect_h);

@@ -83,12 +83,14 @@ static void lg_report_tls(const lg_result *r, FILE *f)
 		r->tls_cipher ? r->tls_cipher : "", k->tls_handshakes,
 		(double)k->tls_handshakes / secs, k->tls_resumed,
 		k->tls_handshakes - k->tls_resumed);
-	if (r->ktls)
-		fprintf(f, "kTLS TX on %" PRIu64 " sockets, RX in user space", k->ktls_tx);
+	if (r->ktls || k->ktls_tx || k->ktls_rx)
+		fprintf(f, "kTLS TX on %" PRIu64 " sockets, RX on %" PRIu64, k->ktls_tx,
+			k->ktls_rx);
 	else
 		fprintf(f, "kTLS off");
-	if (k->ktls_refused)
-		fprintf(f, ", %" PRIu64 " refused", k->ktls_refused);
+	if (k->ktls_refused || k->ktls_rx_refused)
+		fprintf(f, ", refused TX %" PRIu64 " RX %" PRIu64, k->ktls_refused,
+			k->ktls_rx_refused);
 	fprintf(f, "%s%s\n", r->ktls_why[0] ? ": " : "", r->ktls_why);
 	lg_report_phase(f, "Handshake", &r->tls_hs);
 }

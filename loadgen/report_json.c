@@ -92,13 +92,19 @@ static void lg_json_tls(const lg_result *r, FILE *f)
 		lg_json_str(f, why);
 		any = 1;
 	}
-	/* ktls: some socket's TX went to the kernel; ktls_tx/_rx/_refused: how
-	 * many (RX is not handed over by rbload); ktls_why: the probe's reason,
-	 * or the first refusal, "" if none. */
+	/* ktls: some socket's TX or RX went to the kernel (from the counts
+	 * too: rbload-mpi sums them over ranks); ktls_tx/_rx: how many sockets;
+	 * ktls_refused: TX hand-overs refused; ktls_rx_*: the RX hand-over's
+	 * tries, refusals, give-ups, tickets dropped; ktls_why: the probe's
+	 * reason, or the first refusal, "" if none. */
 	fprintf(f,
-		"},\n    \"ktls\": %s, \"ktls_tx\": %" PRIu64
-		", \"ktls_rx\": 0, \"ktls_refused\": %" PRIu64 ", \"ktls_why\": ",
-		r->ktls ? "true" : "false", k->ktls_tx, k->ktls_refused);
+		"},\n    \"ktls\": %s, \"ktls_tx\": %" PRIu64 ", \"ktls_rx\": %" PRIu64
+		", \"ktls_refused\": %" PRIu64 ", \"ktls_rx_tries\": %" PRIu64
+		", \"ktls_rx_refused\": %" PRIu64 ", \"ktls_rx_unclean\": %" PRIu64
+		", \"ktls_rx_tickets\": %" PRIu64 ", \"ktls_why\": ",
+		r->ktls || k->ktls_tx || k->ktls_rx ? "true" : "false", k->ktls_tx, k->ktls_rx,
+		k->ktls_refused, k->ktls_rx_tries, k->ktls_rx_refused, k->ktls_rx_unclean,
+		k->ktls_rx_tickets);
 	lg_json_str(f, r->ktls_why);
 	fprintf(f, "},\n");
 }

@@ -196,7 +196,7 @@ typedef struct srv_conn {
 	uint8_t ktls_rec;      /* the receive in flight is a recvmsg of a non-data record */
 	/* kTLS RX: the recvmsg's buffers (srv_tls_ktls_recvmsg), allocated on
 	 * the first non-data record, freed with the slot. */
-	struct srv_ktls_rec *krec;
+	struct rb_ktls_rec *krec;
 	size_t tls_sending; /* HTTPS: ciphertext bytes of the send in flight */
 } srv_conn;
 

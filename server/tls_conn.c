@@ -208,16 +208,6 @@ int srv_tls_ktls_rx(srv_worker *w, srv_conn *c)
  * completion says what it was (srv_tls_ktls_record), and the flush re-arms
  * the ordinary receive.  Not run on this machine: its kernel has no tls
  * ULP, so no connection here ever has ktls_rx. */
-struct srv_ktls_rec {
-	struct msghdr msg;
-	struct iovec iov;
-	union {
-		char buf[CMSG_SPACE(sizeof(unsigned char))];
-		struct cmsghdr align;
-	} ctl;
-	unsigned char data[SRV_TLS_PLAIN]; /* a record's plaintext is 2^14 at most */
-};
-
 int srv_tls_ktls_recvmsg(srv_worker *w, srv_conn *c)
 {
 	/* Allocated on the first such record only: alerts and post-handshake
@@ -226,15 +216,8 @@ int srv_tls_ktls_recvmsg(srv_worker *w, srv_conn *c)
 		SRV_STAT_ADD(&w->stats, oom, 1);
 		return -1;
 	}
-	struct srv_ktls_rec *k = c->krec;
-	memset(&k->msg, 0, sizeof(k->msg));
-	memset(&k->ctl, 0, sizeof(k->ctl));
-	k->iov.iov_base = k->data;
-	k->iov.iov_len = sizeof(k->data);
-	k->msg.msg_iov = &k->iov;
-	k->msg.msg_iovlen = 1;
-	k->msg.msg_control = k->ctl.buf;
-	k->msg.msg_controllen = sizeof(k->ctl.buf);
+	rb_ktls_rec *k = c->krec;
+	rb_ktls_rec_prep(k);
 	struct io_uring_sqe *sqe = rb_loop_sqe(&w->loop);
 	io_uring_prep_recvmsg(sqe, c->fd, &k->msg, 0);
 	/* The receive's own user_data: srv_cancel_recv and the release rule
@@ -248,7 +231,7 @@ int srv_tls_ktls_recvmsg(srv_worker *w, srv_conn *c)
 void srv_tls_ktls_record(srv_worker *w, srv_conn *c, int res)
 {
 	c->ktls_rec = 0;
-	struct srv_ktls_rec *k = c->krec;
+	rb_ktls_rec *k = c->krec;
 	if (res == -ECANCELED) /* we cancelled it: closing, paused or streaming */
 		return;
 	if (res == 0) { /* the TCP stream ended */
@@ -265,12 +248,7 @@ void srv_tls_ktls_record(srv_worker *w, srv_conn *c, int res)
 		srv_conn_fail(c);
 		return;
 	}
-	int type = RB_KTLS_APPDATA; /* no cmsg: data */
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&k->msg); cm; cm = CMSG_NXTHDR(&k->msg, cm))
-		if (cm->cmsg_level == SOL_TLS && cm->cmsg_type == TLS_GET_RECORD_TYPE)
-			type = *CMSG_DATA(cm);
-	if (k->msg.msg_flags & MSG_CTRUNC)
-		type = -1; /* the type did not fit: cannot tell */
+	int type = rb_ktls_rec_type(k);
 	switch (type) {
 	case RB_KTLS_APPDATA:
 		SRV_STAT_ADD(&w->stats, bytes_in, res);
