@@ -174,9 +174,11 @@ int rb_ktls_install(int fd, enum rb_ktls_dir dir, const rb_ktls_crypto *c, char 
 int rb_ktls_close_notify(int fd)
 {
 	static const unsigned char alert[2] = {1, 0};
+	/* Aligned as a cmsghdr (its first field is a size_t); not the struct
+	 * itself, whose flexible array clang refuses inside a union. */
 	union {
 		char buf[CMSG_SPACE(sizeof(unsigned char))];
-		struct cmsghdr align;
+		size_t align;
 	} ctl;
 	memset(&ctl, 0, sizeof(ctl));
 	struct iovec iov = {.iov_base = (void *)alert, .iov_len = sizeof(alert)};

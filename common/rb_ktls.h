@@ -116,9 +116,11 @@ int rb_ktls_close_notify(int fd);
 typedef struct rb_ktls_rec {
 	struct msghdr msg;
 	struct iovec iov;
+	/* Aligned as a cmsghdr (its first field is a size_t); not the struct
+	 * itself, whose flexible array clang refuses inside a union. */
 	union {
 		char buf[CMSG_SPACE(sizeof(unsigned char))];
-		struct cmsghdr align;
+		size_t align;
 	} ctl;
 	unsigned char data[16384]; /* a TLS 1.3 record's plaintext is 2^14 at most */
 } rb_ktls_rec;
