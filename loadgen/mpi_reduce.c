@@ -298,9 +298,9 @@ static void lg_mpi_sum(lg_mpi *m, lg_result *res, lg_run *run, const lg_mpi_part
 		if (!p->cancel_fd)
 			res->env.cancel_fd = 0;
 	}
-	/* Some socket on some rank handed TX to the kernel (ktls_tx is summed;
-	 * rank 0's own flag would speak for its host only). */
-	res->ktls = res->counts.ktls_tx > 0;
+	/* Some socket on some rank handed a direction to the kernel (the counts
+	 * are summed; rank 0's own flag would speak for its host only). */
+	res->ktls = res->counts.ktls_tx > 0 || res->counts.ktls_rx > 0;
 	res->ranks = m->ranks;
 	res->nranks = (uint32_t)m->nranks;
 	/* The report gives the run's totals. */
