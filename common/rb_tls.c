@@ -1107,6 +1107,26 @@ void rb_tls_ktls_drop_dir(rb_tls *s, enum rb_ktls_dir dir)
 		rb_tls_kt_bad(s->kt, d, "kTLS: given up for this direction");
 }
 
+int rb_tls_ktls_hand_over(rb_tls *s, int fd, enum rb_ktls_dir dir, char *why, size_t whylen)
+{
+	rb_ktls_crypto k;
+	int r = rb_tls_ktls_export(s, dir, &k, why, whylen);
+	if (r == RB_TLS_WANT)
+		return RB_TLS_WANT;
+	if (r == RB_TLS_ERROR) {
+		rb_tls_ktls_drop_dir(s, dir);
+		return RB_TLS_ERROR;
+	}
+	r = rb_ktls_install(fd, dir, &k, why, whylen);
+	rb_ktls_crypto_wipe(&k);
+	if (r) {
+		rb_tls_ktls_drop_dir(s, dir);
+		return RB_TLS_REFUSED;
+	}
+	rb_tls_ktls_commit(s, dir);
+	return 1;
+}
+
 int rb_tls_ktls_state(const rb_tls *s)
 {
 	if (!s->kt)

@@ -211,6 +211,16 @@ void rb_tls_ktls_drop(rb_tls *s);
  * (RX waits for its receive to end), so a refused TX must not close RX. */
 void rb_tls_ktls_drop_dir(rb_tls *s, enum rb_ktls_dir dir);
 
+/* The three steps for one direction at once, as rbserver and rbload take
+ * them on socket fd: export, install, then commit, or drop that direction.
+ * Returns 1 (the kernel has it), RB_TLS_WANT (not at a clean point yet:
+ * nothing changed, try again later), RB_TLS_ERROR (the session's direction
+ * stays in user space: not for kTLS, why says so) or RB_TLS_REFUSED (the
+ * kernel said no, why says what; nothing lost: the socket is plain TCP still,
+ * rb_ktls_install).  The keys never leave this call unwiped. */
+#define RB_TLS_REFUSED (-3)
+int rb_tls_ktls_hand_over(rb_tls *s, int fd, enum rb_ktls_dir dir, char *why, size_t whylen);
+
 #define RB_KTLS_STATE_TX 1
 #define RB_KTLS_STATE_RX 2
 /* Which directions the kernel has (RB_KTLS_STATE_TX | RB_KTLS_STATE_RX). */

@@ -701,9 +701,8 @@ static int lg_tls_ktls_rx(lg_worker *w, lg_conn *c)
 		return 1;
 	}
 	w->counts.ktls_rx_tries++;
-	rb_ktls_crypto k;
 	char why[256] = "";
-	int r = rb_tls_ktls_export(c->tls, RB_KTLS_RX, &k, why, sizeof(why));
+	int r = rb_tls_ktls_hand_over(c->tls, c->fd, RB_KTLS_RX, why, sizeof(why));
 	if (r == RB_TLS_WANT) {
 		/* Half a record arrived: re-armed by the caller, tried again
 		 * once more data came (lg_tls_input), a few times. */
@@ -712,25 +711,19 @@ static int lg_tls_ktls_rx(lg_worker *w, lg_conn *c)
 			return 0;
 		}
 		w->counts.ktls_rx_unclean++;
+		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
 		r = RB_TLS_ERROR;
 	}
 	c->ktls_rx_step = LG_KRX_DONE;
-	if (r == RB_TLS_ERROR) { /* the session failed or closed, or given up */
-		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
+	if (r == RB_TLS_ERROR) /* the session failed or closed, or given up */
 		return 0;
-	}
-	r = rb_ktls_install(c->fd, RB_KTLS_RX, &k, why, sizeof(why));
-	rb_ktls_crypto_wipe(&k);
-	if (r) {
-		/* A refused TLS_RX leaves the receive side TCP's
-		 * (rb_ktls_install): what waits in the socket is the session's
-		 * ciphertext, as before; nothing was lost. */
-		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
+	if (r == RB_TLS_REFUSED) {
+		/* The receive side is TCP's still: what waits in the socket is
+		 * the session's ciphertext, as before; nothing was lost. */
 		w->counts.ktls_rx_refused++;
 		lg_tls_ktls_refused(w, why);
 		return 0;
 	}
-	rb_tls_ktls_commit(c->tls, RB_KTLS_RX);
 	c->ktls_rx = 1;
 	w->counts.ktls_rx++;
 	return 0;
@@ -1245,9 +1238,8 @@ static void lg_plain_flush(lg_worker *w, lg_conn *c)
  * response (lg_tls_rx_due, lg_tls_ktls_rx). */
 static void lg_tls_ktls_try(lg_worker *w, lg_conn *c)
 {
-	rb_ktls_crypto k;
 	char why[256] = "";
-	int r = rb_tls_ktls_export(c->tls, RB_KTLS_TX, &k, why, sizeof(why));
+	int r = rb_tls_ktls_hand_over(c->tls, c->fd, RB_KTLS_TX, why, sizeof(why));
 	if (r == RB_TLS_WANT)
 		return; /* not clean yet (a KeyUpdate answer waiting): the next flush */
 	c->ktls_tried = 1;
@@ -1258,16 +1250,12 @@ static void lg_tls_ktls_try(lg_worker *w, lg_conn *c)
 			snprintf(w->ktls_why, sizeof(w->ktls_why), "%s", why);
 		return;
 	}
-	r = rb_ktls_install(c->fd, RB_KTLS_TX, &k, why, sizeof(why));
-	rb_ktls_crypto_wipe(&k);
 	lg_tls_rx_due(w, c); /* a response read already (TX waited on a KeyUpdate) */
-	if (r) {
-		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_TX);
+	if (r == RB_TLS_REFUSED) {
 		w->counts.ktls_refused++;
 		lg_tls_ktls_refused(w, why);
 		return;
 	}
-	rb_tls_ktls_commit(c->tls, RB_KTLS_TX);
 	c->ktls_tx = 1;
 	w->counts.ktls_tx++;
 }

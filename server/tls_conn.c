@@ -97,7 +97,7 @@ static void srv_tls_ktls_log(const char *why)
 /* kTLS TX (docs/tls.md, "Kernel TLS"): at the first clean point after the
  * handshake -- no send in flight (the caller's rule), every record sealed
  * here sent, nothing moved into the session and not yet sealed -- the
- * session's TX keys go to the kernel (rb_tls_ktls_export, rb_ktls_install).
+ * session's TX keys go to the kernel (rb_tls_ktls_hand_over).
  * Then the connection sends the exchange's plaintext like a plain one.
  *
  * RX is not handed over here: the multishot receive is armed, and a
@@ -108,9 +108,8 @@ static void srv_tls_ktls_log(const char *why)
  * starts its own hand-over, which ends the receive first: srv_tls_ktls_rx. */
 static void srv_tls_ktls_try(srv_worker *w, srv_conn *c)
 {
-	rb_ktls_crypto k;
 	char why[256] = "";
-	int r = rb_tls_ktls_export(c->tls, RB_KTLS_TX, &k, why, sizeof(why));
+	int r = rb_tls_ktls_hand_over(c->tls, c->fd, RB_KTLS_TX, why, sizeof(why));
 	if (r == RB_TLS_WANT)
 		return; /* not clean yet: the next flush tries again */
 	c->ktls_tried = 1;
@@ -118,22 +117,16 @@ static void srv_tls_ktls_try(srv_worker *w, srv_conn *c)
 		rb_tls_ktls_drop(c->tls);
 		return;
 	}
-	r = rb_ktls_install(c->fd, RB_KTLS_TX, &k, why, sizeof(why));
-	rb_ktls_crypto_wipe(&k);
 	/* RX is tried next whatever the kernel said to TX: a refusal of one
 	 * direction (a cipher the kernel seals but does not open, say) need
 	 * not be the other's, and under RB_FAULTS=ktls-try this runs the RX
 	 * hand-over against this kernel too. */
 	c->ktls_rx_step = SRV_KRX_CANCEL;
-	if (r) {
-		/* Nothing was lost: the socket is plain TCP still (rb_ktls.h),
-		 * the session seals as before. */
-		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_TX);
+	if (r == RB_TLS_REFUSED) { /* nothing lost: the session seals as before */
 		SRV_STAT_ADD(&w->stats, tls_ktls_refused, 1);
 		srv_tls_ktls_log(why);
 		return;
 	}
-	rb_tls_ktls_commit(c->tls, RB_KTLS_TX);
 	c->ktls_tx = 1;
 	SRV_STAT_ADD(&w->stats, tls_ktls_tx, 1);
 }
@@ -160,9 +153,8 @@ int srv_tls_ktls_rx(srv_worker *w, srv_conn *c)
 	 * reads until RB_TLS_WANT), and nothing reaches the session until the
 	 * caller arms again, so the export below is the truth at TLS_RX. */
 	SRV_STAT_ADD(&w->stats, tls_ktls_rx_tries, 1);
-	rb_ktls_crypto k;
 	char why[256] = "";
-	int r = rb_tls_ktls_export(c->tls, RB_KTLS_RX, &k, why, sizeof(why));
+	int r = rb_tls_ktls_hand_over(c->tls, c->fd, RB_KTLS_RX, why, sizeof(why));
 	if (r == RB_TLS_WANT) {
 		/* Half a record arrived: re-armed by the caller, and tried
 		 * again once more data came (srv_tls_input), a few times. */
@@ -171,25 +163,19 @@ int srv_tls_ktls_rx(srv_worker *w, srv_conn *c)
 			return 0;
 		}
 		SRV_STAT_ADD(&w->stats, tls_ktls_rx_unclean, 1);
+		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
 		r = RB_TLS_ERROR;
 	}
 	c->ktls_rx_step = SRV_KRX_DONE;
-	if (r == RB_TLS_ERROR) { /* the peer closed, the session failed, given up */
-		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
+	if (r == RB_TLS_ERROR) /* the peer closed, the session failed, given up */
 		return 0;
-	}
-	r = rb_ktls_install(c->fd, RB_KTLS_RX, &k, why, sizeof(why));
-	rb_ktls_crypto_wipe(&k);
-	if (r) {
-		/* A refused TLS_RX leaves the socket's receive side TCP's
-		 * (rb_ktls_install): the ciphertext waiting there is the
-		 * session's, as before. */
-		rb_tls_ktls_drop_dir(c->tls, RB_KTLS_RX);
+	if (r == RB_TLS_REFUSED) {
+		/* The socket's receive side is TCP's still: the ciphertext
+		 * waiting there is the session's, as before. */
 		SRV_STAT_ADD(&w->stats, tls_ktls_rx_refused, 1);
 		srv_tls_ktls_log(why);
 		return 0;
 	}
-	rb_tls_ktls_commit(c->tls, RB_KTLS_RX);
 	c->ktls_rx = 1;
 	SRV_STAT_ADD(&w->stats, tls_ktls_rx, 1);
 	return 0;
