@@ -125,6 +125,14 @@ static void pair_close(pair *p)
 	rb_buf_free(&p->s.got);
 }
 
+/* The sessions and both contexts (a test's own pair of contexts). */
+static void pair_free(pair *p)
+{
+	pair_close(p);
+	rb_tls_ctx_free(p->sctx);
+	rb_tls_ctx_free(p->cctx);
+}
+
 static void expect_ok(const pair *p)
 {
 	const char *m = "";
@@ -183,10 +191,7 @@ static void handshake_and_data(int version, size_t chunk, const char *want_versi
 	cr_assert_str_eq(g.alpn, "http/1.1");
 	both_ways(&p, chunk);
 	both_ways(&p, chunk);
-	rb_tls_ctx *s = p.sctx, *c = p.cctx;
-	pair_close(&p);
-	rb_tls_ctx_free(s);
-	rb_tls_ctx_free(c);
+	pair_free(&p);
 }
 
 Test(tls, handshake_tls13)
@@ -258,10 +263,7 @@ static void batch_records(int version)
 	cr_assert(app == 3, "40 KiB became %d application records", app);
 	pump(&p.c, &p.s, 0);
 	cr_assert(p.c.got.len == 16 * strlen(resp) + sizeof(big));
-	rb_tls_ctx *s = p.sctx, *c = p.cctx;
-	pair_close(&p);
-	rb_tls_ctx_free(s);
-	rb_tls_ctx_free(c);
+	pair_free(&p);
 }
 
 Test(tls, batch_of_16_writes_is_one_record_tls13)
@@ -296,10 +298,7 @@ Test(tls, write_before_handshake_rides_with_finished)
 	pump(&p.c, &p.s, 0);
 	expect_ok(&p);
 	cr_assert(p.s.got.len == strlen(req) && !memcmp(p.s.got.data, req, strlen(req)));
-	rb_tls_ctx *s = p.sctx, *c = p.cctx;
-	pair_close(&p);
-	rb_tls_ctx_free(s);
-	rb_tls_ctx_free(c);
+	pair_free(&p);
 }
 
 /* What rb_tls_pending_out lends stays put while more is written, flushed and
@@ -331,10 +330,7 @@ Test(tls, pending_out_stays_put)
 	cr_assert(p.c.got.len == 5 && !memcmp(p.c.got.data, "first", 5));
 	pump(&p.c, &p.s, 0);
 	cr_assert(p.c.got.len == 5 + 4 * sizeof(more));
-	rb_tls_ctx *s = p.sctx, *c = p.cctx;
-	pair_close(&p);
-	rb_tls_ctx_free(s);
-	rb_tls_ctx_free(c);
+	pair_free(&p);
 }
 
 /* A first connection stores the ticket; the second, on the same client
@@ -417,10 +413,7 @@ static void verify_case(const rb_tls_opts *co, const char *host, int ok, const c
 		cr_assert(p.s.failed);
 		cr_assert(rb_tls_error(p.s.t, NULL) == RB_TLS_ERR_ALERT);
 	}
-	rb_tls_ctx *s = p.sctx, *c = p.cctx;
-	pair_close(&p);
-	rb_tls_ctx_free(s);
-	rb_tls_ctx_free(c);
+	pair_free(&p);
 }
 
 Test(tls, verify_self_signed_refused_by_default)
@@ -463,10 +456,7 @@ Test(tls, no_shared_cipher)
 		connect_pair(&p.c, &p.s, 0);
 		expect_err(&p.s, RB_TLS_ERR_HANDSHAKE, "no shared cipher");
 		expect_err(&p.c, RB_TLS_ERR_ALERT, "handshake failure");
-		rb_tls_ctx *s = p.sctx, *c = p.cctx;
-		pair_close(&p);
-		rb_tls_ctx_free(s);
-		rb_tls_ctx_free(c);
+		pair_free(&p);
 	}
 }
 
@@ -480,10 +470,7 @@ Test(tls, no_shared_version)
 	connect_pair(&p.c, &p.s, 0);
 	expect_err(&p.s, RB_TLS_ERR_HANDSHAKE, "unsupported protocol");
 	expect_err(&p.c, RB_TLS_ERR_ALERT, "protocol version");
-	rb_tls_ctx *s = p.sctx, *c = p.cctx;
-	pair_close(&p);
-	rb_tls_ctx_free(s);
-	rb_tls_ctx_free(c);
+	pair_free(&p);
 }
 
 /* close_notify from either side: the other reads RB_TLS_CLOSED, can still
@@ -509,10 +496,7 @@ Test(tls, close_notify_both_ways)
 		pump(&p.c, &p.s, 0);
 		cr_assert(a->got.len == 4 && !memcmp(a->got.data, "tail", 4));
 		cr_assert(a->closed && !a->failed);
-		rb_tls_ctx *s = p.sctx, *c = p.cctx;
-		pair_close(&p);
-		rb_tls_ctx_free(s);
-		rb_tls_ctx_free(c);
+		pair_free(&p);
 	}
 }
 
@@ -563,10 +547,7 @@ Test(tls, corrupt_record)
 	step(&p.c);
 	expect_err(&p.c, RB_TLS_ERR_IO, "bad record mac");
 	cr_assert(rb_tls_pending_out(p.c.t, &out) > 0, "no alert queued for the peer");
-	rb_tls_ctx *s = p.sctx, *c = p.cctx;
-	pair_close(&p);
-	rb_tls_ctx_free(s);
-	rb_tls_ctx_free(c);
+	pair_free(&p);
 }
 
 /* ---- context errors: one line naming the file and OpenSSL's reason ------- */
